@@ -1,0 +1,73 @@
+"""Settings: defaults, then GISDESK_* environment variables, then an explicit mapping (tests)."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+WITA = "Asia/Makassar"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path("var")
+    database_url: str | None = None          # None -> the embedded cluster under home
+    read_database_url: str | None = None     # optional streaming replica for reads
+    port: int = 5000
+    host: str = "127.0.0.1"
+    secret_key: str | None = None            # None -> generated once and kept in home
+    rules_file: Path | None = None           # None -> the packaged gisdesk/rules.toml
+    layers_dir: Path = Path(__file__).resolve().parent.parent / "layers"
+    timezone: str = WITA
+    max_upload_mb: int = 20
+    login_rate_limit: str = "10/300"         # attempts / seconds, per user name and per address
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def var(self) -> Path:
+        return self.home.resolve()
+
+
+_ENV = {
+    "home": ("GISDESK_HOME", Path),
+    "database_url": ("GISDESK_DATABASE_URL", str),
+    "read_database_url": ("GISDESK_READ_DATABASE_URL", str),
+    "port": ("GISDESK_PORT", int),
+    "host": ("GISDESK_HOST", str),
+    "secret_key": ("GISDESK_SECRET_KEY", str),
+    "rules_file": ("GISDESK_RULES_FILE", Path),
+    "layers_dir": ("GISDESK_LAYERS_DIR", Path),
+    "max_upload_mb": ("GISDESK_MAX_UPLOAD_MB", int),
+    "login_rate_limit": ("GISDESK_LOGIN_RATE_LIMIT", str),
+}
+
+
+def load_settings(overrides: dict | None = None, environ: dict | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict = {}
+    for name, (var, kind) in _ENV.items():
+        raw = env.get(var)
+        if raw not in (None, ""):
+            values[name] = kind(raw)
+    known = {f.name for f in fields(Settings)}
+    for key, value in (overrides or {}).items():
+        if key in known:
+            values[key] = value
+    return replace(Settings(), **values)
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured key, or one generated once per installation and kept in $GISDESK_HOME."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.var / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,343 @@
+"""The schema as typed SQLAlchemy models. Changes reach the database only through Alembic.
+
+Core tables planners query with SQL keep their documented names and columns:
+kecamatan(kode, nama, geom), kelurahan(kode, nama, kecamatan_kode, geom),
+tps(kode, election_id, kelurahan_kode, nomor, dpt, alamat, geom).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey,
+                        Index, Integer, SmallInteger, String, Text, UniqueConstraint, func, text)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+KECAMATAN_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$"
+KELURAHAN_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[12][0-9]{3}$"
+TPS_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[12][0-9]{3}-[0-9]{3}$"
+CLASSES = ("kurang_rawan", "rawan", "sangat_rawan", "khusus")
+SOURCES = ("polri", "kpu", "bawaslu")
+ROLES = ("viewer", "planner", "desk_staff", "supervisor", "operator", "admin")
+AGENCIES = ("polri", "linmas", "tni")
+INCIDENT_STATUSES = ("reported", "verified", "resolved", "rejected", "merged")
+SEVERITIES = ("ringan", "sedang", "berat")
+READINESS_STATES = ("siap", "sebagian", "belum")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _now():
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Election(Base):
+    __tablename__ = "election"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kode: Mapped[str] = mapped_column(String(40), unique=True)
+    nama: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10))
+    voting_date: Mapped[dt.date] = mapped_column(Date)
+    campaign_start: Mapped[dt.date | None] = mapped_column(Date)
+    max_voters_per_tps: Mapped[int] = mapped_column(Integer)
+    wilayah_kode: Mapped[str | None] = mapped_column(String(13))  # e.g. 52.71 (kab/kota)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    is_demo: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[dt.datetime] = _now()
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("pemilu", "pilkada")), name="election_kind"),
+        CheckConstraint("max_voters_per_tps > 0", name="election_max_voters"),
+        # at most one active election: the one the app works on
+        Index("election_one_active", "active", unique=True, postgresql_where=text("active")),
+    )
+
+
+class Kecamatan(Base):
+    __tablename__ = "kecamatan"
+    kode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    nama: Mapped[str] = mapped_column(Text)
+    kode_bps: Mapped[str | None] = mapped_column(String(10))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+    source: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = _now()
+    __table_args__ = (CheckConstraint(f"kode ~ '{KECAMATAN_RE}'", name="kecamatan_kode_format"),)
+
+
+class Kelurahan(Base):
+    __tablename__ = "kelurahan"
+    kode: Mapped[str] = mapped_column(String(13), primary_key=True)
+    nama: Mapped[str] = mapped_column(Text)
+    kecamatan_kode: Mapped[str] = mapped_column(ForeignKey("kecamatan.kode"), index=True)
+    kode_bps: Mapped[str | None] = mapped_column(String(10))
+    area_km2: Mapped[float | None] = mapped_column(Float)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+    source: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = _now()
+    __table_args__ = (
+        CheckConstraint(f"kode ~ '{KELURAHAN_RE}'", name="kelurahan_kode_format"),
+        CheckConstraint("left(kode, 8) = kecamatan_kode", name="kelurahan_in_kecamatan"),
+    )
+
+
+class Tps(Base):
+    __tablename__ = "tps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kode: Mapped[str] = mapped_column(String(17))
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    kelurahan_kode: Mapped[str] = mapped_column(ForeignKey("kelurahan.kode"), index=True)
+    nomor: Mapped[int] = mapped_column(SmallInteger)
+    dpt: Mapped[int] = mapped_column(Integer)
+    alamat: Mapped[str | None] = mapped_column(Text)
+    lokasi_khusus: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # the kelurahan the point actually lies in, when it differs from the one its code names
+    point_kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"))
+    flags: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    updated_at: Mapped[dt.datetime] = _now()
+    __table_args__ = (
+        UniqueConstraint("election_id", "kode", name="tps_election_kode"),
+        CheckConstraint(f"kode ~ '{TPS_RE}'", name="tps_kode_format"),
+        CheckConstraint("kode = kelurahan_kode || '-' || lpad(nomor::text, 3, '0')",
+                        name="tps_kode_matches"),
+        CheckConstraint("nomor BETWEEN 1 AND 999", name="tps_nomor_range"),
+        CheckConstraint("dpt >= 0", name="tps_dpt_nonnegative"),
+        Index("tps_election", "election_id"),
+    )
+
+
+class TpsReadiness(Base):
+    """Current readiness of a TPS; every change also goes to tps_readiness_history."""
+    __tablename__ = "tps_readiness"
+    tps_id: Mapped[int] = mapped_column(ForeignKey("tps.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10))
+    items: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = _now()
+    updated_by: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (CheckConstraint(_in("state", READINESS_STATES), name="readiness_state"),)
+
+
+class TpsReadinessHistory(Base):
+    __tablename__ = "tps_readiness_history"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tps_id: Mapped[int] = mapped_column(ForeignKey("tps.id", ondelete="CASCADE"), index=True)
+    client_uuid: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), unique=True)
+    state: Mapped[str] = mapped_column(String(10))
+    items: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = _now()
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (CheckConstraint(_in("state", READINESS_STATES), name="readiness_hist_state"),)
+
+
+class Facility(Base):
+    __tablename__ = "facility"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    nama: Mapped[str] = mapped_column(Text)
+    alamat: Mapped[str | None] = mapped_column(Text)
+    kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"), index=True)
+    kecamatan_kode: Mapped[str | None] = mapped_column(ForeignKey("kecamatan.kode"))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    source: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("pps", "ppk", "kpu", "bawaslu", "puskesmas", "rumah_sakit",
+                                     "polsek", "polresta", "pos_polisi", "koramil", "kodim",
+                                     "damkar", "lainnya")), name="facility_kind"),
+        UniqueConstraint("kind", "nama", name="facility_kind_nama"),
+    )
+
+
+class Rating(Base):
+    """A vulnerability rating from one source, for one TPS or one kelurahan (kept separate)."""
+    __tablename__ = "rating"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(10))
+    tps_id: Mapped[int | None] = mapped_column(ForeignKey("tps.id", ondelete="CASCADE"), index=True)
+    kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"), index=True)
+    kelas: Mapped[str | None] = mapped_column(String(15))
+    indicators: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    score: Mapped[float | None] = mapped_column(Float)
+    rated_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    __table_args__ = (
+        CheckConstraint(_in("source", SOURCES), name="rating_source"),
+        CheckConstraint(f"kelas IS NULL OR {_in('kelas', CLASSES)}", name="rating_kelas"),
+        CheckConstraint("(tps_id IS NULL) <> (kelurahan_kode IS NULL)", name="rating_one_target"),
+        CheckConstraint("kelas IS NOT NULL OR jsonb_array_length(indicators) > 0 OR score IS NOT NULL",
+                        name="rating_has_value"),
+        Index("rating_election_source", "election_id", "source"),
+    )
+
+
+class Incident(Base):
+    __tablename__ = "incident"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)  # client UUID
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[dt.datetime] = _now()
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reporter_name: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), server_default="reported")
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"), index=True)
+    tps_id: Mapped[int | None] = mapped_column(ForeignKey("tps.id"))
+    tps_distance_m: Mapped[float | None] = mapped_column(Float)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    warnings: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incident.id"))
+    reviewed_by: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(_in("status", INCIDENT_STATUSES), name="incident_status"),
+        CheckConstraint(_in("severity", SEVERITIES), name="incident_severity"),
+        Index("incident_election_time", "election_id", "occurred_at"),
+    )
+
+
+class PersonnelAssignment(Base):
+    """Personnel put on a TPS, a kelurahan, or in reserve (Polsek per kecamatan, Polresta city)."""
+    __tablename__ = "personnel_assignment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    agency: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(10))
+    tps_id: Mapped[int | None] = mapped_column(ForeignKey("tps.id", ondelete="CASCADE"))
+    kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"), index=True)
+    kecamatan_kode: Mapped[str | None] = mapped_column(ForeignKey("kecamatan.kode"))
+    unit: Mapped[str | None] = mapped_column(Text)  # e.g. "Polsek Ampenan"
+    count: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _now()
+    created_by: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(_in("agency", AGENCIES), name="personnel_agency"),
+        CheckConstraint(_in("target", ("tps", "kelurahan", "reserve")), name="personnel_target"),
+        CheckConstraint("count >= 0", name="personnel_count_nonnegative"),
+        CheckConstraint("(target = 'tps') = (tps_id IS NOT NULL)", name="personnel_tps_target"),
+        CheckConstraint("target <> 'kelurahan' OR kelurahan_kode IS NOT NULL",
+                        name="personnel_kelurahan_target"),
+        Index("personnel_election", "election_id"),
+    )
+
+
+class PersonnelMove(Base):
+    """A move of personnel accepted from a suggestion: who moved what where, and when."""
+    __tablename__ = "personnel_move"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    agency: Mapped[str] = mapped_column(String(10))
+    count: Mapped[int] = mapped_column(Integer)
+    from_kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"))
+    from_reserve: Mapped[str | None] = mapped_column(Text)
+    to_kelurahan_kode: Mapped[str] = mapped_column(ForeignKey("kelurahan.kode"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    moved_at: Mapped[dt.datetime] = _now()
+    moved_by: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (CheckConstraint("count > 0", name="move_count_positive"),)
+
+
+class SecurityPatternSet(Base):
+    """A version of the police TPS security pattern, in force from effective_from."""
+    __tablename__ = "security_pattern_set"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[int | None] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    nama: Mapped[str] = mapped_column(Text)
+    effective_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = _now()
+    created_by: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("election_id", "effective_from", name="pattern_set_when"),)
+
+
+class SecurityPattern(Base):
+    """a-b-c: a Polri and c Linmas for every b TPS of a class."""
+    __tablename__ = "security_pattern"
+    set_id: Mapped[int] = mapped_column(ForeignKey("security_pattern_set.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    kelas: Mapped[str] = mapped_column(String(15), primary_key=True)
+    polri: Mapped[int] = mapped_column(SmallInteger)
+    per_tps: Mapped[int] = mapped_column(SmallInteger)
+    linmas: Mapped[int] = mapped_column(SmallInteger)
+    __table_args__ = (
+        CheckConstraint(_in("kelas", CLASSES), name="pattern_kelas"),
+        CheckConstraint("polri >= 0 AND linmas >= 0 AND per_tps >= 1", name="pattern_numbers"),
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(12))
+    agency: Mapped[str | None] = mapped_column(String(20))
+    kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = _now()
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="users_role"),)
+
+
+class ApiToken(Base):
+    """Personal API tokens: random, stored only as SHA-256 (cheap to check on every request)."""
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _now()
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class RateLimitHit(Base):
+    """Counters shared by every worker process (login attempts and the like)."""
+    __tablename__ = "rate_limit_hit"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    bucket: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = _now()
+    __table_args__ = (Index("rate_limit_bucket_at", "bucket", "at"),)
+
+
+class ImportBatch(Base):
+    """One file import: what, by whom, the file's checksum and counts."""
+    __tablename__ = "import_batch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    election_id: Mapped[int | None] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(Text)
+    options: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    counts: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    imported_at: Mapped[dt.datetime] = _now()
+
+
+class AuditLog(Base):
+    """Append-only (enforced by a trigger) and hash-chained (computed by the database)."""
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = _now()
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    target: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    checksum: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (Index("audit_log_at", "at"),)
