@@ -341,3 +341,66 @@ class AuditLog(Base):
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (Index("audit_log_at", "at"),)
+
+
+# --- analysis results: recomputed from the inputs above, read by map, tables, API, CLI ---
+
+class AnalysisRun(Base):
+    __tablename__ = "analysis_run"
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    as_of: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    pattern_set_id: Mapped[int | None] = mapped_column(ForeignKey("security_pattern_set.id"))
+    computed_at: Mapped[dt.datetime] = _now()
+
+
+class TpsRisk(Base):
+    __tablename__ = "tps_risk"
+    tps_id: Mapped[int] = mapped_column(ForeignKey("tps.id", ondelete="CASCADE"), primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"),
+                                             index=True)
+    kelas: Mapped[str] = mapped_column(String(15))
+    kelas_polri: Mapped[str | None] = mapped_column(String(15))
+    kelas_kpu: Mapped[str | None] = mapped_column(String(15))
+    kelas_bawaslu: Mapped[str | None] = mapped_column(String(15))
+    kelas_kelurahan: Mapped[str | None] = mapped_column(String(15))
+    escalated: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    disagree: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    reasons: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    __table_args__ = (CheckConstraint(_in("kelas", CLASSES), name="tps_risk_kelas"),)
+
+
+class KelurahanGap(Base):
+    __tablename__ = "kelurahan_gap"
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    kelurahan_kode: Mapped[str] = mapped_column(ForeignKey("kelurahan.kode"), primary_key=True)
+    kecamatan_kode: Mapped[str] = mapped_column(ForeignKey("kecamatan.kode"))
+    n_tps: Mapped[int] = mapped_column(Integer)
+    n_by_class: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    polri_required: Mapped[int] = mapped_column(Integer)
+    linmas_required: Mapped[int] = mapped_column(Integer)
+    polri_assigned: Mapped[int] = mapped_column(Integer)
+    linmas_assigned: Mapped[int] = mapped_column(Integer)
+    tni_assigned: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    polri_gap: Mapped[int] = mapped_column(Integer)
+    linmas_gap: Mapped[int] = mapped_column(Integer)
+    not_ready: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    incidents_recent: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    reasons: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+
+
+class Suggestion(Base):
+    __tablename__ = "suggestion"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"),
+                                             index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    kelurahan_kode: Mapped[str] = mapped_column(ForeignKey("kelurahan.kode"))
+    agency: Mapped[str] = mapped_column(String(10))
+    count: Mapped[int] = mapped_column(Integer)
+    from_kind: Mapped[str] = mapped_column(String(20))  # kelurahan | polsek | polresta | unmet
+    from_kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"))
+    from_unit: Mapped[str | None] = mapped_column(Text)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))

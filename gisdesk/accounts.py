@@ -1,0 +1,110 @@
+"""User accounts and API tokens (no Flask here): hashing, creation, authentication."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, text
+
+from gisdesk import audit
+from gisdesk.errors import Conflict, InputRejected
+from gisdesk.roles import ROLES
+
+_hasher = PasswordHasher()
+# Verifying against a dummy hash when the user does not exist keeps timing uniform.
+_DUMMY_HASH = _hasher.hash("gisdesk-dummy-password")
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(conn: Connection, username: str, password: str, role: str, *,
+                agency: str | None = None, kelurahan_kode: str | None = None,
+                full_name: str | None = None, actor: str = "system") -> int:
+    username = username.strip().lower()
+    if role not in ROLES:
+        raise InputRejected(f"Unknown role '{role}'; choose one of {', '.join(ROLES)}",
+                            field="role")
+    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
+        raise InputRejected("User name: letters, digits, '.', '-' or '_' (max 64)",
+                            field="username")
+    if len(password) < MIN_PASSWORD:
+        raise InputRejected(f"Password must have at least {MIN_PASSWORD} characters",
+                            field="password")
+    if role == "operator" and not agency:
+        raise InputRejected("An operator needs an agency (kpu, polri, bawaslu, pemkot)",
+                            field="agency")
+    exists = conn.execute(text("SELECT 1 FROM users WHERE username = :u"),
+                          {"u": username}).first()
+    if exists:
+        raise Conflict(f"User '{username}' already exists", field="username")
+    user_id = conn.execute(text(
+        "INSERT INTO users (username, full_name, password_hash, role, agency, kelurahan_kode) "
+        "VALUES (:u, :f, :h, :r, :a, :k) RETURNING id"),
+        {"u": username, "f": full_name, "h": hash_password(password), "r": role,
+         "a": agency, "k": kelurahan_kode}).scalar_one()
+    audit.record(conn, actor, "user.create", username, {"role": role, "agency": agency})
+    return user_id
+
+
+def authenticate(conn: Connection, username: str, password: str) -> dict | None:
+    row = conn.execute(text("SELECT * FROM users WHERE username = :u AND active"),
+                       {"u": (username or "").strip().lower()}).mappings().first()
+    if row is None:
+        check_password(_DUMMY_HASH, password or "")
+        return None
+    if not check_password(row["password_hash"], password or ""):
+        return None
+    conn.execute(text("UPDATE users SET last_login_at = now() WHERE id = :i"), {"i": row["id"]})
+    return dict(row)
+
+
+def get_user(conn: Connection, user_id: int) -> dict | None:
+    row = conn.execute(text("SELECT * FROM users WHERE id = :i AND active"),
+                       {"i": user_id}).mappings().first()
+    return dict(row) if row else None
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(conn: Connection, user_id: int, name: str, actor: str) -> str:
+    """A new personal API token; only its SHA-256 is stored, the token is shown once."""
+    token = "gd_" + secrets.token_urlsafe(32)
+    conn.execute(text("INSERT INTO api_token (user_id, token_sha256, name) VALUES (:u, :h, :n)"),
+                 {"u": user_id, "h": token_digest(token), "n": name})
+    audit.record(conn, actor, "token.create", str(user_id), {"name": name})
+    return token
+
+
+def user_for_token(conn: Connection, token: str) -> dict | None:
+    row = conn.execute(text(
+        "UPDATE api_token SET last_used_at = now() WHERE token_sha256 = :h AND NOT revoked "
+        "RETURNING user_id"), {"h": token_digest(token)}).first()
+    return get_user(conn, row[0]) if row else None
+
+
+def rate_limited(conn: Connection, bucket: str, limit: int, seconds: int) -> bool:
+    """Count one hit in ``bucket``; True when more than ``limit`` in the last ``seconds``.
+
+    Counters live in the database so every worker process shares them.
+    """
+    conn.execute(text("DELETE FROM rate_limit_hit WHERE at < now() - make_interval(secs => :s)"),
+                 {"s": seconds * 2})
+    conn.execute(text("INSERT INTO rate_limit_hit (bucket) VALUES (:b)"), {"b": bucket})
+    hits = conn.execute(text(
+        "SELECT count(*) FROM rate_limit_hit WHERE bucket = :b "
+        "AND at > now() - make_interval(secs => :s)"), {"b": bucket, "s": seconds}).scalar_one()
+    return hits > limit

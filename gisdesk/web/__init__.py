@@ -1,0 +1,71 @@
+"""The Flask app factory: settings, extensions, blueprints; nothing is built at import."""
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_wtf.csrf import CSRFProtect
+
+from gisdesk.config import load_settings, secret_key
+from gisdesk.db.engine import engine_for
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+csrf = CSRFProtect()
+LOGGER = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    settings = load_settings(test_config)
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(Path(__file__).parent / "static"), static_url_path="/static")
+    app.config.update(
+        SECRET_KEY=secret_key(settings),
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session (long election days)
+        TESTING=settings.testing,
+    )
+    if test_config:
+        app.config.update({k: v for k, v in test_config.items() if k.isupper()})
+    app.extensions["gisdesk.settings"] = settings
+    app.extensions["gisdesk.engine"] = engine_for(settings)
+
+    csrf.init_app(app)
+    from gisdesk.web import auth, errors, pages
+    auth.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    for module in _optional_blueprints():
+        module.init_app(app)
+
+    @app.before_request
+    def _nonce():
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint not in ("static",) and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app
+
+
+def _optional_blueprints():
+    """Blueprint modules registered through one door: each exposes init_app(app)."""
+    import importlib
+
+    for name in ("gisdesk.web.assets", "gisdesk.web.mapview", "gisdesk.api"):
+        try:
+            yield importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise

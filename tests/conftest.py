@@ -1,0 +1,67 @@
+"""Shared fixtures: a real PostGIS (embedded cluster or GISDESK_DATABASE_URL), never skipped.
+
+- ``template_url``: a migrated template database, built once per test session.
+- ``engine``: a fresh database cloned from the template, one per test module (tests that
+  commit, run subprocesses or browsers use this).
+- ``conn``: a connection inside a transaction rolled back after the test (unit-level tests).
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine
+
+from gisdesk.config import load_settings
+from gisdesk.db import testing as dbtesting
+from gisdesk.db.engine import database_url, get_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = f"gisdesk_test_template_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    settings = load_settings()
+    try:
+        return database_url(settings)
+    except Exception as exc:  # no skip: a test run without PostGIS is a failed run
+        pytest.fail(f"No PostgreSQL/PostGIS for the tests: {exc}\n"
+                    "Run `make test` (it installs PostgreSQL 15 + PostGIS and starts the "
+                    "embedded cluster), or set GISDESK_DATABASE_URL to a PostGIS server.",
+                    pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url: str):
+    url = dbtesting.create_template(server_url, TEMPLATE)
+    yield url
+    dbtesting.drop_database(server_url, TEMPLATE)
+
+
+def _db_name(request) -> str:
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[-40:]
+    return f"gt_{os.getpid()}_{name}"
+
+
+@pytest.fixture(scope="module")
+def engine(request, server_url: str, template_url: str):
+    name = _db_name(request)
+    url = dbtesting.clone(server_url, TEMPLATE, name)
+    eng = get_engine(url)
+    yield eng
+    eng.dispose()
+    dbtesting.drop_database(server_url, name)
+
+
+@pytest.fixture
+def conn(engine: Engine):
+    """A connection whose work is rolled back after the test."""
+    with engine.connect() as connection:
+        trans = connection.begin()
+        try:
+            yield connection
+        finally:
+            trans.rollback()
