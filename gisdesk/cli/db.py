@@ -1,0 +1,87 @@
+"""`gisdesk db ...`: the database's life cycle."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gisdesk.db import backup as backups
+from gisdesk.db import cluster as embedded
+from gisdesk.db.engine import database_url
+from gisdesk.db.migrate import current_revision, head_revision, upgrade
+
+
+@click.group()
+def db():
+    """Create, start, stop, migrate, back up and restore the database."""
+
+
+@db.command()
+@click.pass_obj
+def up(obj):
+    """Create (first time) and start the embedded cluster; check a configured server."""
+    url = database_url(obj.settings)
+    from sqlalchemy import text
+    with obj.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    where = "GISDESK_DATABASE_URL" if obj.settings.database_url else "embedded cluster"
+    click.echo(f"database up ({where}): {_safe(url)}")
+
+
+@db.command()
+@click.pass_obj
+def down(obj):
+    """Stop the embedded cluster (a configured server is left alone)."""
+    if obj.settings.database_url:
+        click.echo("GISDESK_DATABASE_URL is set: not stopping an external server.")
+        return
+    embedded.stop(embedded.locate(obj.settings.home))
+    click.echo("embedded cluster stopped")
+
+
+@db.command()
+@click.pass_obj
+def status(obj):
+    """Where the database is, whether it runs, and its schema revision."""
+    if not obj.settings.database_url:
+        cl = embedded.locate(obj.settings.home)
+        click.echo(f"embedded cluster: {cl.data} ({'running' if embedded.is_running(cl) else 'stopped'})")
+        if not embedded.is_running(cl):
+            return
+    click.echo(f"url: {_safe(database_url(obj.settings))}")
+    current, head = current_revision(obj.engine), head_revision()
+    click.echo(f"schema: {current or 'empty'} (latest {head})"
+               + ("" if current == head else "  -> run `gisdesk db migrate`"))
+
+
+@db.command()
+@click.pass_obj
+def migrate(obj):
+    """Bring the schema to the latest revision (Alembic)."""
+    upgrade(obj.engine)
+    click.echo(f"schema at {current_revision(obj.engine)}")
+
+
+@db.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_obj
+def backup(obj, output):
+    """Write a pg_dump (custom format) of the whole database."""
+    backups.backup(database_url(obj.settings), output)
+    click.echo(f"backup written: {output} ({output.stat().st_size:,} bytes)")
+
+
+@db.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.confirmation_option(prompt="Replace the database's contents with this backup?")
+@click.pass_obj
+def restore(obj, source):
+    """Replace the database's contents with a backup made by `gisdesk db backup`."""
+    obj.engine.dispose()
+    backups.restore(database_url(obj.settings), source)
+    click.echo(f"restored from {source}")
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy import make_url
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,40 @@
+"""Rejection reports a desk operator understands: every bad row, field and reason."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import click
+
+from gisdesk.errors import InputRejected, Problem
+
+_LABEL = {"error": "ERROR", "warning": "warning", "fixed": "fixed"}
+
+
+def format_problem(p: Problem) -> str:
+    where = f"row {p.row}" if p.row is not None else "file"
+    field = f", field '{p.field}'" if p.field else ""
+    value = f" (value: {p.value})" if p.value not in (None, "") else ""
+    return f"  [{_LABEL.get(p.severity, p.severity)}] {where}{field}: {p.reason}{value}"
+
+
+def print_rejection(exc: InputRejected) -> None:
+    click.echo(f"REJECTED: {exc.message}", err=True)
+    click.echo("Nothing was written to the database.", err=True)
+    for p in exc.problems:
+        click.echo(format_problem(p), err=True)
+
+
+def print_notes(problems: list[Problem]) -> None:
+    for p in problems:
+        if p.severity != "error":
+            click.echo(format_problem(p))
+
+
+def write_report(path: str | Path, problems: list[Problem]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["row", "field", "severity", "reason", "value"])
+        writer.writeheader()
+        for p in problems:
+            writer.writerow({"row": p.row, "field": p.field, "severity": p.severity,
+                             "reason": p.reason, "value": p.value})

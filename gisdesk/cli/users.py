@@ -1,0 +1,43 @@
+"""`gisdesk users ...`: accounts from the command line."""
+from __future__ import annotations
+
+import click
+
+from gisdesk import accounts
+from gisdesk.roles import ROLES
+
+
+@click.group()
+def users():
+    """Manage user accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--agency", help="Agency (kpu, polri, bawaslu, pemkot, tni, ...); operators need one.")
+@click.option("--kelurahan", "kelurahan_kode", help="Kelurahan code this user is scoped to.")
+@click.option("--full-name")
+@click.password_option(envvar="GISDESK_NEW_PASSWORD")
+@click.pass_obj
+def add(obj, name, role, agency, kelurahan_kode, full_name, password):
+    """Add user NAME with ROLE (password asked twice, or GISDESK_NEW_PASSWORD)."""
+    with obj.engine.begin() as conn:
+        accounts.create_user(conn, name, password, role, agency=agency,
+                             kelurahan_kode=kelurahan_kode, full_name=full_name, actor=obj.actor)
+    click.echo(f"user {name.lower()} added as {role}")
+
+
+@users.command("token")
+@click.argument("name")
+@click.option("--label", default="api", help="What the token is for (e.g. 'QGIS laptop').")
+@click.pass_obj
+def token(obj, name, label):
+    """Create a personal API token for NAME (shown once; stored only as a SHA-256)."""
+    from sqlalchemy import text
+    with obj.engine.begin() as conn:
+        row = conn.execute(text("SELECT id FROM users WHERE username = :u"),
+                           {"u": name.lower()}).first()
+        if row is None:
+            raise click.UsageError(f"no user {name}")
+        click.echo(accounts.create_token(conn, row[0], label, obj.actor))
