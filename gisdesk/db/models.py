@@ -51,6 +51,8 @@ class Election(Base):
     wilayah_kode: Mapped[str | None] = mapped_column(String(13))  # e.g. 52.71 (kab/kota)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # analysis time pinned for a demo or an exercise; None = evaluate at "now"
+    pinned_as_of: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now()
     __table_args__ = (
         CheckConstraint(_in("kind", ("pemilu", "pilkada")), name="election_kind"),
@@ -403,4 +405,124 @@ class Suggestion(Base):
     from_kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"))
     from_unit: Mapped[str | None] = mapped_column(Text)
     distance_m: Mapped[float | None] = mapped_column(Float)
+    required: Mapped[int] = mapped_column(Integer)
+    assigned: Mapped[int] = mapped_column(Integer)
+    gap: Mapped[int] = mapped_column(Integer)
+    move_text: Mapped[str] = mapped_column(Text)
     reasons: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+
+
+# --- internal quick count ---
+# Internal and NOT official (official results are KPU's): visible only to supervisor/admin,
+# and to each operator for its own agency's entries (enforced by the web edge).
+
+QC_ENTRY_STATUSES = ("active", "superseded", "correction")
+QC_FLAG_STATUSES = ("open", "resolved", "agreed")
+_QC_NUMBERS = ("valid", "invalid", "ballots_used", "dpt", "dptb", "dpk")
+
+
+class Contest(Base):
+    """A contest of an election (e.g. 'ppwp' = presidential pairs)."""
+    __tablename__ = "contest"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    kode: Mapped[str] = mapped_column(String(20))
+    nama: Mapped[str] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("election_id", "kode", name="contest_election_kode"),
+        CheckConstraint("kode ~ '^[a-z0-9_]+$'", name="contest_kode_format"),
+    )
+
+
+class Candidate(Base):
+    __tablename__ = "candidate"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))
+    nomor: Mapped[int] = mapped_column(SmallInteger)
+    nama: Mapped[str] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("contest_id", "nomor", name="candidate_contest_nomor"),
+        CheckConstraint("nomor >= 1", name="candidate_nomor_positive"),
+    )
+
+
+class ResultEntry(Base):
+    """One agency's numbers for one TPS and contest (from the C.Hasil form); id = client UUID.
+
+    ``votes`` maps candidate nomor (as text) to votes. A later entry of the same agency for
+    the same TPS+contest supersedes the earlier one; supervisor corrections have status
+    'correction'.
+    """
+    __tablename__ = "result_entry"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))
+    tps_id: Mapped[int] = mapped_column(ForeignKey("tps.id", ondelete="CASCADE"))
+    agency: Mapped[str] = mapped_column(String(20))
+    votes: Mapped[dict] = mapped_column(JSONB)
+    valid: Mapped[int] = mapped_column(Integer)
+    invalid: Mapped[int] = mapped_column(Integer)
+    ballots_used: Mapped[int] = mapped_column(Integer)
+    dpt: Mapped[int] = mapped_column(Integer)
+    dptb: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    dpk: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    photo_path: Mapped[str | None] = mapped_column(Text)
+    entered_by: Mapped[str] = mapped_column(Text)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[dt.datetime] = _now()
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), server_default="active")
+    __table_args__ = (
+        CheckConstraint(" AND ".join(f"{c} >= 0" for c in _QC_NUMBERS),
+                        name="result_entry_nonnegative"),
+        CheckConstraint("valid + invalid = ballots_used", name="result_entry_ballots_sum"),
+        CheckConstraint("jsonb_typeof(votes) = 'object' AND NOT jsonb_path_exists(votes, "
+                        "'$.* ? (@.type() != \"number\" || @ < 0)')",
+                        name="result_entry_votes_nonnegative"),
+        CheckConstraint(_in("status", QC_ENTRY_STATUSES), name="result_entry_status"),
+        # one current entry per agency, TPS and contest
+        Index("result_entry_one_active", "tps_id", "contest_id", "agency", unique=True,
+              postgresql_where=text("status = 'active'")),
+        Index("result_entry_contest", "contest_id", "status"),
+    )
+
+
+class ResultFlag(Base):
+    """Agencies disagree on a TPS+contest; a supervisor resolves it (history kept)."""
+    __tablename__ = "result_flag"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))
+    tps_id: Mapped[int] = mapped_column(ForeignKey("tps.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), server_default="open")
+    agencies: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    detail: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    raised_at: Mapped[dt.datetime] = _now()
+    updated_at: Mapped[dt.datetime] = _now()
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    chosen_entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("result_entry.id"))
+    __table_args__ = (
+        UniqueConstraint("tps_id", "contest_id", name="result_flag_tps_contest"),
+        CheckConstraint(_in("status", QC_FLAG_STATUSES), name="result_flag_status"),
+        CheckConstraint("status <> 'resolved' OR (chosen_entry_id IS NOT NULL "
+                        "AND resolved_by IS NOT NULL AND resolved_at IS NOT NULL)",
+                        name="result_flag_resolved_complete"),
+        Index("result_flag_contest_status", "contest_id", "status"),
+    )
+
+
+class ResultFlagHistory(Base):
+    """Every change of a flag: raised, reopened, agreed, resolved (append-only by use)."""
+    __tablename__ = "result_flag_history"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("result_flag.id", ondelete="CASCADE"),
+                                         index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))
+    chosen_entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("result_entry.id"))
+    detail: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = _now()

@@ -45,6 +45,7 @@ def upgrade() -> None:
     sa.Column('wilayah_kode', sa.String(length=13), nullable=True),
     sa.Column('active', sa.Boolean(), server_default=sa.text('false'), nullable=False),
     sa.Column('is_demo', sa.Boolean(), server_default=sa.text('false'), nullable=False),
+    sa.Column('pinned_as_of', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("kind IN ('pemilu', 'pilkada')", name='election_kind'),
     sa.CheckConstraint('max_voters_per_tps > 0', name='election_max_voters'),

@@ -1,0 +1,237 @@
+"""Suggestions: which kelurahan need how many more Polri/Linmas, from where, and why.
+
+Greedy and deterministic: kelurahan with the largest gap first (ties by code) take from the
+donors in rules.suggest_order (default: surplus kelurahan of the same kecamatan nearest
+first, other kelurahan nearest first, the Polsek reserve, the Polresta reserve). A donor
+gives at most its surplus (never left short) and every person is moved once at most.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from gisdesk.analysis.gap import GapTable
+from gisdesk.analysis.risk import TpsRisk
+from gisdesk.analysis.rules import Rules
+
+AGENCY_LABEL = {"polri": "Polri", "linmas": "Linmas"}
+SHORT = "tidak_tercukupi"
+
+
+@dataclass(frozen=True)
+class SuggestContext:
+    """Optional facts for the reasons: effective classes and incidents (tps_risks) and the
+    number of not-ready TPS per kelurahan (kelurahan_kode -> n)."""
+
+    tps_risks: Sequence[TpsRisk] = ()
+    not_ready: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Move:
+    """``count`` people from one donor. ``source``: kelurahan | polsek_reserve |
+    polresta_reserve | tidak_tercukupi (nobody left to move); ``kode`` is the donor kelurahan,
+    the Polsek's kecamatan, or None."""
+
+    source: str
+    kode: str | None
+    count: int
+    distance_m: float | None = None
+    same_kecamatan: bool | None = None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Extra ``agency`` personnel for one kelurahan."""
+
+    kelurahan_kode: str
+    kecamatan_kode: str
+    agency: str                    # polri | linmas
+    required: int
+    assigned: int
+    gap: int                       # required - assigned (> 0)
+    moves: tuple[Move, ...]
+    reasons: tuple[str, ...]
+
+    @property
+    def unfilled(self) -> int:
+        return sum(m.count for m in self.moves if m.source == SHORT)
+
+    def summary(self, names: Mapping[str, str] | None = None) -> str:
+        """'Tambah 4 Polri: 1 Polri dari surplus ..., 3 Polri dari cadangan Polsek ...'."""
+        moves = "; ".join(move_text(m, self.agency, names or {}) for m in self.moves)
+        return f"Tambah {self.gap} {AGENCY_LABEL[self.agency]}: {moves}"
+
+    def to_rows(self, names: Mapping[str, str] | None = None) -> list[dict]:
+        """One row per move, for CSV and tables."""
+        names = names or {}
+        return [{
+            "kelurahan_kode": self.kelurahan_kode,
+            "kelurahan": names.get(self.kelurahan_kode, ""),
+            "kecamatan_kode": self.kecamatan_kode, "agency": self.agency,
+            "required": self.required, "assigned": self.assigned, "gap": self.gap,
+            "from": m.source, "from_kode": m.kode or "",
+            "from_nama": names.get(m.kode, "") if m.kode else "",
+            "count": m.count, "distance_m": m.distance_m,
+            "move": move_text(m, self.agency, names), "reasons": "; ".join(self.reasons),
+        } for m in self.moves]
+
+
+def to_rows(suggestions: Iterable[Suggestion], names: Mapping[str, str] | None = None
+            ) -> list[dict]:
+    return [row for s in suggestions for row in s.to_rows(names)]
+
+
+def suggestions_frame(suggestions: Iterable[Suggestion],
+                      names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    cols = ["kelurahan_kode", "kelurahan", "kecamatan_kode", "agency", "required", "assigned",
+            "gap", "from", "from_kode", "from_nama", "count", "distance_m", "move", "reasons"]
+    return pd.DataFrame(to_rows(suggestions, names), columns=cols)
+
+
+def distance_lookup(distances) -> dict[tuple[str, str], float]:
+    """{(from, to): metres} from a mapping, an iterable of triples or a DataFrame whose
+    first three columns are from, to, metres. Distances are taken as symmetric."""
+    if distances is None:
+        return {}
+    if isinstance(distances, pd.DataFrame):
+        triples = distances.iloc[:, :3].itertuples(index=False, name=None)
+    elif isinstance(distances, Mapping):
+        triples = ((a, b, m) for (a, b), m in distances.items())
+    else:
+        triples = distances
+    out: dict[tuple[str, str], float] = {}
+    for a, b, m in triples:
+        out[(a, b)] = float(m)
+        out.setdefault((b, a), float(m))
+    return out
+
+
+def _class_reason(row: Mapping, classes: Sequence[str], rules: Rules) -> str | None:
+    """'1 TPS sangat rawan, 3 rawan, 10 kurang rawan' (highest class first)."""
+    parts = [f"{int(row.get(f'n_{k}', 0))} {rules.label(k)}"
+             for k in sorted(classes, key=rules.rank, reverse=True) if row.get(f"n_{k}", 0)]
+    if not parts:
+        return None
+    n, label = parts[0].split(" ", 1)
+    return ", ".join([f"{n} TPS {label}", *parts[1:]])
+
+
+def _context_reasons(context: SuggestContext) -> dict[str, list[str]]:
+    incidents: dict[str, set[str]] = {}
+    escalated: dict[str, int] = {}
+    disagree: dict[str, int] = {}
+    for r in context.tps_risks:
+        incidents.setdefault(r.kelurahan_kode, set()).update(r.incident_ids)
+        escalated[r.kelurahan_kode] = escalated.get(r.kelurahan_kode, 0) + r.escalated
+        disagree[r.kelurahan_kode] = disagree.get(r.kelurahan_kode, 0) + r.disagree
+    out: dict[str, list[str]] = {}
+    for kel, ids in incidents.items():
+        if ids:      # an incident near several TPS is one incident
+            out.setdefault(kel, []).append(
+                f"{len(ids)} insiden terverifikasi baru di dekat TPS"
+                + (f" ({escalated[kel]} TPS naik kelas)" if escalated[kel] else ""))
+    for kel, n in disagree.items():
+        if n:
+            out.setdefault(kel, []).append(f"{n} TPS dinilai berbeda oleh sumber")
+    for kel, n in context.not_ready.items():
+        if n:
+            out.setdefault(kel, []).append(f"{n} TPS belum siap")
+    return out
+
+
+def move_text(m: Move, agency: str, names: Mapping[str, str]) -> str:
+    who = AGENCY_LABEL[agency]
+    if m.source == SHORT:
+        return f"Tidak tercukupi: masih kurang {m.count} {who}"
+    if m.source == "polresta_reserve":
+        return f"{m.count} {who} dari cadangan Polresta"
+    if m.source == "polsek_reserve":
+        return f"{m.count} {who} dari cadangan Polsek {names.get(m.kode, m.kode)}"
+    where = names.get(m.kode, m.kode)
+    dist = f"{m.distance_m:.0f} m" if m.distance_m is not None else "jarak tidak diketahui"
+    kec = "kecamatan sama" if m.same_kecamatan else "kecamatan lain"
+    return f"{m.count} {who} dari surplus {where} ({dist}, {kec})"
+
+
+def suggest(gap_table: GapTable, distances, rules: Rules,
+            context: SuggestContext | None = None) -> list[Suggestion]:
+    """Suggestions for every kelurahan short of Polri, then of Linmas.
+
+    ``distances``: kelurahan-to-kelurahan metres (see distance_lookup), computed by the
+    caller; a pair without a distance comes after the known ones (by code), or is skipped
+    when rules.max_distance_m is set. Reserves come from gap_table.reserves.
+    """
+    context = context or SuggestContext()
+    dist = distance_lookup(distances)
+    extra = _context_reasons(context)
+    kel = gap_table.kelurahan.set_index("kelurahan_kode")
+    kec_of = kel["kecamatan_kode"].to_dict()
+    res = gap_table.reserves
+    out: list[Suggestion] = []
+    for agency in ("polri", "linmas"):
+        surplus = {k: int(-g) for k, g in kel[f"{agency}_gap"].items() if g < 0}
+        polsek = {k: int(v) for k, v in zip(res["kecamatan_kode"], res[agency])
+                  if pd.notna(k) and v > 0}
+        polresta = int(res.loc[res["kecamatan_kode"].isna(), agency].sum())
+        short = kel[kel[f"{agency}_gap"] > 0].reset_index()
+        short = short.sort_values([f"{agency}_gap", "kelurahan_kode"],
+                                  ascending=[False, True])
+        for row in short.to_dict("records"):
+            code, kec = row["kelurahan_kode"], row["kecamatan_kode"]
+            need = int(row[f"{agency}_gap"])
+            moves: list[Move] = []
+            for step in rules.suggest_order:
+                if need == 0:
+                    break
+                if step.startswith("kelurahan_"):
+                    same = step == "kelurahan_same_kecamatan"
+                    for donor, d in _donors(code, kec, same, surplus, kec_of, dist, rules):
+                        take = min(need, surplus[donor])
+                        if take:
+                            surplus[donor] -= take
+                            need -= take
+                            moves.append(Move("kelurahan", donor, take, d, same))
+                        if need == 0:
+                            break
+                elif step == "polsek_reserve":
+                    take = min(need, polsek.get(kec, 0))
+                    if take:
+                        polsek[kec] -= take
+                        need -= take
+                        moves.append(Move("polsek_reserve", kec, take))
+                elif step == "polresta_reserve":
+                    take = min(need, polresta)
+                    if take:
+                        polresta -= take
+                        need -= take
+                        moves.append(Move("polresta_reserve", None, take))
+            if need:
+                moves.append(Move(SHORT, None, need))
+            required, assigned = int(row[f"{agency}_required"]), int(row[f"{agency}_assigned"])
+            reasons = [f"butuh {required} {AGENCY_LABEL[agency]}, ada {assigned}"]
+            cls = _class_reason(row, gap_table.classes, rules)
+            if cls:
+                reasons.append(cls)
+            reasons += extra.get(code, [])
+            out.append(Suggestion(code, kec, agency, required, assigned,
+                                  int(row[f"{agency}_gap"]), tuple(moves), tuple(reasons)))
+    return out
+
+
+def _donors(code: str, kec: str, same: bool, surplus: Mapping[str, int],
+            kec_of: Mapping[str, str], dist: Mapping[tuple[str, str], float], rules: Rules
+            ) -> list[tuple[str, float | None]]:
+    """Donor kelurahan with surplus left, in or outside ``kec``, nearest first, then by code;
+    unknown distances last (or skipped when a maximum distance is set)."""
+    found = []
+    for donor, left in surplus.items():
+        if left <= 0 or donor == code or (kec_of.get(donor) == kec) != same:
+            continue
+        d = dist.get((code, donor))
+        if rules.max_distance_m and (d is None or d > rules.max_distance_m):
+            continue
+        found.append((d is None, d or 0.0, donor, d))
+    return [(donor, d) for _, _, donor, d in sorted(found)]

@@ -1,0 +1,368 @@
+"""Read any accepted vector file into a GeoDataFrame in EPSG:4326.
+
+Accepted: GeoJSON, GeoPackage, Shapefile (plain or zipped), CSV with lon/lat or WKT columns.
+Whole-file problems (unreadable, truncated, empty, unsafe zip, projected values without a
+CRS) raise :class:`~gisdesk.errors.InputRejected` with a message for a desk operator.
+Row-level problems are left for the validators: a CSV row whose coordinates cannot be read
+gets an empty geometry and keeps its original text columns.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+import warnings
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from gisdesk.errors import InputRejected, Problem
+from gisdesk.ingest.columns import canonical_columns
+from gisdesk.ingest.crs_checks import reject_projected_without_crs
+
+LOGGER = logging.getLogger(__name__)
+
+__all__ = ["read_vector", "read_table", "parse_decimal", "points_from_frame", "to_wgs84", "check_zip", "SUPPORTED",
+           "MAX_ZIP_UNCOMPRESSED", "MAX_ZIP_RATIO"]
+
+SUPPORTED = "GeoJSON, GeoPackage (.gpkg), Shapefile (.shp or .zip) or CSV"
+MAX_ZIP_UNCOMPRESSED = 2 * 1024**3   # 2 GiB: national desa boundaries fit, a zip bomb not
+MAX_ZIP_RATIO = 200                  # shapefiles compress ~3-10x; bombs 1000x and more
+MAX_ZIP_MEMBERS = 5000
+_JSON_PRECHECK_LIMIT = 256 * 1024**2  # parse smaller GeoJSON once to say *where* it breaks
+_READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                pyogrio.errors.FieldError, pyogrio.errors.GeometryError,
+                pyogrio.errors.CRSError, OSError, ValueError, RuntimeError)
+
+
+def _reject(message: str, *, field: str | None = None, value: str | None = None):
+    raise InputRejected(message, [Problem(None, field, message, value=value)])
+
+
+# ---------------------------------------------------------------- CSV
+
+def parse_decimal(text: object) -> float:
+    """``'116,0739'`` or ``'116.0739'`` -> 116.0739; anything unreadable -> NaN."""
+    if text is None:
+        return float("nan")
+    value = str(text).strip().replace("\u2212", "-")
+    if value.count(",") == 1 and "." not in value:
+        value = value.replace(",", ".")  # decimal comma, as Excel writes it in id-ID
+    try:
+        return float(value)
+    except ValueError:
+        return float("nan")
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    # csv.Sniffer guesses badly on short files with decimal commas; the header is reliable.
+    counts = {d: len(re.findall(re.escape(d) + r'(?=(?:[^"]*"[^"]*")*[^"]*$)', header_line))
+              for d in (";", ",", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ";"))
+    return best if counts[best] else ","
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV as text cells (nothing guessed), header names as written (BOM removed)."""
+    path = Path(path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        _reject(f"The file {path.name} is empty.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _reject(f"The file {path.name} is not UTF-8 text (byte {exc.start}). Save it from "
+                "the spreadsheet as 'CSV UTF-8'.")
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = _sniff_delimiter(header)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str,
+                            keep_default_na=False, skipinitialspace=True,
+                            quoting=csv.QUOTE_MINIMAL, skip_blank_lines=True)
+    except pd.errors.ParserError as exc:
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if match:
+            expected, line, saw = match.groups()
+            row = int(line) - 1
+            message = (f"Row {row} of {path.name} has {saw} values where the header has "
+                       f"{expected}. A decimal comma in a comma-separated file? Use ';' as "
+                       "the separator or quote the value.")
+            raise InputRejected(message, [Problem(row, None, message)]) from None
+        _reject(f"The file {path.name} could not be read as CSV: {exc}")
+    except pd.errors.EmptyDataError:
+        _reject(f"The file {path.name} is empty.")
+    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    if frame.empty:
+        _reject(f"The file {path.name} has a header but no rows.")
+    return frame
+
+
+def points_from_frame(frame: pd.DataFrame, display: str = "The table", *,
+                      field_map: dict[str, str] | None = None) -> gpd.GeoDataFrame:
+    """Build geometries from lon/lat (decimal comma tolerated) or WKT text columns.
+
+    ``field_map`` may name the ``lon``/``lat``/``wkt`` columns (``--*-field`` options).
+    Rows whose coordinates cannot be read get an empty geometry; their text stays in the
+    frame so that the validators can quote it.
+    """
+    overrides = {k: v for k, v in (field_map or {}).items() if k in ("lon", "lat", "wkt")}
+    if "geometry" in frame.columns and "wkt" not in frame.columns:
+        # A WKT column called "geometry" would clash with the GeoDataFrame's own.
+        frame = frame.rename(columns={"geometry": "wkt"})
+    cols = canonical_columns(frame.columns, wanted=["lon", "lat", "wkt"], overrides=overrides)
+    if "lon" in cols and "lat" in cols:
+        x = np.array([parse_decimal(v) for v in frame[cols["lon"]]])
+        y = np.array([parse_decimal(v) for v in frame[cols["lat"]]])
+        ok = np.isfinite(x) & np.isfinite(y)
+        geoms = np.full(len(frame), None, dtype=object)
+        geoms[ok] = shapely.points(x[ok], y[ok])
+    elif "wkt" in cols:
+        texts = frame[cols["wkt"]].astype(object).where(frame[cols["wkt"]].notna(), None)
+        texts = np.array([t if isinstance(t, str) and t.strip() else None for t in texts],
+                         dtype=object)
+        geoms = shapely.from_wkt(texts, on_invalid="ignore")
+    else:
+        _reject(f"{display} has no coordinate columns. Expected lon and lat (also "
+                "bujur/lintang, longitude/latitude, x/y) or a wkt column; columns found: "
+                f"{', '.join(map(str, frame.columns))}.")
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index))
+
+
+def _csv_to_gdf(path: Path, field_map: dict[str, str] | None) -> gpd.GeoDataFrame:
+    return points_from_frame(read_table(path), f"The file {path.name}", field_map=field_map)
+
+
+# ---------------------------------------------------------------- zip
+
+def check_zip(path: str | Path, *, max_total: int = MAX_ZIP_UNCOMPRESSED,
+              max_ratio: float = MAX_ZIP_RATIO) -> list[str]:
+    """Refuse unsafe archives before anything is read; return the member names.
+
+    Checked from the central directory only (nothing is decompressed): absolute paths or
+    ``..`` (path traversal), symbolic links, too many members, a total uncompressed size
+    over ``max_total`` and compression ratios no real shapefile has (zip bombs).
+    """
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        _reject(f"The file {path.name} is not a readable zip archive (damaged or "
+                f"truncated?): {exc}")
+    if len(infos) > MAX_ZIP_MEMBERS:
+        _reject(f"The zip {path.name} has {len(infos)} files; at most {MAX_ZIP_MEMBERS} are "
+                "accepted.")
+    total = 0
+    for info in infos:
+        name = info.filename.replace("\\", "/")
+        parts = PurePosixPath(name).parts
+        if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+            _reject(f"The zip {path.name} contains an unsafe path {info.filename!r} "
+                    "(absolute or with '..'); it was refused.", value=info.filename)
+        if (info.external_attr >> 16) & 0o170000 == 0o120000:
+            _reject(f"The zip {path.name} contains a symbolic link {info.filename!r}; it "
+                    "was refused.", value=info.filename)
+        total += info.file_size
+        if info.file_size > 1024**2 and info.file_size > max_ratio * max(info.compress_size, 1):
+            _reject(f"The zip {path.name} was refused: {info.filename!r} expands "
+                    f"{info.file_size / max(info.compress_size, 1):,.0f} times (a zip bomb?).",
+                    value=info.filename)
+    if total > max_total:
+        _reject(f"The zip {path.name} would expand to {total / 1024**2:,.0f} MB; at most "
+                f"{max_total / 1024**2:,.0f} MB is accepted.")
+    return [i.filename for i in infos if not i.is_dir()]
+
+
+def _zip_member(path: Path, names: list[str], layer: str | None) -> str:
+    def usable(name: str) -> bool:
+        base = PurePosixPath(name).name
+        return not (name.startswith("__MACOSX/") or base.startswith("._"))
+
+    lower = {n.lower(): n for n in names if usable(n)}
+    shps = [n for low, n in lower.items() if low.endswith(".shp")]
+    others = [n for low, n in lower.items() if low.endswith((".gpkg", ".geojson", ".json"))]
+    candidates = shps or others
+    if layer and len(candidates) > 1:
+        candidates = [n for n in candidates
+                      if PurePosixPath(n).stem.lower() == layer.lower()] or candidates
+    if not candidates:
+        _reject(f"The zip {path.name} holds no .shp, .gpkg or .geojson file.")
+    if len(candidates) > 1:
+        stems = ", ".join(PurePosixPath(n).stem for n in candidates)
+        _reject(f"The zip {path.name} holds several layers ({stems}); choose one with "
+                "--layer.")
+    member = candidates[0]
+    if member.lower().endswith(".shp"):
+        stem = member[:-4].lower()
+        missing = [ext for ext in (".dbf", ".shx") if stem + ext not in lower]
+        if missing:
+            _reject(f"The shapefile {member} in {path.name} is incomplete: "
+                    f"{' and '.join(missing)} missing. Zip all parts (.shp .shx .dbf .prj).")
+    return member
+
+
+# ---------------------------------------------------------------- OGR formats
+
+def _precheck_geojson(path: Path) -> None:
+    size = path.stat().st_size
+    if size == 0:
+        _reject(f"The file {path.name} is empty.")
+    if size > _JSON_PRECHECK_LIMIT:
+        return
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        _reject(f"The file {path.name} is not UTF-8 text (byte {exc.start}).")
+    except json.JSONDecodeError as exc:
+        _reject(f"The file {path.name} is not valid GeoJSON: it breaks at line {exc.lineno}, "
+                f"column {exc.colno} ({exc.msg}). The file looks truncated or damaged; "
+                "export or download it again.")
+    if not isinstance(doc, dict) or doc.get("type") not in (
+            "FeatureCollection", "Feature", "Point", "MultiPoint", "LineString",
+            "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"):
+        _reject(f"The file {path.name} is JSON but not GeoJSON (no FeatureCollection).")
+    if doc.get("type") == "FeatureCollection" and not doc.get("features"):
+        _reject(f"The file {path.name} contains no features.")
+
+
+def _gpkg_layer(source: str, name: str, layer: str | None) -> str:
+    """The layer to read from GeoPackage ``source`` (a path or /vsizip/ string)."""
+    try:
+        layers = pyogrio.list_layers(source)
+    except _READ_ERRORS as exc:
+        _reject(f"The file {name} could not be opened as a GeoPackage (damaged or "
+                f"truncated?): {str(exc).replace(source, name)}")
+    spatial = [str(name) for name, gtype in layers if gtype is not None]
+    if layer is not None:
+        if layer not in [str(n) for n, _ in layers]:
+            _reject(f"The GeoPackage {name} has no layer {layer!r}; its layers: "
+                    f"{', '.join(spatial) or 'none'}.", field="layer", value=layer)
+        return layer
+    if not spatial:
+        _reject(f"The GeoPackage {name} has no layer with geometries.")
+    if len(spatial) > 1:
+        _reject(f"The GeoPackage {name} has several layers: {', '.join(spatial)}. "
+                "Choose one with --layer.", field="layer")
+    return spatial[0]
+
+
+def _read_ogr(source: str, display: str, layer: str | None = None) -> gpd.GeoDataFrame:
+    try:
+        return pyogrio.read_dataframe(source, layer=layer)
+    except _READ_ERRORS as exc:
+        detail = str(exc).replace(source, display)
+        _reject(f"The file {display} could not be read (damaged, truncated or not a "
+                f"{SUPPORTED} file): {detail}")
+
+
+def _read_any(path: Path, layer: str | None,
+              field_map: dict[str, str] | None) -> gpd.GeoDataFrame:
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return _csv_to_gdf(path, field_map)
+    if suffix in (".geojson", ".json"):
+        _precheck_geojson(path)
+        return _read_ogr(str(path), path.name)
+    if suffix == ".gpkg":
+        return _read_ogr(str(path), path.name, _gpkg_layer(str(path), path.name, layer))
+    if suffix == ".shp":
+        siblings = {p.suffix.lower() for p in path.parent.glob(path.stem + ".*")}
+        missing = [ext for ext in (".dbf", ".shx") if ext not in siblings]
+        if missing:
+            _reject(f"The shapefile {path.name} is incomplete: {' and '.join(missing)} "
+                    "missing beside it. Copy all parts (.shp .shx .dbf .prj) or send a zip.")
+        return _read_ogr(str(path), path.name)
+    if suffix == ".zip":
+        member = _zip_member(path, check_zip(path), layer)
+        source = f"/vsizip/{path.resolve()}/{member}"
+        inner_layer = None
+        if member.lower().endswith(".gpkg"):
+            inner_layer = _gpkg_layer(source, f"{path.name}/{member}", layer)
+        return _read_ogr(source, f"{path.name}/{member}", inner_layer)
+    _reject(f"The file {path.name} has an unknown type ({suffix or 'no extension'}); "
+            f"send {SUPPORTED}.")
+
+
+# ---------------------------------------------------------------- CRS
+
+def _parse_crs(src_crs: object) -> CRS:
+    try:
+        return CRS.from_user_input(src_crs)
+    except CRSError:
+        _reject(f"--src-crs {src_crs!r} is not a known coordinate reference system "
+                "(write it as EPSG:32750).", field="src_crs", value=str(src_crs))
+
+
+def _finite_bounds(gdf: gpd.GeoDataFrame) -> np.ndarray | None:
+    geoms = gdf.geometry.values
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
+        return None
+    return np.asarray(shapely.total_bounds(geoms[present]))
+
+
+def to_wgs84(gdf: gpd.GeoDataFrame, src_crs: object = None, *,
+             display: str = "The file") -> gpd.GeoDataFrame:
+    """Give ``gdf`` its CRS (``src_crs`` wins over the file's) and reproject to EPSG:4326.
+
+    A file without a CRS is taken as lon/lat (EPSG:4326) when its values are degrees;
+    values in metres are refused with a hint for --src-crs.
+    """
+    if src_crs is not None:
+        gdf = gdf.set_crs(_parse_crs(src_crs), allow_override=True)
+    bounds = _finite_bounds(gdf)
+    if gdf.crs is None or gdf.crs.is_geographic:
+        if bounds is not None:
+            reject_projected_without_crs(bounds, what=display)
+        if gdf.crs is None:
+            return gdf.set_crs(4326)
+    elif bounds is not None and np.all(np.abs(bounds) <= 180):
+        _reject(f"{display} declares {gdf.crs.to_string()} (metres) but its coordinates "
+                "look like degrees; the .prj is wrong. Pass --src-crs EPSG:4326.",
+                field="geometry")
+    if gdf.crs.equals(CRS.from_epsg(4326)):
+        return gdf
+    out = gdf.to_crs(4326)
+    after = _finite_bounds(out)
+    if bounds is not None and (after is None or not np.all(np.isfinite(after))):
+        _reject(f"{display} could not be transformed from {gdf.crs.to_string()} to lon/lat; "
+                "is the CRS right? Pass --src-crs with the correct one.", field="geometry")
+    return out
+
+
+def read_vector(path: str | Path, *, layer: str | None = None, src_crs: object = None,
+                field_map: dict[str, str] | None = None) -> gpd.GeoDataFrame:
+    """Read ``path`` into a GeoDataFrame in EPSG:4326 with a 0-based RangeIndex.
+
+    ``layer`` picks a GeoPackage layer (or a shapefile inside a zip holding several);
+    ``src_crs`` (e.g. ``"EPSG:32750"``) gives or overrides the file's CRS; ``field_map``
+    may name a CSV's ``lon``/``lat``/``wkt`` columns. The file's own CRS string is kept in
+    ``gdf.attrs["source_crs"]``.
+    """
+    path = Path(path)
+    if not path.exists():
+        _reject(f"The file {path} does not exist.")
+    if path.is_dir():
+        _reject(f"{path} is a folder; give the file itself ({SUPPORTED}).")
+    with warnings.catch_warnings():
+        # GDAL reports recoverable oddities (e.g. a ring not closed) as RuntimeWarning; the
+        # validators judge the geometries themselves, so these carry no extra information.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gdf = _read_any(path, layer, field_map)
+    if len(gdf) == 0:
+        _reject(f"The file {path.name} contains no features.")
+    source_crs = gdf.crs.to_string() if gdf.crs is not None else None
+    gdf = to_wgs84(gdf.reset_index(drop=True), src_crs, display=f"The file {path.name}")
+    gdf.attrs["source_crs"] = source_crs if src_crs is None else str(src_crs)
+    LOGGER.debug("read %s: %d features, CRS %s", path.name, len(gdf), source_crs)
+    return gdf
