@@ -220,7 +220,8 @@ def _write(conn, eid, as_of, set_id, risks, table, advice, not_ready, near) -> N
                 "count": m.count, "kind": m.source,
                 "from_kel": m.kode if m.source == "kelurahan" else None, "unit": unit,
                 "d": m.distance_m, "req": s.required, "ass": s.assigned, "gap": s.gap,
-                "text": move_text(m, s.agency, names), "reasons": list(s.reasons)})
+                "text": move_text(m, s.agency, {**names, **kec_names}),
+                "reasons": list(s.reasons)})
     if moves:
         conn.execute(json_params(text("""
             INSERT INTO suggestion (election_id, rank, kelurahan_kode, agency, count, from_kind,

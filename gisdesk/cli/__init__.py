@@ -44,7 +44,7 @@ def _register():
     main.add_command(users.users)
     main.add_command(serve.serve)
     import importlib
-    for name, attr in (("imports", "import_"), ("demo", "demo"), ("suggest", "suggest"),
+    for name, attr in (("imports", "import_"), ("election", "election"), ("demo", "demo"), ("suggest", "suggest"),
                        ("export", "export"), ("maps", "map_"), ("layers", "layers"),
                        ("audit", "audit")):
         try:

@@ -153,7 +153,8 @@ class Facility(Base):
     __table_args__ = (
         CheckConstraint(_in("kind", ("pps", "ppk", "kpu", "bawaslu", "puskesmas", "rumah_sakit",
                                      "polsek", "polresta", "pos_polisi", "koramil", "kodim",
-                                     "damkar", "lainnya")), name="facility_kind"),
+                                     "damkar", "kantor_lurah", "kantor_camat", "posko",
+                                     "lainnya")), name="facility_kind"),
         UniqueConstraint("kind", "nama", name="facility_kind_nama"),
     )
 

@@ -120,7 +120,7 @@ def upgrade() -> None:
     sa.Column('kecamatan_kode', sa.String(length=8), nullable=True),
     sa.Column('geom', Geometry(geometry_type='POINT', srid=4326, dimension=2, spatial_index=False, from_text='ST_GeomFromEWKT', name='geometry', nullable=False), nullable=False),
     sa.Column('source', sa.Text(), nullable=True),
-    sa.CheckConstraint("kind IN ('pps', 'ppk', 'kpu', 'bawaslu', 'puskesmas', 'rumah_sakit', 'polsek', 'polresta', 'pos_polisi', 'koramil', 'kodim', 'damkar', 'lainnya')", name='facility_kind'),
+    sa.CheckConstraint("kind IN ('pps', 'ppk', 'kpu', 'bawaslu', 'puskesmas', 'rumah_sakit', 'polsek', 'polresta', 'pos_polisi', 'koramil', 'kodim', 'damkar', 'kantor_lurah', 'kantor_camat', 'posko', 'lainnya')", name='facility_kind'),
     sa.ForeignKeyConstraint(['kecamatan_kode'], ['kecamatan.kode'], ),
     sa.ForeignKeyConstraint(['kelurahan_kode'], ['kelurahan.kode'], ),
     sa.PrimaryKeyConstraint('id'),

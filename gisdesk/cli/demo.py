@@ -1,0 +1,42 @@
+"""`gisdesk demo`: the Mataram demo (real boundaries, generated and labelled TPS and events)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import text
+
+DEMO_BOUNDARIES = Path(__file__).resolve().parents[2] / "data" / "boundaries" / "mataram_kelurahan.geojson"
+
+
+@click.command()
+@click.option("--scale", type=click.Choice(["city", "national"]), default="city", show_default=True)
+@click.option("--seed", type=int, default=2024, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when an election already exists.")
+@click.pass_obj
+def demo(obj, scale, seed, if_empty):
+    """Load demo data: Kota Mataram, Pemilu 2024 (DATA DEMO), 1,248 generated TPS."""
+    if scale == "national":
+        raise click.UsageError("--scale national is not available yet (see the benchmarks "
+                               "issue); use --scale city")
+    from gisdesk.analysis.store import recompute
+    from gisdesk.demo.generate import DEFAULT_AS_OF
+    from gisdesk.demo.load import load_demo
+    from gisdesk.ingest.write_boundaries import import_boundaries
+
+    with obj.engine.connect() as conn:
+        if if_empty and conn.execute(text("SELECT 1 FROM election LIMIT 1")).first():
+            click.echo("database already has data: demo not loaded")
+            return
+    result = import_boundaries(obj.engine, DEMO_BOUNDARIES, actor=obj.actor)
+    click.echo(result.summary())
+    with obj.engine.begin() as conn:
+        counts = load_demo(conn, seed=seed, as_of=DEFAULT_AS_OF, actor=obj.actor)
+        # the demo is a fixed moment (voting morning) so its numbers are reproducible
+        conn.execute(text("UPDATE election SET pinned_as_of = :a WHERE is_demo "
+                          "AND pinned_as_of IS NULL"), {"a": DEFAULT_AS_OF})
+        analysis = recompute(conn)
+    shown = {k: v for k, v in counts.items() if k not in ("seconds",)}
+    click.echo("demo: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+    click.echo(f"analysis: {analysis.n_tps} TPS, {analysis.n_suggestions} suggestions "
+               f"({analysis.pattern_set})")

@@ -1,0 +1,61 @@
+"""`gisdesk suggest`: where extra personnel are needed, from where, and why."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import click
+
+from gisdesk.analysis import report
+from gisdesk.analysis.store import recompute
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "geojson"]), default="table")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z"]),
+              help="Evaluate at this time (ISO 8601 with offset); default: now, or the "
+                   "election's pinned time (the demo).")
+@click.pass_obj
+def suggest(obj, fmt, output, as_of):
+    """Suggestions for the active election (the same numbers as the map)."""
+    with obj.engine.begin() as conn:
+        result = recompute(conn, as_of=as_of)
+        rows = report.suggestions(conn, result.election_id)
+    if fmt == "geojson":
+        text = report.dumps_geojson(rows)
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=report.SUGGESTION_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({**r, "reasons": "; ".join(r["reasons"])})
+        text = buf.getvalue()
+    else:
+        text = _table(rows, result)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{len(rows)} suggestion rows written to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+def _table(rows: list[dict], result) -> str:
+    wita = result.as_of.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    lines = [f"Saran penambahan personel (pola: {result.pattern_set}; "
+             f"per {wita:%d-%m-%Y %H:%M} WITA)", ""]
+    last = None
+    for r in rows:
+        key = (r["rank"], r["kelurahan_kode"], r["agency"])
+        if key != last:
+            lines.append(f"{r['rank']:>3}. {r['kelurahan']} ({r['kelurahan_kode']}, "
+                         f"{r['kecamatan']}): kurang {r['gap']} {r['agency'].capitalize()} "
+                         f"(butuh {r['required']}, ada {r['assigned']})")
+            lines.append(f"       alasan: {'; '.join(r['reasons'])}")
+            last = key
+        lines.append(f"       - {r['move']}")
+    if not rows:
+        lines.append("Tidak ada kekurangan personel.")
+    return "\n".join(lines) + "\n"

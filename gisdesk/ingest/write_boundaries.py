@@ -1,0 +1,140 @@
+"""`gisdesk import boundaries`: a checked boundary file into kecamatan/kelurahan, atomically.
+
+Upserts by Kemendagri code and only touches rows whose content differs, so re-running the
+same import changes nothing. Kecamatan come from a kecamatan file, or are dissolved from
+their kelurahan (and re-dissolved whenever their kelurahan change).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import shapely
+from sqlalchemy import Connection, Engine, text
+
+from gisdesk import audit
+from gisdesk.errors import InputRejected, Problem
+from gisdesk.ingest.boundaries import BoundaryPrep, prepare_boundaries
+from gisdesk.ingest.write_common import ImportResult, known_kelurahan, upsert_counts
+
+LOGGER = logging.getLogger(__name__)
+DERIVED = "derived from kelurahan"
+
+
+def _rows(gdf, columns: list[str]) -> list[dict]:
+    wkb = shapely.to_wkb(gdf.geometry.values, hex=False)
+    out = []
+    for i, rec in enumerate(gdf[columns].to_dict("records")):
+        rec = {k: (None if v != v else v) for k, v in rec.items()}  # NaN -> None
+        rec["wkb"] = wkb[i]
+        out.append(rec)
+    return out
+
+
+def _write_kecamatan(conn: Connection, prep: BoundaryPrep, source: str) -> dict:
+    kec = prep.kecamatan
+    if kec is None or kec.empty:
+        return {}
+    if "kode_bps" not in kec.columns:
+        kec = kec.assign(kode_bps=None)
+    rows = _rows(kec, ["kode", "nama", "kode_bps"])
+    derived = prep.kecamatan_derived
+    flags = []
+    for r in rows:
+        r["source"] = DERIVED if derived else source
+        # an official kecamatan outline is never overwritten by a dissolve
+        flag = conn.execute(text("""
+            INSERT INTO kecamatan (kode, nama, kode_bps, geom, source)
+            VALUES (:kode, :nama, :kode_bps, ST_Multi(ST_GeomFromWKB(:wkb, 4326)), :source)
+            ON CONFLICT (kode) DO UPDATE SET nama = EXCLUDED.nama,
+                kode_bps = coalesce(EXCLUDED.kode_bps, kecamatan.kode_bps),
+                geom = EXCLUDED.geom, source = EXCLUDED.source, updated_at = now()
+            WHERE (NOT :derived OR kecamatan.source = :derived_src)
+              AND (kecamatan.nama, kecamatan.source, ST_AsBinary(kecamatan.geom))
+                  IS DISTINCT FROM (EXCLUDED.nama, EXCLUDED.source, ST_AsBinary(EXCLUDED.geom))
+            RETURNING xmax = 0"""), {**r, "derived": derived, "derived_src": DERIVED}).scalar()
+        flags.append(flag)
+    return {f"kecamatan_{k}": v for k, v in upsert_counts(flags).items()}
+
+
+def _write_kelurahan(conn: Connection, prep: BoundaryPrep, source: str) -> dict:
+    kel = prep.kelurahan
+    if kel is None or kel.empty:
+        return {}
+    missing = conn.execute(text(
+        "SELECT k FROM unnest(CAST(:codes AS text[])) k "
+        "WHERE NOT EXISTS (SELECT 1 FROM kecamatan WHERE kode = k)"),
+        {"codes": sorted(set(kel["kecamatan_kode"]))}).scalars().all()
+    if missing:
+        raise InputRejected(
+            "The boundary file names kecamatan that are not loaded: " + ", ".join(missing),
+            [Problem(None, "kecamatan_kode", f"unknown kecamatan {k}") for k in missing])
+    flags = []
+    for r in _rows(kel, ["kode", "nama", "kecamatan_kode", "kode_bps", "area_km2"]):
+        r["source"] = source
+        r["area_km2"] = round(float(r["area_km2"]), 6) if r["area_km2"] is not None else None
+        flags.append(conn.execute(text("""
+            INSERT INTO kelurahan (kode, nama, kecamatan_kode, kode_bps, area_km2, geom, source)
+            VALUES (:kode, :nama, :kecamatan_kode, :kode_bps, :area_km2,
+                    ST_Multi(ST_GeomFromWKB(:wkb, 4326)), :source)
+            ON CONFLICT (kode) DO UPDATE SET nama = EXCLUDED.nama,
+                kecamatan_kode = EXCLUDED.kecamatan_kode,
+                kode_bps = coalesce(EXCLUDED.kode_bps, kelurahan.kode_bps),
+                area_km2 = EXCLUDED.area_km2, geom = EXCLUDED.geom, source = EXCLUDED.source,
+                updated_at = now()
+            WHERE (kelurahan.nama, kelurahan.kecamatan_kode, kelurahan.area_km2,
+                   ST_AsBinary(kelurahan.geom))
+                  IS DISTINCT FROM (EXCLUDED.nama, EXCLUDED.kecamatan_kode, EXCLUDED.area_km2,
+                                    ST_AsBinary(EXCLUDED.geom))
+            RETURNING xmax = 0"""), r).scalar())
+    counts = {f"kelurahan_{k}": v for k, v in upsert_counts(flags).items()}
+    if any(f is not None for f in flags):
+        # dissolved kecamatan follow their kelurahan
+        conn.execute(text("""
+            UPDATE kecamatan c SET geom = u.geom, updated_at = now()
+            FROM (SELECT kecamatan_kode, ST_Multi(ST_CollectionExtract(
+                         ST_Union(geom), 3)) AS geom
+                  FROM kelurahan GROUP BY kecamatan_kode) u
+            WHERE c.kode = u.kecamatan_kode AND c.source = :derived
+              AND NOT ST_Equals(c.geom, u.geom)"""), {"derived": DERIVED})
+    return counts
+
+
+def import_boundaries(engine: Engine, path: str | Path, *, actor: str, level: str | None = None,
+                      layer: str | None = None, code_field: str | None = None,
+                      name_field: str | None = None, parent_field: str | None = None,
+                      src_crs: str | None = None, dry_run: bool = False,
+                      progress=lambda message: None) -> ImportResult:
+    """Check the whole file first; then write everything in one transaction, or nothing."""
+    path = Path(path)
+    checksum = audit.file_sha256(path)
+    with engine.connect() as conn:
+        known = known_kelurahan(conn)
+    progress(f"reading and checking {path.name}")
+    prep = prepare_boundaries(path, level=level, layer=layer, code_field=code_field,
+                              name_field=name_field, parent_field=parent_field, src_crs=src_crs,
+                              known_kelurahan=known if not known.empty else None)
+    result = ImportResult("boundaries", path.name, checksum, problems=list(prep.problems),
+                          dry_run=dry_run)
+    source = f"{path.name} (sha256 {checksum[:12]})"
+    n = sum(len(g) for g in (prep.kelurahan, prep.kecamatan) if g is not None)
+    progress(f"writing {n} areas in one transaction")
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            result.counts.update(_write_kecamatan(conn, prep, source))
+            result.counts.update(_write_kelurahan(conn, prep, source))
+            result.counts["overlapping_pairs"] = 0 if prep.overlaps is None else len(prep.overlaps)
+            if dry_run:
+                trans.rollback()
+                return result
+            audit.record(conn, actor, "import.boundaries", path.name,
+                         {"level": prep.level, "scheme": prep.scheme, "counts": result.counts,
+                          "repairs": len(prep.fixed), "warnings": len(prep.warnings)},
+                         checksum)
+            trans.commit()
+        except BaseException:
+            if trans.is_active:
+                trans.rollback()
+            raise
+    return result

@@ -1,0 +1,49 @@
+"""Shared pieces of the importers' database side: what's loaded, staging, results."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from gisdesk.errors import Problem
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    filename: str
+    sha256: str
+    counts: dict = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> int:
+        return self.counts.get("inserted", 0) + self.counts.get("updated", 0)
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{v} {k}" for k, v in self.counts.items())
+        verb = "would be" if self.dry_run else "were"
+        return f"{self.kind}: {parts} ({verb} written)" if self.dry_run else f"{self.kind}: {parts}"
+
+
+def known_kelurahan(conn: Connection) -> pd.DataFrame:
+    rows = conn.execute(text("""
+        SELECT k.kode, k.nama, c.nama AS kecamatan_nama, k.kecamatan_kode
+        FROM kelurahan k JOIN kecamatan c ON c.kode = k.kecamatan_kode""")).all()
+    return pd.DataFrame(rows, columns=["kode", "nama", "kecamatan_nama", "kecamatan_kode"])
+
+
+def loaded_area(conn: Connection):
+    """Union of the loaded kelurahan (shapely, EPSG:4326), or None when nothing is loaded."""
+    wkb = conn.execute(text("SELECT ST_AsBinary(ST_Union(geom)) FROM kelurahan")).scalar()
+    return shapely.from_wkb(bytes(wkb)) if wkb else None
+
+
+def upsert_counts(flags: list[bool | None]) -> dict:
+    """From RETURNING (xmax = 0) of an INSERT ... ON CONFLICT DO UPDATE ... WHERE changed."""
+    inserted = sum(1 for f in flags if f is True)
+    updated = sum(1 for f in flags if f is False)
+    return {"inserted": inserted, "updated": updated}
