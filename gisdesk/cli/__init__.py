@@ -45,7 +45,7 @@ def _register():
     main.add_command(serve.serve)
     import importlib
     for name, attr in (("imports", "import_"), ("election", "election"), ("demo", "demo"), ("suggest", "suggest"),
-                       ("export", "export"), ("maps", "map_"), ("layers", "layers"),
+                       ("export", "export"), ("maps", "map_"), ("maps", "layers"),
                        ("audit", "audit")):
         try:
             module = importlib.import_module(f"gisdesk.cli.{name}")

@@ -63,7 +63,8 @@ def _optional_blueprints():
     """Blueprint modules registered through one door: each exposes init_app(app)."""
     import importlib
 
-    for name in ("gisdesk.web.assets", "gisdesk.web.mapview", "gisdesk.api"):
+    for name in ("gisdesk.web.assets", "gisdesk.web.mapview", "gisdesk.api",
+                 "gisdesk.web.quickcount", "gisdesk.web.entry"):
         try:
             yield importlib.import_module(name)
         except ModuleNotFoundError as exc:

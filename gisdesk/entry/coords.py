@@ -1,0 +1,228 @@
+"""Read coordinates as people type them: decimal or DMS, either order, `.` or `,` decimals.
+
+Accepted, among others: ``-8.5833, 116.1167``; ``116,1167 -8,5833``; ``-8,5833; 116,1167``;
+``8°35'12"S 116°06'30"E``; ``8 35 12 S 116 6 30 E``; ``S 8° 35.2' E 116° 6.5'``;
+``8.5833 LS 116.1167 BT``; ``lat=-8.58 lon=116.08``; ``POINT(116.08 -8.58)``;
+``[116.08, -8.58]``; a Google Maps link with ``@lat,lon`` or ``q=lat,lon``.
+Order: hemisphere letters or labels decide; otherwise a value beyond ±90 is the longitude;
+otherwise ``lat, lon`` (``lon lat`` for WKT and GeoJSON brackets), reported as guessed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["CoordsError", "ParsedCoords", "parse_coords"]
+
+
+class CoordsError(ValueError):
+    """Text that cannot be read as one point; the message is for a desk operator."""
+
+
+@dataclass(frozen=True)
+class ParsedCoords:
+    lat: float
+    lon: float
+    form: str            # "desimal", "derajat menit", "derajat menit detik"
+    order: str           # "lat_lon" or "lon_lat": the order in the text
+    guessed: bool = False  # the order was not evident from the text
+
+    def as_dict(self) -> dict:
+        return {"lat": self.lat, "lon": self.lon, "form": self.form, "order": self.order,
+                "guessed": self.guessed}
+
+
+HEMI = {"N": ("lat", 1), "U": ("lat", 1), "LU": ("lat", 1),
+        "S": ("lat", -1), "LS": ("lat", -1),
+        "E": ("lon", 1), "T": ("lon", 1), "BT": ("lon", 1),
+        "W": ("lon", -1), "B": ("lon", -1), "BB": ("lon", -1)}
+LABELS = {"LAT": "lat", "LATITUDE": "lat", "LINTANG": "lat", "Y": "lat",
+          "LON": "lon", "LNG": "lon", "LONG": "lon", "LONGITUDE": "lon", "BUJUR": "lon",
+          "X": "lon"}
+_TOKEN = re.compile(r"""\s*(?:
+      (?P<num>[-+]?\d+(?:[.,]\d+)?|[-+]?\.\d+)
+    | (?P<mark>[°'"])
+    | (?P<word>[A-Z]+)
+    | (?P<sep>[,;/|])
+    | (?P<skip>[:=()\[\]{}])
+    )""", re.VERBOSE)
+_URL = re.compile(r"(?:@|[?&](?:q|query|ll|center)=)\s*([-+]?\d+\.\d+)\s*,\s*([-+]?\d+\.\d+)")
+_WKT = re.compile(r"^\s*(?:SRID=\d+;)?\s*POINT\s*Z?\s*\(\s*([^)]*)\)\s*$", re.I)
+
+
+@dataclass
+class _Part:
+    numbers: list = field(default_factory=list)  # (value_text, mark or None)
+    axis: str | None = None
+    sign: int | None = None
+    has_hemi: bool = False
+
+    @property
+    def degree_marked(self) -> bool:
+        return any(mark == "°" for _, mark in self.numbers)
+
+
+def _normalise(text: str) -> str:
+    out = text.strip().upper()
+    for chars, repl in (("′’‘`´", "'"), ("″“”", '"'), ("º˚∘", "°"), ("−–—", "-")):
+        for ch in chars:
+            out = out.replace(ch, repl)
+    return out.replace("''", '"')
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    pos, out = 0, []
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            bad = text[pos:].strip()[:10]
+            raise CoordsError(f"Tidak dapat membaca koordinat di '{bad}'.")
+        kind = m.lastgroup
+        if kind != "skip":
+            out.append((kind, m.group(kind)))
+        pos = m.end()
+    return out
+
+
+def _split(tokens: list[tuple[str, str]]) -> list[_Part]:
+    parts: list[_Part] = [_Part()]
+    for i, (kind, value) in enumerate(tokens):
+        cur = parts[-1]
+        if kind == "sep":
+            if cur.numbers:
+                parts.append(_Part())
+        elif kind == "word":
+            if value in HEMI:
+                axis, sign = HEMI[value]
+                if cur.numbers and not cur.has_hemi:        # suffix: 8.5 S
+                    cur.axis, cur.sign, cur.has_hemi = axis, sign, True
+                    parts.append(_Part())
+                else:                                        # prefix: S 8.5
+                    if cur.numbers or cur.has_hemi:
+                        cur = _Part()
+                        parts.append(cur)
+                    cur.axis, cur.sign, cur.has_hemi = axis, sign, True
+            elif value in LABELS:
+                if cur.numbers or cur.axis:
+                    cur = _Part()
+                    parts.append(cur)
+                cur.axis = LABELS[value]
+            elif value in ("D", "DEG"):
+                if cur.numbers:
+                    cur.numbers[-1] = (cur.numbers[-1][0], "°")
+            elif value in ("M", "MIN"):
+                if cur.numbers:
+                    cur.numbers[-1] = (cur.numbers[-1][0], "'")
+            else:
+                raise CoordsError(f"Kata '{value}' tidak dikenal dalam koordinat.")
+        elif kind == "mark":
+            if not cur.numbers or cur.numbers[-1][1]:
+                raise CoordsError(f"Tanda '{value}' tanpa angka di depannya.")
+            cur.numbers[-1] = (cur.numbers[-1][0], value)
+        else:  # num
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if nxt == ("mark", "°") and cur.degree_marked:
+                cur = _Part()
+                parts.append(cur)
+            cur.numbers.append((value, None))
+    return [p for p in parts if p.numbers or p.axis]
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def _value(part: _Part) -> tuple[float, str]:
+    nums = part.numbers
+    if not nums or len(nums) > 3:
+        raise CoordsError("Setiap koordinat perlu 1 sampai 3 angka (derajat, menit, detik).")
+    slots = {"°": 0, "'": 1, '"': 2}
+    values: list[float | None] = [None, None, None]
+    for pos, (text, mark) in enumerate(nums):
+        slot = slots[mark] if mark else pos
+        if values[slot] is not None:
+            raise CoordsError("Derajat, menit atau detik tertulis dua kali.")
+        values[slot] = _number(text)
+    deg, minutes, seconds = (v if v is not None else 0.0 for v in values)
+    negative = nums[0][0].startswith("-")
+    if values[0] is None:
+        raise CoordsError("Angka derajat tidak ada.")
+    for name, v in (("menit", minutes), ("detik", seconds)):
+        if v < 0 or v >= 60:
+            raise CoordsError(f"Nilai {name} harus antara 0 dan 60.")
+    if (values[1] is not None or values[2] is not None) and deg != int(deg):
+        raise CoordsError("Derajat harus bilangan bulat bila menit/detik ditulis.")
+    total = abs(deg) + minutes / 60 + seconds / 3600
+    if negative:
+        total = -total
+    if part.sign is not None:
+        if negative and part.sign > 0:
+            raise CoordsError("Tanda minus bertentangan dengan arah U/N atau T/E.")
+        total = abs(total) * part.sign
+    form = ("derajat menit detik" if values[2] is not None
+            else "derajat menit" if values[1] is not None else "desimal")
+    return total, form
+
+
+def _halve(parts: list[_Part]) -> list[_Part]:
+    """One run of bare numbers ("-8 35 12 116 6 30", "8.5 116.1") split into two."""
+    if len(parts) != 1 or parts[0].has_hemi or parts[0].axis:
+        return parts
+    nums = parts[0].numbers
+    marked = [i for i, (_, m) in enumerate(nums) if m == "°"]
+    if len(marked) >= 2:
+        cut = marked[1]
+    elif all(m is None for _, m in nums) and len(nums) in (2, 4, 6):
+        cut = len(nums) // 2
+    elif len(nums) == 1 and "," in nums[0][0] and nums[0][0].count(",") == 1:
+        a, b = nums[0][0].split(",")       # "-8,116": a comma between two integers
+        return [_Part(numbers=[(a, None)]), _Part(numbers=[(b, None)])]
+    else:
+        return parts
+    return [_Part(numbers=nums[:cut]), _Part(numbers=nums[cut:])]
+
+
+def _assemble(a: float, b: float, axes: tuple, lon_first_default: bool, form: str):
+    axis_a, axis_b = axes
+    if axis_a == axis_b and axis_a is not None:
+        raise CoordsError("Kedua angka menunjuk sumbu yang sama (dua lintang atau dua bujur).")
+    guessed = False
+    if axis_a is None and axis_b is None:
+        if abs(a) > 90 >= abs(b):
+            axis_a = "lon"
+        elif abs(b) > 90 >= abs(a):
+            axis_a = "lat"
+        else:
+            axis_a, guessed = ("lon" if lon_first_default else "lat"), True
+    elif axis_a is None:
+        axis_a = "lat" if axis_b == "lon" else "lon"
+    lat, lon = (a, b) if axis_a == "lat" else (b, a)
+    if not -90 <= lat <= 90:
+        raise CoordsError(f"Lintang {lat:g} di luar rentang -90..90.")
+    if not -180 <= lon <= 180:
+        raise CoordsError(f"Bujur {lon:g} di luar rentang -180..180.")
+    return ParsedCoords(round(lat, 7), round(lon, 7), form,
+                        "lat_lon" if axis_a == "lat" else "lon_lat", guessed)
+
+
+def parse_coords(text: str) -> ParsedCoords:
+    """One point from typed text; raises CoordsError with a message for the operator."""
+    if not text or not text.strip():
+        raise CoordsError("Koordinat kosong.")
+    if len(text) > 300:
+        raise CoordsError("Teks koordinat terlalu panjang.")
+    url = _URL.search(text)
+    if url:
+        return _assemble(float(url.group(1)), float(url.group(2)), (None, None), False,
+                         "desimal")
+    wkt = _WKT.match(text)
+    lon_first = bool(wkt) or text.strip().startswith("[")
+    body = _normalise(wkt.group(1) if wkt else text)
+    parts = _halve(_split(_tokens(body)))
+    if len(parts) != 2:
+        raise CoordsError("Tulis dua koordinat: lintang dan bujur, misalnya -8.5833, 116.1167 "
+                          "atau 8°35'12\"S 116°06'30\"E.")
+    (a, form_a), (b, form_b) = _value(parts[0]), _value(parts[1])
+    form = form_a if form_a == form_b else f"{form_a} / {form_b}"
+    return _assemble(a, b, (parts[0].axis, parts[1].axis), lon_first, form)
