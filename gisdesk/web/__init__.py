@@ -52,11 +52,32 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.endpoint not in ("static",) and "Cache-Control" not in response.headers:
+        if request.endpoint not in ("static", "assets.vendor") \
+                and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", _csp(g.get("csp_nonce", "")))
         return response
 
     return app
+
+
+# Scripts only from the app itself or inline with this request's nonce (Folium's map script
+# carries it); styles may be inline because Leaflet positions everything with style attributes.
+# Base tiles are the one outside host, and only when the user picks the OSM base layer.
+def _csp(nonce: str) -> str:
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src 'self' 'nonce-{nonce}'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob: https://tile.openstreetmap.org https://*.tile.openstreetmap.org",
+        "connect-src 'self'",
+        "font-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
 
 
 def _optional_blueprints():

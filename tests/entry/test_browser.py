@@ -11,6 +11,17 @@ from entry import seed as S
 
 SHOTS = Path("/tmp/gisdesk-shots")
 QUEUE = "JSON.parse(localStorage.getItem('gisdesk.entry.queue.v1') || '[]')"
+
+
+def wait_until(page, expression: str, timeout: float = 10000) -> None:
+    """Poll with page.evaluate: wait_for_function compiles strings with eval, which the
+    app's Content-Security-Policy (rightly) forbids."""
+    import time
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 
@@ -63,7 +74,7 @@ def test_report_online_offline_and_back(page, engine, area):
     page.wait_for_selector("#coords-preview.ok")
     assert "-8.5755" in page.text_content("#coords-preview")
     page.click("#incident-form button[type=submit]")
-    page.wait_for_function(f"{QUEUE}.length === 0")
+    wait_until(page, f"{QUEUE}.length === 0")
     page.wait_for_selector("#queue li[data-state=sent]")
     assert count(engine) == before + 1
     with engine.connect() as conn:
@@ -83,7 +94,7 @@ def test_report_online_offline_and_back(page, engine, area):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "lapor-phone-offline.png"), full_page=True)
     page.context.set_offline(False)
-    page.wait_for_function(f"{QUEUE}.length === 0", timeout=30000)
+    wait_until(page, f"{QUEUE}.length === 0", timeout=30000)
     page.evaluate("GisdeskEntry.flush()")        # another push finds nothing to send
     page.wait_for_timeout(500)
     assert count(engine) == before + 2
@@ -106,7 +117,7 @@ def test_expired_session_keeps_the_queue_and_sends_after_login(page, engine):
     page.fill("input[name=password]", S.PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/lapor")
-    page.wait_for_function(f"{QUEUE}.length === 0", timeout=30000)
+    wait_until(page, f"{QUEUE}.length === 0", timeout=30000)
     assert count(engine) == before + 1
 
 
@@ -122,7 +133,7 @@ def test_warnings_are_confirmed_with_the_same_uuid(page, engine):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "lapor-phone-warning.png"), full_page=True)
     page.click("text=Kirim tetap")
-    page.wait_for_function(f"{QUEUE}.length === 0")
+    wait_until(page, f"{QUEUE}.length === 0")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM incident WHERE id = :i"),
                             {"i": ident}).scalar() == 1
@@ -151,7 +162,7 @@ def test_stale_csrf_token_is_refreshed_and_the_report_sent(page, engine):
             if r.request.method == "POST" and r.url.endswith("/api/incidents") else None)
     fill(page, "-8.5755, 116.0705", "Token diperbarui")
     page.click("#incident-form button[type=submit]")
-    page.wait_for_function(f"{QUEUE}.length === 0")
+    wait_until(page, f"{QUEUE}.length === 0")
     page.wait_for_selector("#queue li[data-state=sent]")
     assert statuses == [400, 201]                 # CSRF refused, fresh token, accepted
     assert count(engine) == before + 1
