@@ -76,9 +76,14 @@ def public(view):
     return view
 
 
+JSON_SUFFIXES = (".json", ".geojson", ".pbf")
+
+
 def wants_json() -> bool:
-    return (request.path.startswith("/api") or request.path.startswith("/tiles")
-            or request.accept_mimetypes.best == "application/json")
+    """Data endpoints answer errors (401, 403, 404, 422) in JSON, pages in HTML."""
+    path = request.path
+    return (path.startswith(("/api", "/tiles")) or path.endswith(JSON_SUFFIXES)
+            or path == "/map/search" or request.accept_mimetypes.best == "application/json")
 
 
 def _deny(status: int, message: str):

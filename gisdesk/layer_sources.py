@@ -1,0 +1,301 @@
+"""The rows behind each layer: one SQL query per source, streamed as GeoJSON.
+
+Used by the map, and later by the OGC API and the exports, so it knows nothing of Flask.
+Every value reaches SQL as a bind parameter; column names come only from a source's own
+declared columns (a layer's properties are checked against them when the layer is loaded),
+and a filter may name only a property the layer declares.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from sqlalchemy import Connection, text
+
+from gisdesk.errors import InputRejected
+
+CHUNK_ROWS = 500  # rows fetched per round trip from the server-side cursor
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    sql: str                     # SELECT ... with one column per property, plus geom
+    columns: dict[str, str]      # column -> property type (see gisdesk.layers.TYPES)
+    order_by: str                # a stable order, so paging is repeatable
+
+
+_KEL_NAMES = """
+    JOIN kelurahan kel ON kel.kode = {alias}.kelurahan_kode
+    JOIN kecamatan kec ON kec.kode = kel.kecamatan_kode"""
+
+SOURCES: dict[str, Source] = {}
+
+
+def _source(name: str, sql: str, columns: dict[str, str], order_by: str) -> None:
+    SOURCES[name] = Source(name, sql, columns, order_by)
+
+
+_source("kecamatan", """
+    SELECT kec.kode AS kecamatan_kode, kec.nama AS kecamatan_nama,
+           (SELECT count(*) FROM kelurahan k WHERE k.kecamatan_kode = kec.kode) AS n_kelurahan,
+           kec.geom
+    FROM kecamatan kec""",
+        {"kecamatan_kode": "string", "kecamatan_nama": "string", "n_kelurahan": "integer"},
+        "kecamatan_kode")
+
+# LEFT JOIN: a kelurahan without analysis results is still drawn (neutral, gap unknown)
+_source("kelurahan_gap", """
+    SELECT kel.kode AS kelurahan_kode, kel.nama AS kelurahan_nama,
+           kec.kode AS kecamatan_kode, kec.nama AS kecamatan_nama,
+           g.n_tps, g.polri_required, g.polri_assigned, g.polri_gap,
+           g.linmas_required, g.linmas_assigned, g.linmas_gap, g.tni_assigned,
+           g.not_ready, g.incidents_recent, COALESCE(g.reasons, '[]'::jsonb) AS reasons,
+           kel.geom
+    FROM kelurahan kel
+    JOIN kecamatan kec ON kec.kode = kel.kecamatan_kode
+    LEFT JOIN kelurahan_gap g ON g.kelurahan_kode = kel.kode AND g.election_id = :election_id""",
+        {"kelurahan_kode": "string", "kelurahan_nama": "string", "kecamatan_kode": "string",
+         "kecamatan_nama": "string", "n_tps": "integer", "polri_required": "integer",
+         "polri_assigned": "integer", "polri_gap": "integer", "linmas_required": "integer",
+         "linmas_assigned": "integer", "linmas_gap": "integer", "tni_assigned": "integer",
+         "not_ready": "integer", "incidents_recent": "integer", "reasons": "array"},
+        "kelurahan_kode")
+
+_source("tps", """
+    SELECT t.kode AS tps_kode, t.nomor, 'TPS ' || lpad(t.nomor::text, 3, '0') AS tps_label,
+           kel.kode AS kelurahan_kode, kel.nama AS kelurahan_nama,
+           kec.kode AS kecamatan_kode, kec.nama AS kecamatan_nama, t.dpt, t.alamat,
+           t.lokasi_khusus, r.kelas, r.kelas_polri, r.kelas_kpu, r.kelas_bawaslu,
+           r.kelas_kelurahan, COALESCE(r.escalated, false) AS escalated,
+           COALESCE(r.disagree, false) AS disagree, COALESCE(r.reasons, '[]'::jsonb) AS reasons,
+           rd.state AS kesiapan, t.geom
+    FROM tps t""" + _KEL_NAMES.format(alias="t") + """
+    LEFT JOIN tps_risk r ON r.tps_id = t.id AND r.election_id = t.election_id
+    LEFT JOIN tps_readiness rd ON rd.tps_id = t.id
+    WHERE t.election_id = :election_id""",
+        {"tps_kode": "string", "nomor": "integer", "tps_label": "string",
+         "kelurahan_kode": "string", "kelurahan_nama": "string", "kecamatan_kode": "string",
+         "kecamatan_nama": "string", "dpt": "integer", "alamat": "string",
+         "lokasi_khusus": "boolean", "kelas": "string", "kelas_polri": "string",
+         "kelas_kpu": "string", "kelas_bawaslu": "string", "kelas_kelurahan": "string",
+         "escalated": "boolean", "disagree": "boolean", "reasons": "array",
+         "kesiapan": "string"},
+        "tps_kode")
+
+# rejected and merged reports are not incidents on the ground
+_source("incidents", """
+    SELECT i.id::text AS incident_id, i.category AS kategori, i.severity AS tingkat,
+           i.description AS uraian, i.occurred_at, i.reported_at, i.status,
+           i.kelurahan_kode, kel.nama AS kelurahan_nama, kec.kode AS kecamatan_kode,
+           kec.nama AS kecamatan_nama, t.kode AS tps_kode,
+           round(i.tps_distance_m::numeric)::integer AS tps_jarak_m, i.geom
+    FROM incident i
+    LEFT JOIN kelurahan kel ON kel.kode = i.kelurahan_kode
+    LEFT JOIN kecamatan kec ON kec.kode = kel.kecamatan_kode
+    LEFT JOIN tps t ON t.id = i.tps_id
+    WHERE i.election_id = :election_id AND i.status NOT IN ('rejected', 'merged')""",
+        {"incident_id": "string", "kategori": "string", "tingkat": "string",
+         "uraian": "string", "occurred_at": "datetime", "reported_at": "datetime",
+         "status": "string", "kelurahan_kode": "string", "kelurahan_nama": "string",
+         "kecamatan_kode": "string", "kecamatan_nama": "string", "tps_kode": "string",
+         "tps_jarak_m": "integer"},
+        "occurred_at DESC, incident_id")
+
+_source("facilities", """
+    SELECT f.id AS facility_id, f.kind AS jenis, f.nama, f.alamat, f.kelurahan_kode,
+           kel.nama AS kelurahan_nama, COALESCE(f.kecamatan_kode, kel.kecamatan_kode)
+           AS kecamatan_kode, f.geom
+    FROM facility f
+    LEFT JOIN kelurahan kel ON kel.kode = f.kelurahan_kode""",
+        {"facility_id": "integer", "jenis": "string", "nama": "string", "alamat": "string",
+         "kelurahan_kode": "string", "kelurahan_nama": "string", "kecamatan_kode": "string"},
+        "facility_id")
+
+
+# --- filters ------------------------------------------------------------------------------
+
+def _coerce(name: str, kind: str, raw: Any) -> Any:
+    """A filter value of the property's type; a wrong one is refused, naming the field."""
+    try:
+        if kind == "integer":
+            return int(raw)
+        if kind == "number":
+            return float(raw)
+        if kind == "boolean":
+            if isinstance(raw, bool):
+                return raw
+            low = str(raw).strip().lower()
+            if low in ("true", "1", "ya", "yes"):
+                return True
+            if low in ("false", "0", "tidak", "no"):
+                return False
+            raise ValueError(raw)
+        if kind == "datetime":
+            return parse_time(raw, name)
+    except (TypeError, ValueError):
+        raise InputRejected(f"Nilai filter '{name}' tidak sah: {raw!r}", field=name) from None
+    return str(raw)
+
+
+def parse_time(raw: Any, field: str) -> dt.datetime:
+    if isinstance(raw, dt.datetime):
+        value = raw
+    else:
+        try:
+            value = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            raise InputRejected(f"Waktu '{field}' tidak sah: {raw!r} (pakai ISO 8601)",
+                                field=field) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _where(layer, *, election_id, bbox, filters, since, until) -> tuple[list[str], dict]:
+    types = {p.name: p.type for p in layer.properties}
+    clauses: list[str] = []
+    params: dict[str, Any] = {"election_id": election_id}
+    merged = dict(layer.where)
+    for name, value in (filters or {}).items():
+        if name not in types:
+            raise InputRejected(f"Lapisan '{layer.id}' tidak punya atribut '{name}' untuk "
+                                "disaring", field=name)
+        merged[name] = value
+    for i, (name, value) in enumerate(merged.items()):
+        kind = types[name]
+        key = f"f{i}"
+        values = value if isinstance(value, (list, tuple, set)) else [value]
+        if kind == "array":  # an array property matches when it contains the value
+            params[key] = json.dumps([str(v) for v in values])
+            clauses.append(f's."{name}" @> CAST(:{key} AS jsonb)')
+        else:
+            params[key] = [_coerce(name, kind, v) for v in values]
+            clauses.append(f's."{name}" = ANY(:{key})')
+    if bbox is not None:
+        west, south, east, north = _bbox(bbox)
+        params.update(w=west, s=south, e=east, n=north)
+        clauses.append("s.geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) AND "
+                       "ST_Intersects(s.geom, ST_MakeEnvelope(:w, :s, :e, :n, 4326))")
+    for key, when, op in (("since", since, ">="), ("until", until, "<")):
+        if when is None:
+            continue
+        if not layer.time_field:
+            raise InputRejected(f"Lapisan '{layer.id}' tidak punya waktu untuk disaring",
+                                field=key)
+        params[key] = parse_time(when, key)
+        clauses.append(f's."{layer.time_field}" {op} :{key}')
+    return clauses, params
+
+
+def _bbox(bbox) -> tuple[float, float, float, float]:
+    try:
+        parts = [float(v) for v in (bbox.split(",") if isinstance(bbox, str) else bbox)]
+    except (TypeError, ValueError):
+        parts = []
+    if len(parts) != 4 or not (-180 <= parts[0] <= parts[2] <= 180
+                               and -90 <= parts[1] <= parts[3] <= 90):
+        raise InputRejected("bbox harus 'barat,selatan,timur,utara' dalam derajat "
+                            "(barat <= timur, selatan <= utara)", field="bbox")
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def _query(layer, select: str, *, election_id, bbox, filters, since, until,
+           limit=None, offset=0, ordered=True) -> tuple[str, dict]:
+    source = SOURCES[layer.source]
+    clauses, params = _where(layer, election_id=election_id, bbox=bbox, filters=filters,
+                             since=since, until=until)
+    sql = f"SELECT {select} FROM ({source.sql}) s"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    if ordered:
+        sql += " ORDER BY " + ", ".join(f"s.{part.strip()}"
+                                        for part in source.order_by.split(","))
+    if limit is not None:
+        if int(limit) < 0:
+            raise InputRejected("limit tidak boleh negatif", field="limit")
+        sql += " LIMIT :limit"
+        params["limit"] = int(limit)
+    if offset:
+        if int(offset) < 0:
+            raise InputRejected("offset tidak boleh negatif", field="offset")
+        sql += " OFFSET :offset"
+        params["offset"] = int(offset)
+    return sql, params
+
+
+# --- public API -----------------------------------------------------------------------------
+
+def features(conn: Connection, layer, *, election_id: int, bbox=None, filters=None,
+             limit: int | None = None, offset: int = 0, since=None,
+             until=None) -> Iterator[tuple[dict, dict]]:
+    """(properties, GeoJSON geometry) per feature, streamed from a server-side cursor.
+
+    Arguments are checked now (InputRejected before anything is sent); rows come lazily.
+    """
+    names = [p.name for p in layer.properties]
+    select = ", ".join(f's."{n}"' for n in names) + ", ST_AsGeoJSON(s.geom, 6) AS _geometry"
+    sql, params = _query(layer, select, election_id=election_id, bbox=bbox, filters=filters,
+                         since=since, until=until, limit=limit, offset=offset)
+
+    def rows() -> Iterator[tuple[dict, dict]]:
+        result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
+            text(sql), params)
+        for row in result:
+            props = {n: _jsonable(row[i]) for i, n in enumerate(names)}
+            yield props, json.loads(row[-1])
+    return rows()
+
+
+def count(conn: Connection, layer, *, election_id: int, bbox=None, filters=None,
+          since=None, until=None) -> int:
+    sql, params = _query(layer, "count(*)", election_id=election_id, bbox=bbox,
+                         filters=filters, since=since, until=until, ordered=False)
+    return conn.execute(text(sql), params).scalar_one()
+
+
+def geojson_feature_collection(conn: Connection, layer, *, election_id: int, bbox=None,
+                               filters=None, limit: int | None = None, offset: int = 0,
+                               since=None, until=None,
+                               extra: dict | None = None) -> Iterator[str]:
+    """A FeatureCollection as text chunks, one feature at a time (never one huge value).
+
+    Arguments are checked when called, so a bad filter fails before a response starts.
+    """
+    rows = features(conn, layer, election_id=election_id, bbox=bbox, filters=filters,
+                    limit=limit, offset=offset, since=since, until=until)
+    head = {"type": "FeatureCollection", "name": layer.id, **(extra or {})}
+    id_field = layer.properties[0].name  # the first property is the feature's stable key
+
+    def chunks() -> Iterator[str]:
+        yield json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ['
+        for i, (props, geometry) in enumerate(rows):
+            feature = {"type": "Feature", "id": props.get(id_field), "geometry": geometry,
+                       "properties": props}
+            yield ("," if i else "") + json.dumps(feature, ensure_ascii=False)
+        yield "]}"
+    return chunks()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def extent(conn: Connection, layer, *, election_id: int, bbox=None, filters=None, since=None,
+           until=None) -> dict:
+    """The matching features' bbox [west, south, east, north] and, for a layer with a time
+    field, their [first, last] time; None where there is nothing (used by the OGC API)."""
+    select = ("min(ST_XMin(s.geom)), min(ST_YMin(s.geom)), max(ST_XMax(s.geom)), "
+              "max(ST_YMax(s.geom))")
+    if layer.time_field:
+        select += f', min(s."{layer.time_field}"), max(s."{layer.time_field}")'
+    sql, params = _query(layer, select, election_id=election_id, bbox=bbox, filters=filters,
+                         since=since, until=until, ordered=False)
+    row = conn.execute(text(sql), params).one()
+    interval = [_jsonable(row[4]), _jsonable(row[5])] if layer.time_field else None
+    return {"bbox": None if row[0] is None else [float(v) for v in row[:4]],
+            "interval": interval if interval and interval[0] is not None else None}

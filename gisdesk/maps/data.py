@@ -1,0 +1,137 @@
+"""The map's non-layer data: the active election, city totals, the gap table and search.
+
+Plain functions over a connection (no Flask), shared by the web page and the standalone map.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import Connection, text
+
+from gisdesk.errors import InputRejected
+from gisdesk.maps.labels import CLASS_ORDER
+
+
+def active_election(conn: Connection) -> dict | None:
+    """The election the app works on, with the time its analysis refers to (``as_of``)."""
+    row = conn.execute(text(
+        "SELECT e.id, e.kode, e.nama, e.kind, e.voting_date, e.is_demo, a.as_of "
+        "FROM election e LEFT JOIN analysis_run a ON a.election_id = e.id "
+        "WHERE e.active")).mappings().first()
+    return dict(row) if row else None
+
+
+def election(conn: Connection, election_id: int) -> dict | None:
+    row = conn.execute(text(
+        "SELECT e.id, e.kode, e.nama, e.kind, e.voting_date, e.is_demo, a.as_of "
+        "FROM election e LEFT JOIN analysis_run a ON a.election_id = e.id "
+        "WHERE e.id = :e"), {"e": election_id}).mappings().first()
+    return dict(row) if row else None
+
+
+def summary(conn: Connection, election_id: int) -> dict:
+    """City totals for the header strip. The shortfall sums only kelurahan that are short:
+    a surplus in one kelurahan does not staff another until someone moves people."""
+    classes = dict(conn.execute(text(
+        "SELECT COALESCE(r.kelas, 'belum_dinilai'), count(*) FROM tps t "
+        "LEFT JOIN tps_risk r ON r.tps_id = t.id AND r.election_id = t.election_id "
+        "WHERE t.election_id = :e GROUP BY 1"), {"e": election_id}).all())
+    gap = conn.execute(text(
+        "SELECT COALESCE(sum(polri_required), 0), COALESCE(sum(polri_assigned), 0), "
+        "       COALESCE(sum(GREATEST(polri_gap, 0)), 0), "
+        "       COALESCE(sum(linmas_required), 0), COALESCE(sum(linmas_assigned), 0), "
+        "       COALESCE(sum(GREATEST(linmas_gap, 0)), 0), "
+        "       count(*) FILTER (WHERE polri_gap > 0 OR linmas_gap > 0) "
+        "FROM kelurahan_gap WHERE election_id = :e"), {"e": election_id}).one()
+    incidents = conn.execute(text(
+        "SELECT count(*) FROM incident WHERE election_id = :e "
+        "AND status NOT IN ('rejected', 'merged')"), {"e": election_id}).scalar_one()
+    by_class = {k: int(classes.get(k, 0)) for k in CLASS_ORDER}
+    if classes.get("belum_dinilai"):
+        by_class["belum_dinilai"] = int(classes["belum_dinilai"])
+    return {
+        "tps": int(sum(classes.values())), "by_class": by_class,
+        "polri": {"required": int(gap[0]), "assigned": int(gap[1]), "short": int(gap[2])},
+        "linmas": {"required": int(gap[3]), "assigned": int(gap[4]), "short": int(gap[5])},
+        "kelurahan_short": int(gap[6]), "incidents": int(incidents),
+    }
+
+
+def gap_rows(conn: Connection, election_id: int, *, kecamatan_kode: str | None = None,
+             limit: int | None = None) -> list[dict]:
+    """Kelurahan by Polri shortfall (then Linmas), largest first, with their reasons."""
+    if kecamatan_kode is not None and not re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", kecamatan_kode):
+        raise InputRejected("Kode kecamatan tidak sah (contoh: 52.71.01)", field="kecamatan")
+    if limit is not None and not 0 < int(limit) <= 10000:
+        raise InputRejected("limit harus 1..10000", field="limit")
+    sql = (
+        "SELECT g.kelurahan_kode, kel.nama AS kelurahan_nama, g.kecamatan_kode, "
+        "       kec.nama AS kecamatan_nama, g.n_tps, g.n_by_class, "
+        "       g.polri_required, g.polri_assigned, g.polri_gap, "
+        "       g.linmas_required, g.linmas_assigned, g.linmas_gap, g.tni_assigned, "
+        "       g.not_ready, g.incidents_recent, g.reasons "
+        "FROM kelurahan_gap g JOIN kelurahan kel ON kel.kode = g.kelurahan_kode "
+        "JOIN kecamatan kec ON kec.kode = g.kecamatan_kode "
+        "WHERE g.election_id = :e AND (CAST(:kec AS text) IS NULL OR g.kecamatan_kode = :kec) "
+        "ORDER BY g.polri_gap DESC, g.linmas_gap DESC, g.kelurahan_kode")
+    params = {"e": election_id, "kec": kecamatan_kode}
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = int(limit)
+    return [dict(r) for r in conn.execute(text(sql), params).mappings()]
+
+
+_TPS_NUMBER = re.compile(r"^(?:tps\s*)?0*(\d{1,3})$", re.IGNORECASE)
+
+
+def search(conn: Connection, election_id: int, q: str, *, limit: int = 12) -> list[dict]:
+    """TPS by code or number ("TPS 012", "12", "52.71.01.1004-012"), kelurahan and
+    kecamatan by name or code. Each hit carries where to go (point or bounding box)."""
+    q = (q or "").strip()
+    if len(q) > 80:
+        raise InputRejected("Kata pencarian terlalu panjang (maks. 80 huruf)", field="q")
+    if len(q) < 2 and not q.isdigit():
+        return []
+    # LIKE wildcards in the user's text are matched literally
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    number = _TPS_NUMBER.match(q)
+    hits: list[dict] = []
+    rows = conn.execute(text(
+        "SELECT 'kelurahan' AS kind, kel.kode, kel.nama || ', ' || kec.nama AS label, "
+        "       ST_XMin(kel.geom) AS w, ST_YMin(kel.geom) AS s, ST_XMax(kel.geom) AS e, "
+        "       ST_YMax(kel.geom) AS n "
+        "FROM kelurahan kel JOIN kecamatan kec ON kec.kode = kel.kecamatan_kode "
+        "WHERE kel.nama ILIKE :p OR kel.kode LIKE :pc "
+        "UNION ALL "
+        "SELECT 'kecamatan', kec.kode, 'Kecamatan ' || kec.nama, ST_XMin(kec.geom), "
+        "       ST_YMin(kec.geom), ST_XMax(kec.geom), ST_YMax(kec.geom) "
+        "FROM kecamatan kec WHERE kec.nama ILIKE :p OR kec.kode = :q "
+        "ORDER BY 1 DESC, 3 LIMIT :limit"),
+        {"p": pattern, "q": q, "limit": limit,
+         "pc": pattern if "." in q else ""}).mappings()  # codes only when it looks like one
+    for r in rows:
+        hits.append({"kind": r["kind"], "kode": r["kode"], "label": r["label"],
+                     "bbox": [r["w"], r["s"], r["e"], r["n"]]})
+    tps = conn.execute(text(
+        "SELECT t.kode, 'TPS ' || lpad(t.nomor::text, 3, '0') || ', ' || kel.nama AS label, "
+        "       ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat "
+        "FROM tps t JOIN kelurahan kel ON kel.kode = t.kelurahan_kode "
+        "WHERE t.election_id = :e AND (t.kode LIKE :pc OR t.nomor = :nomor) "
+        "ORDER BY t.kode LIMIT :limit"),
+        {"e": election_id, "pc": pattern if "." in q else "", "limit": limit,
+         "nomor": int(number.group(1)) if number else -1}).mappings()
+    for r in tps:
+        hits.append({"kind": "tps", "kode": r["kode"], "label": r["label"],
+                     "point": [r["lon"], r["lat"]]})
+    return hits[:limit]
+
+
+def wita(value: dt.datetime | None) -> str:
+    """A time as the desk reads it (WITA), e.g. '14 Feb 2024 13:00 WITA'."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+    local = value.astimezone(ZoneInfo("Asia/Makassar"))
+    months = "Jan Feb Mar Apr Mei Jun Jul Agu Sep Okt Nov Des".split()
+    return f"{local.day} {months[local.month - 1]} {local.year} {local:%H:%M} WITA"

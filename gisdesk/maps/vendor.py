@@ -1,0 +1,44 @@
+"""Where the front-end libraries live on disk, so the app (and the standalone map) never
+needs another host: Leaflet and MarkerCluster from their XStatic packages, leaflet.heat
+from npm (``npm ci --no-audit --no-fund`` installs it into the git-ignored node_modules/).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import xstatic.pkg.leaflet as xs_leaflet
+import xstatic.pkg.leaflet_markercluster as xs_markercluster
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+NODE_MODULES = ROOT / "node_modules"
+
+
+@dataclass(frozen=True)
+class VendorLib:
+    name: str
+    version: str
+    directory: Path
+    js: tuple[str, ...]
+    css: tuple[str, ...] = ()
+    optional: bool = False  # the map works without it (a feature is left out)
+
+    def available(self) -> bool:
+        return all((self.directory / f).is_file() for f in self.js + self.css)
+
+
+LIBS: dict[str, VendorLib] = {
+    "leaflet": VendorLib("leaflet", xs_leaflet.VERSION, Path(xs_leaflet.BASE_DIR),
+                         ("leaflet.js",), ("leaflet.css",)),
+    "leaflet.markercluster": VendorLib(
+        "leaflet.markercluster", xs_markercluster.VERSION, Path(xs_markercluster.BASE_DIR),
+        ("leaflet.markercluster.js",), ("MarkerCluster.css", "MarkerCluster.Default.css")),
+    # no XStatic package exists for leaflet.heat; version pinned in package-lock.json
+    "leaflet.heat": VendorLib("leaflet.heat", "0.2.0", NODE_MODULES / "leaflet.heat" / "dist",
+                              ("leaflet-heat.js",), optional=True),
+}
+
+
+def libs_for_map() -> list[VendorLib]:
+    """The libraries the map page loads, in order; optional ones only when installed."""
+    return [lib for lib in LIBS.values() if lib.available() or not lib.optional]

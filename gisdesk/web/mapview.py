@@ -1,0 +1,126 @@
+"""The coordinator map page and its JSON: layers (streamed GeoJSON), gap table, totals, search.
+
+Views are thin: they parse the request, call gisdesk.maps / gisdesk.layer_sources, respond.
+A layer the user's role may not see answers 404, exactly like one that does not exist.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
+                   url_for)
+from flask_login import current_user
+from sqlalchemy import text
+
+from gisdesk import layer_sources, layers as registry
+from gisdesk.errors import InputRejected, NotFound
+from gisdesk.maps import data
+from gisdesk.maps.builder import map_parts
+from gisdesk.maps.labels import VOCABULARIES
+from gisdesk.web.auth import requires
+
+LOGGER = logging.getLogger(__name__)
+bp = Blueprint("mapview", __name__)
+PAGING_ARGS = {"bbox", "limit", "offset", "since", "until"}
+
+
+def _engine():
+    return current_app.extensions["gisdesk.engine"]
+
+
+def _visible() -> dict:
+    return registry.visible_layers(current_user.role, current_app.extensions["gisdesk.layers"])
+
+
+@bp.route("/map")
+@requires("view")
+def map_page():
+    with _engine().connect() as conn:
+        election = data.active_election(conn)
+        parts = map_parts(
+            conn, _visible(), election=election,
+            layer_source=lambda layer: {"url": url_for(".layer_geojson", layer_id=layer.id)},
+            extra_config={"gaps_url": url_for(".gaps"), "search_url": url_for(".search")})
+        summary = data.summary(conn, election["id"]) if election else None
+        kecamatan = conn.execute(text("SELECT kode, nama FROM kecamatan ORDER BY kode")).all()
+    return render_template("map.html", parts=parts, election=election, summary=summary,
+                           kecamatan=kecamatan, as_of=data.wita(election and election["as_of"]),
+                           kelas_labels=VOCABULARIES["kelas"])
+
+
+@bp.route("/map/layers/<layer_id>.geojson")
+@requires("view")
+def layer_geojson(layer_id: str):
+    layer = _visible().get(layer_id)
+    if layer is None:
+        raise NotFound(f"Lapisan '{layer_id}' tidak ada.", field="layer")
+    args = {k: request.args.get(k) for k in PAGING_ARGS}
+    filters = {k: (v if len(v) > 1 else v[0])
+               for k, v in request.args.lists() if k not in PAGING_ARGS}
+    conn = _engine().connect()
+    try:
+        election = data.active_election(conn)
+        chunks = layer_sources.geojson_feature_collection(
+            conn, layer, election_id=election["id"] if election else None, bbox=args["bbox"],
+            filters=filters, limit=_int(args["limit"], "limit"),
+            offset=_int(args["offset"], "offset") or 0, since=args["since"],
+            until=args["until"])
+    except Exception:
+        conn.close()
+        raise
+    return Response(_closing(chunks, conn), mimetype="application/geo+json")
+
+
+def _closing(chunks, conn):
+    """Stream the chunks, then give the connection back, even if the client went away."""
+    try:
+        yield from chunks
+    finally:
+        conn.close()
+
+
+def _int(raw: str | None, field: str) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InputRejected(f"'{field}' harus bilangan bulat", field=field) from None
+
+
+@bp.route("/map/gaps.json")
+@requires("view")
+def gaps():
+    with _engine().connect() as conn:
+        election = data.active_election(conn)
+        rows = data.gap_rows(conn, election["id"], kecamatan_kode=request.args.get("kecamatan"),
+                             limit=_int(request.args.get("limit"), "limit")) if election else []
+    return jsonify({"election_id": election and election["id"], "rows": rows})
+
+
+@bp.route("/map/summary.json")
+@requires("view")
+def summary():
+    with _engine().connect() as conn:
+        election = data.active_election(conn)
+        totals = data.summary(conn, election["id"]) if election else None
+    if election:
+        election = {**election, "voting_date": election["voting_date"].isoformat(),
+                    "as_of": election["as_of"] and election["as_of"].isoformat()}
+    return jsonify({"election": election, "summary": totals})
+
+
+@bp.route("/map/search")
+@requires("view")
+def search():
+    with _engine().connect() as conn:
+        election = data.active_election(conn)
+        hits = data.search(conn, election["id"] if election else -1, request.args.get("q", ""))
+    return jsonify({"results": hits})
+
+
+def init_app(app) -> None:
+    layers_dir = app.extensions["gisdesk.settings"].layers_dir
+    # invalid layer files stop the app at start, naming file and field (fail early, not per view)
+    app.extensions["gisdesk.layers"] = registry.load(layers_dir)
+    app.register_blueprint(bp)

@@ -1,0 +1,428 @@
+/* gisdesk coordinator map: the overlays declared in layers/*.toml, drawn on Folium's map,
+ * with filters, legend, gap table and search. Same file for the app page (data fetched from
+ * /map/layers/<id>.geojson) and the standalone briefing map (data inline in the config). */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("gisdesk-map-config").textContent);
+  var map = window[cfg.map];
+  var V = cfg.vocabularies;
+  // cluster colour = the most worrying class inside (khusus is its own class, shown above rawan)
+  var RANK = {kurang_rawan: 1, rawan: 2, khusus: 3, sangat_rawan: 4};
+  var svg = L.svg({padding: 0.3}); // polygons in SVG: crisp outlines, DOM paths; points on canvas
+  // points get a pane above the polygons, or the kelurahan shading would catch their clicks
+  map.createPane("gd-points").style.zIndex = 450;
+  var dots = L.canvas({pane: "gd-points", padding: 0.3});
+  var state = {layers: {}, kecamatan: "", classes: null, hours: 24};
+  var ref = cfg.election && cfg.election.as_of ? new Date(cfg.election.as_of) : new Date();
+  var fmtTime = new Intl.DateTimeFormat("id-ID", {timeZone: "Asia/Makassar", day: "numeric",
+    month: "short", year: "numeric", hour: "2-digit", minute: "2-digit"});
+  var fmtNum = new Intl.NumberFormat("id-ID");
+
+  function $(sel) { return document.querySelector(sel); }
+  function esc(v) {
+    return String(v).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+  function propOf(layer, name) {
+    return layer.properties.filter(function (p) { return p.name === name; })[0];
+  }
+  function fmt(layer, name, value) {
+    var prop = propOf(layer, name) || {type: "string"};
+    if (value === null || value === undefined || value === "") return "—";
+    if (prop.vocabulary && V[prop.vocabulary]) return esc(V[prop.vocabulary][value] || value);
+    if (prop.type === "boolean") return value ? "Ya" : "Tidak";
+    if (prop.type === "datetime") return esc(fmtTime.format(new Date(value))) + " WITA";
+    if (prop.type === "integer" || prop.type === "number") return esc(fmtNum.format(value));
+    return esc(value);
+  }
+
+  // --- styles -------------------------------------------------------------------------
+  function colourFor(layer, p) {
+    var s = layer.style, v = p[s.field];
+    if (s.kind === "category") return (s.colors[v]) || s.missing_color || "#8a8f98";
+    if (s.kind === "graduated") {
+      if (v === null || v === undefined) return s.missing_color || "#ffffff";
+      var i = 0;
+      while (i < s.breaks.length && v >= s.breaks[i]) i++;
+      return s.colors[i];
+    }
+    return s.fill_color || s.color;
+  }
+  function pathStyle(layer, p) {
+    var s = layer.style;
+    return {renderer: svg, className: "gd-layer-" + layer.id, color: s.color || "#555", weight: s.weight || 1,
+            dashArray: s.dash || null, fill: s.fill !== false, fillColor: colourFor(layer, p),
+            fillOpacity: s.fill === false ? 0 : (s.fill_opacity || 0.5)};
+  }
+  function pointLeaf(layer, p, latlng) {
+    var s = layer.style;
+    if (s.shape === "diamond" || s.shape === "square") { // few features: DOM icons, distinct shapes
+      var size = (s.radius || 6) * 2;
+      return L.marker(latlng, {icon: L.divIcon({className: "gd-icon gd-" + s.shape,
+        iconSize: [size, size], html: '<span style="background:' + colourFor(layer, p) +
+        ";border-color:" + (s.color || "#000") + '"></span>'}), keyboard: false});
+    }
+    return L.circleMarker(latlng, {renderer: dots, pane: "gd-points", radius: s.radius || 6, color: s.color || "#fff",
+      weight: s.weight || 1, fill: s.fill !== false, fillColor: colourFor(layer, p),
+      fillOpacity: s.fill === false ? 0 : (s.fill_opacity || 0.9)});
+  }
+
+  // --- popups -------------------------------------------------------------------------
+  function popupHtml(layer, p) {
+    var pop = layer.popup || {}, rows = [], lists = [];
+    (pop.fields || []).forEach(function (name) {
+      var prop = propOf(layer, name);
+      if (prop.type === "array") {
+        var items = p[name] || [];
+        lists.push('<div class="gd-reasons"><b>' + esc(prop.title) + "</b>" + (items.length
+          ? "<ul>" + items.map(function (r) { return "<li>" + esc(r) + "</li>"; }).join("") + "</ul>"
+          : ' <span class="muted">tidak ada catatan</span>') + "</div>");
+        return;
+      }
+      if (p[name] === null || p[name] === undefined || p[name] === "") return;
+      var v = fmt(layer, name, p[name]);
+      if (prop.vocabulary === "kelas") v = '<i class="gd-chip k-' + esc(p[name]) + '"></i>' + v;
+      if (/_gap$/.test(name) && p[name] > 0) v = '<b class="gd-short">' + v + "</b>";
+      if (name === "disagree" && p[name]) v = '<b class="gd-short">Ya, periksa penilaiannya</b>';
+      rows.push("<tr><th>" + esc(prop.title) + "</th><td>" + v + "</td></tr>");
+    });
+    var title = pop.title_field ? fmt(layer, pop.title_field, p[pop.title_field]) : esc(layer.title);
+    return '<div class="gd-popup"><h3>' + title + '</h3><p class="muted">' + esc(layer.title) +
+      "</p>" + lists.join("") + "<table>" + rows.join("") + "</table></div>";
+  }
+
+  // --- layers -------------------------------------------------------------------------
+  // A cluster is a ring showing its mix of classes (so one red TPS does not paint a whole
+  // district red), with the count inside; its border takes the most worrying class present.
+  function clusterIcon(cluster) {
+    var worst = "kurang_rawan", n = cluster.getChildCount(), counts = {}, layer = cluster._group.gdLayer;
+    cluster.getAllChildMarkers().forEach(function (m) {
+      var k = m.feature.properties.kelas || "_none";
+      counts[k] = (counts[k] || 0) + 1;
+      if ((RANK[k] || 0) > (RANK[worst] || 0)) worst = k;
+    });
+    var stops = [], at = 0, order = (layer.style.color_order || []).concat(["_none"]);
+    order.forEach(function (k) {
+      if (!counts[k]) return;
+      var colour = layer.style.colors[k] || layer.style.missing_color || "#8a8f98";
+      var end = at + counts[k] * 100 / n;
+      stops.push(colour + " " + at.toFixed(1) + "% " + end.toFixed(1) + "%");
+      at = end;
+    });
+    var size = n < 10 ? 32 : n < 100 ? 38 : 46;
+    return L.divIcon({html: '<div style="background:conic-gradient(' + stops.join(",") +
+      ')"><span>' + n + "</span></div>", iconSize: [size, size],
+      className: "marker-cluster gd-cluster k-" + worst});
+  }
+  function makeGroup(layer) {
+    if (layer.style.kind === "heat") {
+      return cfg.heat && L.heatLayer ? L.heatLayer([], {radius: layer.style.radius || 25,
+        blur: layer.style.blur || 15, maxZoom: 16}) : null;
+    }
+    if (layer.cluster && L.markerClusterGroup) {
+      var group = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
+        maxClusterRadius: 45, disableClusteringAtZoom: 17, spiderfyOnMaxZoom: false,
+        iconCreateFunction: clusterIcon});
+      group.gdLayer = layer;
+      return group;
+    }
+    return L.featureGroup();
+  }
+  function addData(layer, fc) {
+    var st = state.layers[layer.id];
+    st.items = fc.features.filter(function (f) { return f.geometry; }).map(function (f) {
+      var p = f.properties, leaf;
+      if (layer.geometry === "Point") {
+        var c = f.geometry.coordinates, ll = L.latLng(c[1], c[0]);
+        if (layer.style.kind === "heat") return {props: p, latlng: ll};
+        leaf = pointLeaf(layer, p, ll);
+      } else {
+        leaf = L.geoJSON(f, {renderer: svg, className: "gd-layer-" + layer.id, style: function () { return pathStyle(layer, p); }})
+          .getLayers()[0];
+        if (layer.id === "kelurahan" || propOf(layer, "kelurahan_nama")) {
+          leaf.bindTooltip(esc(p.kelurahan_nama || ""), {sticky: true, direction: "top"});
+        }
+      }
+      leaf.feature = f;
+      leaf.bindPopup(function () { return popupHtml(layer, p); }, {maxWidth: 320});
+      return {props: p, leaf: leaf};
+    });
+  }
+  function keep(layer, p) {
+    if (state.kecamatan && propOf(layer, "kecamatan_kode") && p.kecamatan_kode !== state.kecamatan) {
+      return false;
+    }
+    if (state.classes && propOf(layer, "kelas") && !state.classes[p.kelas || "_none"]) return false;
+    if (layer.time_field) {
+      var hours = layer.style.kind === "heat" ? layer.style.window_hours : state.hours;
+      if (hours) {
+        var t = new Date(p[layer.time_field]);
+        if (t > ref || t < new Date(ref.getTime() - hours * 3600e3)) return false;
+      }
+    }
+    return true;
+  }
+  function render(id) {
+    var st = state.layers[id], layer = st.config;
+    if (!st.group || !st.items) return;
+    var shown = st.items.filter(function (it) { return keep(layer, it.props); });
+    st.shown = shown.length;
+    if (layer.style.kind === "heat") {
+      var w = layer.style.weights || {};
+      st.group.setLatLngs(shown.map(function (it) {
+        return [it.latlng.lat, it.latlng.lng, w[it.props[layer.style.weight_field]] || 0.5];
+      }));
+    } else if (st.group.addLayers) {
+      st.group.clearLayers();
+      st.group.addLayers(shown.map(function (it) { return it.leaf; }));
+    } else {
+      st.group.clearLayers();
+      shown.forEach(function (it) { st.group.addLayer(it.leaf); });
+    }
+    if (layer.geometry === "MultiPolygon") restack();
+    document.body.dispatchEvent(new CustomEvent("gisdesk:rendered", {detail: id}));
+  }
+  function restack() { // data arrives in any order; outlines must stay above the shading
+    cfg.layers.forEach(function (l) {
+      var st = state.layers[l.id];
+      if (l.geometry === "MultiPolygon" && st && st.group && map.hasLayer(st.group)) st.group.bringToFront();
+    });
+  }
+  function renderAll() { Object.keys(state.layers).forEach(render); renderGaps(); }
+
+  function load(layer) {
+    if (layer.data) return Promise.resolve(layer.data);
+    return fetch(layer.url, {credentials: "same-origin", headers: {Accept: "application/geo+json"}})
+      .then(function (r) {
+        if (r.status === 401) { sessionEnded(); throw new Error("401"); }
+        if (!r.ok) throw new Error(layer.id + ": HTTP " + r.status);
+        return r.json();
+      });
+  }
+  function sessionEnded() {
+    status('Sesi Anda berakhir. <a href="/login?next=/map">Masuk lagi</a> untuk memuat data.', true);
+  }
+  function status(html, bad) {
+    var el = $("#map-status");
+    if (el) { el.innerHTML = html; el.className = bad ? "map-status bad" : "map-status"; }
+  }
+
+  // --- layer control and legend -------------------------------------------------------------
+  var bases = {"Tanpa peta dasar": L.layerGroup()};
+  (cfg.basemaps || []).forEach(function (b) { bases[b.name] = window[b.var]; });
+  var chosen = null;
+  try { chosen = window.localStorage.getItem("gisdesk.basemap"); } catch (e) { /* private mode */ }
+  (bases[chosen] || bases["Tanpa peta dasar"]).addTo(map);
+  map.on("baselayerchange", function (e) {
+    try { window.localStorage.setItem("gisdesk.basemap", e.name); } catch (err) { /* ignore */ }
+  });
+  var overlays = {};
+  var control = L.control.layers(bases, overlays, {collapsed: window.innerWidth < 1100}).addTo(map);
+
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "gd-legend");
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+  };
+  legend.addTo(map);
+  function swatch(colour, cls) { return '<i class="' + (cls || "") + '" style="background:' + colour + '"></i>'; }
+  function legendEntries(layer) {
+    var s = layer.style, out = [];
+    var shape = layer.geometry === "MultiPolygon" ? "sq" : (s.shape || "dot");
+    if (s.kind === "category") {
+      var vocab = V[(propOf(layer, s.field) || {}).vocabulary] || {};
+      (s.color_order || Object.keys(s.colors)).forEach(function (k) {
+        var label = vocab[k] || k;
+        if (out.some(function (e) { return e.indexOf(">" + esc(label) + "<") >= 0; })) return;
+        out.push(swatch(s.colors[k], shape) + "<span>" + esc(label) + "</span>");
+      });
+      if (s.missing_label) out.push(swatch(s.missing_color, shape) + "<span>" + esc(s.missing_label) + "</span>");
+    } else if (s.kind === "graduated") {
+      s.colors.forEach(function (c, i) {
+        out.push(swatch(c, "sq") + "<span>" + esc((s.labels || [])[i] || "") + "</span>");
+      });
+    } else if (s.kind === "heat") {
+      out.push('<i class="heat"></i><span>sedikit → banyak</span>');
+    } else if (layer.geometry === "MultiPolygon" && s.fill === false) {
+      out.push('<i class="line" style="border-top-color:' + s.color + (s.dash ? ";border-top-style:dashed" : "") +
+        '"></i><span>' + esc(layer.title) + "</span>");
+    } else {
+      out.push(swatch(s.fill === false ? "transparent" : (s.fill_color || s.color),
+        shape + (s.fill === false ? " ring" : "")).replace("<i ", '<i data-c="' + s.color + '" ') +
+        "<span>" + esc(layer.title) + "</span>");
+    }
+    return out;
+  }
+  function renderLegend() {
+    var html = cfg.layers.filter(function (l) {
+      var st = state.layers[l.id]; return st && st.group && map.hasLayer(st.group);
+    }).map(function (l) {
+      return "<section><h4>" + esc(l.title) + "</h4>" + legendEntries(l).map(function (e) {
+        return '<div class="row">' + e + "</div>"; }).join("") + "</section>";
+    }).join("");
+    var open = window.innerWidth >= 800 ? " open" : "";  // on phones the map needs the room
+    legend.getContainer().innerHTML = "<details" + open + "><summary>Legenda</summary>" +
+      (html || '<p class="muted">Tidak ada lapisan aktif.</p>') + "</details>";
+    legend.getContainer().querySelectorAll("i[data-c]").forEach(function (i) {
+      i.style.borderColor = i.getAttribute("data-c");
+    });
+  }
+  map.on("overlayadd overlayremove", renderLegend);
+
+  // --- filters ----------------------------------------------------------------------------
+  function readFilters() {
+    var sel = $("#f-kecamatan"), boxes = document.querySelectorAll("input[name=kelas]");
+    state.kecamatan = sel ? sel.value : "";
+    if (boxes.length) {
+      state.classes = {};
+      boxes.forEach(function (b) { state.classes[b.value] = b.checked; });
+    }
+    var win = document.querySelector("input[name=window]:checked");
+    state.hours = win ? Number(win.value) : 24;
+  }
+  function onFilter(e) {
+    readFilters();
+    renderAll();
+    if (e && e.target && e.target.id === "f-kecamatan") zoomToKecamatan(state.kecamatan);
+  }
+  function zoomToKecamatan(kode) {
+    var kec = state.layers.kecamatan;
+    var item = kode && kec && kec.items && kec.items.filter(function (it) {
+      return it.props.kecamatan_kode === kode; })[0];
+    if (item) map.fitBounds(item.leaf.getBounds(), {padding: [20, 20]});
+    else map.fitBounds(cfg.bounds);
+  }
+  document.querySelectorAll("#map-filters select, #map-filters input").forEach(function (el) {
+    el.addEventListener("change", onFilter);
+  });
+
+  // --- gap table ------------------------------------------------------------------------
+  var gaps = cfg.gaps || null;
+  function renderGaps() {
+    var body = $("#gap-rows");
+    if (!body || !gaps) return;
+    var rows = gaps.filter(function (g) {
+      return (!state.kecamatan || g.kecamatan_kode === state.kecamatan) &&
+             (g.polri_gap > 0 || g.linmas_gap > 0);
+    });
+    var limit = Number(body.getAttribute("data-limit") || 15);
+    $("#gap-count").textContent = rows.length ? rows.length + " kelurahan kekurangan personel" :
+      "Tidak ada kelurahan yang kekurangan personel.";
+    body.innerHTML = rows.slice(0, limit).map(function (g) {
+      var reasons = (g.reasons || []).slice(0, 2).map(esc).join("; ");
+      function n(v, short) { return '<td class="num' + (short && v > 0 ? " short" : "") + '">' + fmtNum.format(v) + "</td>"; }
+      var kode = esc(g.kelurahan_kode);
+      return '<tr tabindex="0" class="main" data-kode="' + kode + '"><td><b>' +
+        esc(g.kelurahan_nama) + '</b><small>' + esc(g.kecamatan_nama) + "</small></td>" +
+        n(g.polri_required) + n(g.polri_assigned) + n(Math.max(g.polri_gap, 0), true) +
+        n(g.linmas_required) + n(g.linmas_assigned) + n(Math.max(g.linmas_gap, 0), true) + "</tr>" +
+        '<tr class="why" data-kode="' + kode + '"><td colspan="7">' + (reasons || "&nbsp;") + "</td></tr>";
+    }).join("");
+  }
+  function onGapRow(e) {
+    var tr = e.target.closest("tr[data-kode]");
+    if (!tr || (e.type === "keydown" && e.key !== "Enter")) return;
+    document.querySelectorAll("#gap-rows tr").forEach(function (r) {
+      r.classList.toggle("selected", r.getAttribute("data-kode") === tr.getAttribute("data-kode"));
+    });
+    selectKelurahan(tr.getAttribute("data-kode"));
+  }
+  function selectKelurahan(kode) {
+    var st = state.layers.kelurahan;
+    if (!st || !st.items) return false;
+    var item = st.items.filter(function (it) { return it.props.kelurahan_kode === kode; })[0];
+    if (!item) return false;
+    if (!map.hasLayer(st.group)) map.addLayer(st.group);
+    if (!st.group.hasLayer(item.leaf)) st.group.addLayer(item.leaf);
+    var mapEl = map.getContainer();
+    if (mapEl.getBoundingClientRect().top < 0 || window.innerWidth < 800) {
+      mapEl.scrollIntoView({block: "start"});
+    }
+    map.fitBounds(item.leaf.getBounds(), {padding: [30, 30], maxZoom: 16, animate: false});
+    item.leaf.openPopup();
+    return true;
+  }
+  var gapBody = $("#gap-rows");
+  if (gapBody) { gapBody.addEventListener("click", onGapRow); gapBody.addEventListener("keydown", onGapRow); }
+  var gapsLoaded = gaps ? Promise.resolve().then(renderGaps) : (cfg.gaps_url ? fetch(cfg.gaps_url, {credentials: "same-origin",
+    headers: {Accept: "application/json"}}).then(function (r) { return r.ok ? r.json() : {rows: []}; })
+    .then(function (j) { gaps = j.rows; renderGaps(); }) : Promise.resolve());
+
+  // --- search ----------------------------------------------------------------------------
+  var searchTimer = null;
+  function localSearch(q) {
+    q = q.toLowerCase();
+    var hits = [];
+    ["kelurahan", "tps"].forEach(function (id) {
+      var st = state.layers[id];
+      (st && st.items || []).forEach(function (it) {
+        var p = it.props, label = id === "tps" ? p.tps_label + ", " + p.kelurahan_nama : p.kelurahan_nama;
+        if (hits.length < 12 && (label.toLowerCase().indexOf(q) >= 0 || (p.tps_kode || "") === q)) {
+          hits.push({kind: id, kode: p.tps_kode || p.kelurahan_kode, label: label});
+        }
+      });
+    });
+    return Promise.resolve(hits);
+  }
+  function doSearch() {
+    var q = $("#map-search").value.trim(), out = $("#search-results");
+    if (q.length < 2 && !/^\d+$/.test(q)) { out.innerHTML = ""; return; }
+    var found = cfg.search_url ? fetch(cfg.search_url + "?q=" + encodeURIComponent(q),
+      {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : {results: []}; })
+      .then(function (j) { return j.results; }) : localSearch(q);
+    found.then(function (hits) {
+      out.innerHTML = hits.length ? hits.map(function (h, i) {
+        return '<li><button type="button" data-i="' + i + '">' + esc(h.label) + "</button></li>";
+      }).join("") : '<li class="muted">Tidak ditemukan.</li>';
+      out.querySelectorAll("button").forEach(function (b) {
+        b.addEventListener("click", function () { goTo(hits[Number(b.getAttribute("data-i"))]); });
+      });
+    });
+  }
+  function goTo(hit) {
+    if (hit.kind === "kelurahan" && selectKelurahan(hit.kode)) return;
+    if (hit.kind === "tps") {
+      var st = state.layers.tps, item = st && st.items && st.items.filter(function (it) {
+        return it.props.tps_kode === hit.kode; })[0];
+      if (item && st.group.hasLayer(item.leaf) && st.group.zoomToShowLayer) {
+        if (!map.hasLayer(st.group)) map.addLayer(st.group);
+        st.group.zoomToShowLayer(item.leaf, function () { item.leaf.openPopup(); });
+        return;
+      }
+      if (hit.point) { map.setView([hit.point[1], hit.point[0]], 18); return; }
+    }
+    if (hit.bbox) map.fitBounds([[hit.bbox[1], hit.bbox[0]], [hit.bbox[3], hit.bbox[2]]]);
+  }
+  var search = $("#map-search");
+  if (search) {
+    search.addEventListener("input", function () { clearTimeout(searchTimer); searchTimer = setTimeout(doSearch, 250); });
+    search.form && search.form.addEventListener("submit", function (e) { e.preventDefault(); doSearch(); });
+  }
+
+  // --- start --------------------------------------------------------------------------------
+  map.fitBounds(cfg.bounds);
+  readFilters();
+  status("Memuat lapisan…");
+  var loads = cfg.layers.map(function (layer) {
+    var group = makeGroup(layer);
+    state.layers[layer.id] = {config: layer, group: group, items: null, shown: 0};
+    if (!group) return Promise.resolve();
+    control.addOverlay(group, esc(layer.title));
+    if (layer.default_visible) group.addTo(map);
+    return load(layer).then(function (fc) { addData(layer, fc); render(layer.id); });
+  });
+  var ready = Promise.allSettled(loads.concat([gapsLoaded])).then(function (results) {
+    var failed = results.filter(function (r) { return r.status === "rejected"; });
+    if (!failed.length) status("");
+    else if (String(failed[0].reason).indexOf("401") < 0) status("Sebagian lapisan gagal dimuat. Muat ulang halaman.", true);
+    renderLegend();
+    window.gisdesk.readyAt = performance.now();  // measured by the browser tests
+    document.body.setAttribute("data-map-ready", failed.length ? "partial" : "1");
+  });
+  window.gisdesk = {map: map, layers: state.layers, ready: ready, selectKelurahan: selectKelurahan,
+                    state: state};
+})();

@@ -1,0 +1,86 @@
+"""The map's HTTP endpoints through Flask's test client (the browser tests do the rest)."""
+from __future__ import annotations
+
+import json
+import re
+
+from map.conftest import login
+
+
+def test_anonymous_map_redirects_and_json_answers_401(app):
+    client = app.test_client()
+    response = client.get("/map")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    for url in ("/map/layers/tps.geojson", "/map/gaps.json", "/map/summary.json",
+                "/map/search?q=amp"):
+        response = client.get(url)
+        assert response.status_code == 401, url
+        assert response.get_json()["status"] == 401
+
+
+def test_map_page_uses_only_local_assets(app):
+    client = login(app.test_client(), "viewer")
+    html = client.get("/map").get_data(as_text=True)
+    assert "DATA DEMO" in html and "Kekurangan personel terbesar" in html
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and all(s.startswith("/") and not s.startswith("//") for s in sources)
+    assert "cdn" not in html.lower() and "bootstrap" not in html.lower()
+
+
+def test_layer_geojson_streams_and_validates(app):
+    client = login(app.test_client(), "viewer")
+    response = client.get("/map/layers/tps.geojson?kecamatan_kode=52.71.02&limit=5")
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    fc = json.loads(response.get_data(as_text=True))
+    assert len(fc["features"]) == 5
+    assert {f["properties"]["kecamatan_kode"] for f in fc["features"]} == {"52.71.02"}
+    response = client.get("/map/layers/tps.geojson?password_hash=x")
+    assert response.status_code == 422 and response.get_json()["field"] == "password_hash"
+    response = client.get("/map/layers/tps.geojson?limit=banyak")
+    assert response.status_code == 422 and response.get_json()["field"] == "limit"
+
+
+def test_unknown_layer_is_404_json(app):
+    client = login(app.test_client(), "viewer")
+    response = client.get("/map/layers/tidak_ada.geojson")
+    assert response.status_code == 404 and response.get_json()["status"] == 404
+
+
+def test_gaps_are_sorted_by_polri_gap(app):
+    client = login(app.test_client(), "planner")
+    rows = client.get("/map/gaps.json").get_json()["rows"]
+    assert [r["polri_gap"] for r in rows] == [6, 1, -2]
+    rows = client.get("/map/gaps.json?kecamatan=52.71.02").get_json()["rows"]
+    assert [r["kelurahan_nama"] for r in rows] == ["Pagesangan"]
+    assert client.get("/map/gaps.json?kecamatan=x'--").status_code == 422
+
+
+def test_summary_counts_the_city(app):
+    client = login(app.test_client(), "desk_staff")
+    body = client.get("/map/summary.json").get_json()
+    assert body["election"]["is_demo"] is True
+    assert body["summary"]["tps"] == 30
+    assert body["summary"]["polri"] == {"required": 20, "assigned": 15, "short": 7}
+
+
+def test_search_finds_tps_and_kelurahan(app):
+    client = login(app.test_client(), "viewer")
+    hits = client.get("/map/search?q=TPS 004").get_json()["results"]
+    assert {h["kode"] for h in hits} == {"52.71.01.1004-004", "52.71.01.1005-004",
+                                         "52.71.02.1001-004"}
+    hits = client.get("/map/search?q=pagesa").get_json()["results"]
+    assert hits[0]["kind"] == "kelurahan" and hits[0]["kode"] == "52.71.02.1001"
+    assert client.get("/map/search?q=%25%25").get_json()["results"] == []  # % is literal
+    assert client.get("/map/search?q=52.71.01.1005-002").get_json()["results"][0]["kind"] == "tps"
+
+
+def test_operator_sees_the_map_but_vendor_assets_are_cached(app):
+    client = login(app.test_client(), "operator")
+    assert client.get("/map").status_code == 200
+    response = client.get("/vendor/leaflet/leaflet.js?v=1.9.3")
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    response.close()
+    assert client.get("/vendor/leaflet/../../../../etc/passwd").status_code == 404
+    assert client.get("/vendor/nope/x.js").status_code == 404
