@@ -54,7 +54,8 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
     known = {f.name for f in fields(Settings)}
     for key, value in (overrides or {}).items():
         if key in known:
-            values[key] = value
+            kind = _ENV.get(key, (None, None))[1]
+            values[key] = kind(value) if kind and isinstance(value, str) else value
     return replace(Settings(), **values)
 
 

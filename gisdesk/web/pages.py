@@ -1,7 +1,8 @@
 """Plain pages: health check and the landing page."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, url_for
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from flask_login import current_user
 from sqlalchemy import text
 
 from gisdesk.web.auth import public, requires
@@ -25,3 +26,30 @@ def healthz():
 def index():
     return redirect(url_for("mapview.map_page")) if "mapview.map_page" in \
         current_app.view_functions else "gisdesk"
+
+
+# The top navigation: (endpoint, label, permissions - any one suffices). Only links the
+# user's role may open are shown; the quick count is absent for every other role.
+NAV = [
+    ("mapview.map_page", "Peta", ("view",)),
+    ("entry.incidents_page", "Kejadian", ("view",)),
+    ("entry.report_page", "Lapor", ("report",)),
+    ("bulk.suggestions_page", "Saran personel", ("view",)),
+    ("bulk.upload_page", "Unggah berkas", ("report", "import")),
+    ("quickcount.summary_page", "Hitung cepat", ("quickcount",)),
+    ("quickcount.input_page", "Input hasil", ("result_entry",)),
+    ("api.landing", "API", ("export",)),
+    ("bulk.audit_page", "Audit", ("review",)),
+]
+
+
+@bp.app_context_processor
+def _navigation():
+    def nav_items():
+        if not current_user.is_authenticated:
+            return []
+        views = current_app.view_functions
+        return [{"url": url_for(ep), "label": label, "active": request.endpoint == ep}
+                for ep, label, perms in NAV
+                if ep in views and any(current_user.can(p) for p in perms)]
+    return {"nav_items": nav_items}
