@@ -96,15 +96,19 @@ def user_for_token(conn: Connection, token: str) -> dict | None:
     return get_user(conn, row[0]) if row else None
 
 
-def rate_limited(conn: Connection, bucket: str, limit: int, seconds: int) -> bool:
-    """Count one hit in ``bucket``; True when more than ``limit`` in the last ``seconds``.
+def too_many_failures(conn: Connection, bucket: str, limit: int, seconds: int) -> bool:
+    """True when ``bucket`` has ``limit`` or more failures in the last ``seconds``.
 
-    Counters live in the database so every worker process shares them.
+    Counters live in the database so every worker process shares them; only failures count,
+    so a desk office behind one address can still log in all its staff in the morning.
     """
     conn.execute(text("DELETE FROM rate_limit_hit WHERE at < now() - make_interval(secs => :s)"),
                  {"s": seconds * 2})
-    conn.execute(text("INSERT INTO rate_limit_hit (bucket) VALUES (:b)"), {"b": bucket})
     hits = conn.execute(text(
         "SELECT count(*) FROM rate_limit_hit WHERE bucket = :b "
         "AND at > now() - make_interval(secs => :s)"), {"b": bucket, "s": seconds}).scalar_one()
-    return hits > limit
+    return hits >= limit
+
+
+def record_failure(conn: Connection, bucket: str) -> None:
+    conn.execute(text("INSERT INTO rate_limit_hit (bucket) VALUES (:b)"), {"b": bucket})

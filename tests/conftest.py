@@ -65,3 +65,40 @@ def conn(engine: Engine):
             yield connection
         finally:
             trans.rollback()
+
+
+DEMO_TEMPLATE = f"gisdesk_test_demo_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def demo_template(server_url: str, template_url: str):
+    """A template with the Mataram demo loaded and analysed, cloned per module on demand."""
+    from gisdesk.analysis.store import recompute
+    from gisdesk.demo.generate import DEFAULT_AS_OF
+    from gisdesk.demo.load import load_demo
+    from gisdesk.ingest.write_boundaries import import_boundaries
+    from sqlalchemy import text
+
+    url = dbtesting.clone(server_url, TEMPLATE, DEMO_TEMPLATE)
+    eng = get_engine(url)
+    import_boundaries(eng, ROOT / "data" / "boundaries" / "mataram_kelurahan.geojson",
+                      actor="test")
+    with eng.begin() as conn:
+        load_demo(conn, seed=2024)
+        conn.execute(text("UPDATE election SET pinned_as_of = :a WHERE is_demo"),
+                     {"a": DEFAULT_AS_OF})
+        recompute(conn)
+    eng.dispose()
+    yield DEMO_TEMPLATE
+    dbtesting.drop_database(server_url, DEMO_TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def demo_engine(request, server_url: str, demo_template: str):
+    """A fresh database holding the analysed Mataram demo (users: see gisdesk.demo.taxonomy)."""
+    name = _db_name(request) + "_demo"
+    url = dbtesting.clone(server_url, demo_template, name)
+    eng = get_engine(url)
+    yield eng
+    eng.dispose()
+    dbtesting.drop_database(server_url, name)

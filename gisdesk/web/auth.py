@@ -131,12 +131,16 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.index")
 
 
-def _login_limited(conn, username: str) -> bool:
+def _login_buckets(username: str) -> list[tuple[str, int]]:
+    """Failure counters: per user name (guessing one password) and per address (spraying)."""
     settings = current_app.extensions["gisdesk.settings"]
-    limit, seconds = (int(x) for x in settings.login_rate_limit.split("/"))
-    by_user = accounts.rate_limited(conn, f"login:user:{username.lower()}", limit, seconds)
-    by_addr = accounts.rate_limited(conn, f"login:addr:{request.remote_addr}", limit * 3, seconds)
-    return by_user or by_addr
+    limit = int(settings.login_rate_limit.split("/")[0])
+    return [(f"login:user:{username.strip().lower()}", limit),
+            (f"login:addr:{request.remote_addr}", limit * 5)]
+
+
+def _login_window() -> int:
+    return int(current_app.extensions["gisdesk.settings"].login_rate_limit.split("/")[1])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -144,12 +148,16 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         with engine().begin() as conn:
-            if _login_limited(conn, form.username.data):
+            buckets = _login_buckets(form.username.data)
+            if any(accounts.too_many_failures(conn, b, n, _login_window()) for b, n in buckets):
                 audit.record(conn, form.username.data, "login.rate_limited",
                              detail={"addr": request.remote_addr})
                 return render_template("login.html", form=form, error=(
                     "Terlalu banyak percobaan masuk. Tunggu beberapa menit lalu coba lagi.")), 429
             row = accounts.authenticate(conn, form.username.data, form.password.data)
+            if row is None:
+                for bucket, _ in buckets:
+                    accounts.record_failure(conn, bucket)
             audit.record(conn, form.username.data, "login.ok" if row else "login.failed",
                          detail={"addr": request.remote_addr})
         if row:
