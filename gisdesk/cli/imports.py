@@ -90,3 +90,4 @@ def facilities(obj, file, layer, src_crs, dry_run, report_file):
     from gisdesk.ingest.write_points import import_facilities
     _guarded(lambda: import_facilities(obj.engine, file, actor=obj.actor, layer=layer,
                                        src_crs=src_crs, dry_run=dry_run, progress=_progress), report_file)
+from gisdesk.cli import imports_more  # noqa: E402,F401

@@ -85,7 +85,7 @@ def _optional_blueprints():
     import importlib
 
     for name in ("gisdesk.web.assets", "gisdesk.web.mapview", "gisdesk.api",
-                 "gisdesk.web.quickcount", "gisdesk.web.entry"):
+                 "gisdesk.web.quickcount", "gisdesk.web.entry", "gisdesk.web.bulk"):
         try:
             yield importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -35,6 +35,10 @@ ROUTES: dict[str, tuple[str, ...] | str] = {
     "quickcount.summary_page": ("quickcount",), "quickcount.resolve_form": ("quickcount",),
     "quickcount.post_result": ("result_entry",), "quickcount.my_results": ("result_entry",),
     "quickcount.input_page": ("result_entry",),
+    "bulk.upload_page": ("report",), "bulk.upload": ("report",), "bulk.report_csv": ("report",),
+    "bulk.suggestions_page": ("view",), "bulk.apply_suggestion": ("review",),
+    "bulk.create_move": ("review",), "bulk.update_personnel": ("review",),
+    "bulk.audit_page": ("review",),
 }
 # quick-count routes are hidden (404) from roles without the right, not merely refused
 HIDDEN = {ep for ep, perms in ROUTES.items() if perms != PUBLIC
@@ -56,7 +60,8 @@ def samples(demo_engine):
         incident = c.execute(text("SELECT id FROM incident ORDER BY id LIMIT 1")).scalar_one()
     return {"collection_id": "tps", "feature_id": tps, "tps_kode": tps, "layer_id": "tps",
             "fmt": "geojson", "incident_id": incident, "action": "verify", "flag_id": 1,
-            "lib": "leaflet", "path": "leaflet.js", "filename": "gisdesk.css"}
+            "lib": "leaflet", "path": "leaflet.js", "filename": "gisdesk.css",
+            "token": "0" * 32, "assignment_id": 1}
 
 
 def _url(app, rule, samples) -> str:
@@ -66,8 +71,8 @@ def _url(app, rule, samples) -> str:
         return url_for(rule.endpoint, **values)
 
 
-def _rules(app, method: str):
-    return [r for r in app.url_map.iter_rules() if method in r.methods]
+def _rules(app, *methods: str):
+    return [(m, r) for r in app.url_map.iter_rules() for m in methods if m in r.methods]
 
 
 def _client(app, role: str | None):
@@ -101,7 +106,7 @@ def test_every_route_is_classified(app):
 def test_each_role_gets_exactly_the_get_routes_it_may(app, samples, role):
     client = _client(app, role)
     wrong = []
-    for rule in _rules(app, "GET"):
+    for _, rule in _rules(app, "GET"):
         perms = ROUTES[rule.endpoint]
         if perms == PUBLIC or rule.endpoint == "downloads.download":
             continue
@@ -117,21 +122,22 @@ def test_each_role_gets_exactly_the_get_routes_it_may(app, samples, role):
 
 
 @pytest.mark.parametrize("role", sorted(ROLE_USERS))
-def test_each_role_is_refused_the_post_routes_it_may_not_use(app, samples, demo_engine, role):
+def test_each_role_is_refused_the_writing_routes_it_may_not_use(app, samples, demo_engine, role):
     client = _client(app, role)
     token = _csrf(client)
     with demo_engine.connect() as c:
         before = c.execute(text("SELECT (SELECT count(*) FROM incident), "
                                 "(SELECT count(*) FROM result_entry)")).one()
     wrong = []
-    for rule in _rules(app, "POST"):
+    for method, rule in _rules(app, "POST", "PUT", "PATCH", "DELETE"):
         perms = ROUTES[rule.endpoint]
         if perms == PUBLIC or any(allowed(role, p) for p in perms):
             continue
-        r = client.post(_url(app, rule, samples), json={}, headers={"X-CSRFToken": token})
+        r = client.open(_url(app, rule, samples), method=method, json={},
+                        headers={"X-CSRFToken": token})
         expected = (404,) if rule.endpoint in HIDDEN else (403, 404)
         if r.status_code not in expected:
-            wrong.append((rule.rule, r.status_code))
+            wrong.append((method, rule.rule, r.status_code))
     assert not wrong, wrong
     with demo_engine.connect() as c:
         after = c.execute(text("SELECT (SELECT count(*) FROM incident), "
@@ -141,7 +147,7 @@ def test_each_role_is_refused_the_post_routes_it_may_not_use(app, samples, demo_
 
 def test_anonymous_gets_401_json_for_data_and_login_redirect_for_pages(app, samples):
     client = app.test_client()
-    for rule in _rules(app, "GET"):
+    for _, rule in _rules(app, "GET"):
         if ROUTES[rule.endpoint] == PUBLIC:
             continue
         r = client.get(_url(app, rule, samples))

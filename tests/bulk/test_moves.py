@@ -1,0 +1,149 @@
+"""Acting on suggestions (real PostGIS): POST /api/moves, the /saran page with its "Terapkan"
+forms, PUT /api/personnel/<id>; the analysis is recomputed in the same transaction."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+
+from bulk.conftest import snapshot
+
+
+def _suggestion(engine, kind: str) -> dict:
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM suggestion WHERE from_kind = :k ORDER BY rank, id "
+                                "LIMIT 1"), {"k": kind}).mappings().first()
+    assert row is not None, f"the demo has no {kind} suggestion"
+    return dict(row)
+
+
+def _gap(engine, kode: str, agency: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(f"SELECT {agency}_gap FROM kelurahan_gap WHERE "
+                                 "kelurahan_kode = :k"), {"k": kode}).scalar_one()
+
+
+def _post(client, token, payload):
+    return client.post("/api/moves", json=payload, headers={"X-CSRFToken": token})
+
+
+def test_applying_a_stored_suggestion_moves_personnel_and_recomputes(as_role, engine, demo):
+    s = _suggestion(engine, "kelurahan")
+    to, donor, agency, n = s["kelurahan_kode"], s["from_kelurahan_kode"], s["agency"], s["count"]
+    gap_to, gap_from = _gap(engine, to, agency), _gap(engine, donor, agency)
+    before = snapshot(engine)
+    client, token = as_role("supervisor")
+    move_id = str(uuid.uuid4())
+    resp = _post(client, token, {"suggestion_id": s["id"], "client_uuid": move_id})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert body["count"] == n and body["to_kelurahan_kode"] == to
+    assert _gap(engine, to, agency) == gap_to - n           # the receiver's gap shrinks
+    assert _gap(engine, donor, agency) == gap_from + n       # the donor's surplus shrinks
+    after = snapshot(engine)
+    assert after["moves"] == before["moves"] + 1 and after["audit"] == before["audit"] + 1
+    with engine.connect() as conn:
+        fresh = conn.execute(text("SELECT count(*) FROM analysis_run")).scalar()
+        still = conn.execute(text("SELECT count(*) FROM suggestion WHERE kelurahan_kode = :t "
+                                  "AND agency = :a AND from_kelurahan_kode = :d AND count = :n"),
+                             {"t": to, "a": agency, "d": donor, "n": n}).scalar()
+        entry = conn.execute(text("SELECT action, target, detail FROM audit_log ORDER BY id "
+                                  "DESC LIMIT 1")).one()
+    assert fresh == 1                                        # recomputed, not just stale
+    assert still == 0                                        # suggestion list recomputed
+    assert entry.action == "personnel.move" and entry.target == to
+    assert entry.detail["client_uuid"] == move_id and entry.detail["count"] == n
+
+    again = _post(client, token, {"suggestion_id": s["id"], "client_uuid": move_id})
+    assert again.status_code == 200                          # applied once, not refused
+    replay = _post(client, token, {**{k: body[k] for k in (
+        "agency", "count", "to_kelurahan_kode", "from_kelurahan_kode", "from_reserve")},
+        "client_uuid": move_id})
+    assert replay.status_code == 200
+    assert snapshot(engine)["moves"] == after["moves"]        # applied once
+
+    page = client.get("/saran").get_data(as_text=True)
+    assert "Perpindahan personel" in page and "WITA" in page
+    with engine.connect() as conn:
+        to_nama = conn.execute(text("SELECT nama FROM kelurahan WHERE kode = :k"),
+                               {"k": to}).scalar()
+    assert to_nama in page.split("Perpindahan personel")[1]
+
+
+def test_a_move_bigger_than_the_donor_surplus_is_422_and_changes_nothing(as_role, engine, demo):
+    s = _suggestion(engine, "kelurahan")
+    surplus = -_gap(engine, s["from_kelurahan_kode"], s["agency"])
+    client, token = as_role("supervisor")
+    before = snapshot(engine)
+    resp = _post(client, token, {"agency": s["agency"], "count": surplus + 1,
+                                 "to_kelurahan_kode": s["kelurahan_kode"],
+                                 "from_kelurahan_kode": s["from_kelurahan_kode"]})
+    assert resp.status_code == 422
+    body = resp.get_json()
+    assert body["field"] == "count" and "melebihi" in body["error"]
+    assert snapshot(engine) == before
+
+
+def test_same_client_uuid_with_other_content_is_a_conflict(as_role, engine, demo):
+    s = _suggestion(engine, "polresta_reserve")
+    client, token = as_role("admin")
+    move_id = str(uuid.uuid4())
+    first = _post(client, token, {"agency": s["agency"], "count": 1, "from_reserve": "polresta",
+                                  "to_kelurahan_kode": s["kelurahan_kode"],
+                                  "client_uuid": move_id})
+    assert first.status_code == 201, first.get_data(as_text=True)
+    assert first.get_json()["from_reserve"] == "polresta"
+    before = snapshot(engine)
+    other = _post(client, token, {"agency": s["agency"], "count": 2, "from_reserve": "polresta",
+                                  "to_kelurahan_kode": s["kelurahan_kode"],
+                                  "client_uuid": move_id})
+    assert other.status_code == 409
+    assert snapshot(engine) == before
+
+
+def test_terapkan_button_on_saran_applies_a_reserve_move(as_role, engine, demo):
+    client, token = as_role("supervisor")
+    page = client.get("/saran").get_data(as_text=True)
+    assert "Terapkan" in page
+    form = page.split('action="/saran/terapkan"')[1].split("</form>")[0]
+    fields = dict(__import__("re").findall(r'name="([a-z_]+)" value="([^"]*)"', form))
+    before = snapshot(engine)
+    resp = client.post("/saran/terapkan", data=fields)
+    assert resp.status_code == 303
+    assert snapshot(engine)["moves"] == before["moves"] + 1
+    resp = client.post("/saran/terapkan", data=fields)       # a double click: applied once
+    assert snapshot(engine)["moves"] == before["moves"] + 1
+    follow = client.get("/saran").get_data(as_text=True)
+    assert "sudah diterapkan" in follow
+
+
+def test_only_reviewers_move_personnel(as_role, engine, demo):
+    s = _suggestion(engine, "kelurahan")
+    before = snapshot(engine)
+    for role in ("viewer", "desk_staff", "planner"):
+        client, token = as_role(role)
+        resp = _post(client, token, {"suggestion_id": s["id"]})
+        assert resp.status_code == 403
+        page = client.get("/saran").get_data(as_text=True)
+        assert "Terapkan" not in page
+    assert snapshot(engine) == before
+
+
+def test_supervisor_edits_an_assignment_count(as_role, engine, demo):
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT id, count FROM personnel_assignment WHERE target = "
+                                "'kelurahan' AND agency = 'polri' ORDER BY id LIMIT 1")).one()
+    client, token = as_role("supervisor")
+    resp = client.put(f"/api/personnel/{row.id}", json={"count": row.count + 2},
+                      headers={"X-CSRFToken": token})
+    assert resp.status_code == 200 and resp.get_json()["count"] == row.count + 2
+    bad = client.put(f"/api/personnel/{row.id}", json={"count": -1},
+                     headers={"X-CSRFToken": token})
+    assert bad.status_code == 422 and bad.get_json()["field"] == "count"
+    with engine.connect() as conn:
+        entry = conn.execute(text("SELECT action, detail FROM audit_log ORDER BY id DESC "
+                                  "LIMIT 1")).one()
+    assert entry.action == "personnel.update" and entry.detail["new"] == row.count + 2
+    desk, desk_token = as_role("desk_staff")
+    assert desk.put(f"/api/personnel/{row.id}", json={"count": 1},
+                    headers={"X-CSRFToken": desk_token}).status_code == 403
