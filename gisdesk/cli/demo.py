@@ -13,12 +13,19 @@ DEMO_BOUNDARIES = Path(__file__).resolve().parents[2] / "data" / "boundaries" / 
 @click.option("--scale", type=click.Choice(["city", "national"]), default="city", show_default=True)
 @click.option("--seed", type=int, default=2024, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when an election already exists.")
+@click.option("--activate", is_flag=True,
+              help="(national) make the national election the active one.")
 @click.pass_obj
-def demo(obj, scale, seed, if_empty):
-    """Load demo data: Kota Mataram, Pemilu 2024 (DATA DEMO), 1,248 generated TPS."""
+def demo(obj, scale, seed, if_empty, activate):
+    """Load demo data: Kota Mataram, Pemilu 2024 (DATA DEMO), 1,248 generated TPS.
+
+    `--scale national`: synthetic boundaries and TPS for all of Indonesia (38 provinces,
+    514 kab/kota, 7,277 kecamatan, 83,731 kelurahan/desa, 820,161 TPS) as a separate election
+    `pemilu-2024-nasional`, not active unless --activate. Takes a minute or two.
+    """
     if scale == "national":
-        raise click.UsageError("--scale national is not available yet (see the benchmarks "
-                               "issue); use --scale city")
+        _national(obj, seed, if_empty, activate)
+        return
     from gisdesk.analysis.store import recompute
     from gisdesk.demo.generate import DEFAULT_AS_OF
     from gisdesk.demo.load import load_demo
@@ -40,3 +47,27 @@ def demo(obj, scale, seed, if_empty):
     click.echo("demo: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
     click.echo(f"analysis: {analysis.n_tps} TPS, {analysis.n_suggestions} suggestions "
                f"({analysis.pattern_set})")
+
+
+def _national(obj, seed, if_empty, activate):
+    import time
+
+    from gisdesk.demo.national import load_national
+
+    with obj.engine.connect() as conn:
+        if if_empty and conn.execute(text("SELECT 1 FROM election LIMIT 1")).first():
+            click.echo("database already has data: demo not loaded")
+            return
+    started = time.perf_counter()
+    with obj.engine.begin() as conn:
+        counts = load_national(conn, seed=seed, activate=activate, actor=obj.actor,
+                               progress=lambda m: click.echo(
+                                   f"[{time.perf_counter() - started:6.1f} s] {m}"))
+    timings = counts.pop("timings", None)
+    click.echo("national demo: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    if timings:
+        click.echo("timings: " + ", ".join(f"{k}={v}" for k, v in timings.items()))
+    if not counts.get("created"):
+        click.echo("(the national election already existed: nothing generated)")
+    click.echo("active election: " + ("pemilu-2024-nasional" if activate else "unchanged "
+               "(use --activate to switch to the national election)"))

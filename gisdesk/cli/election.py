@@ -5,6 +5,7 @@ import click
 from sqlalchemy import text
 
 from gisdesk import audit
+from gisdesk.errors import Conflict
 
 
 @click.group()
@@ -25,6 +26,9 @@ def election():
 def add(obj, kode, name, kind, voting_date, campaign_start, max_voters, wilayah, activate):
     """Add election KODE (and make it the active one)."""
     with obj.engine.begin() as conn:
+        if conn.execute(text("SELECT 1 FROM election WHERE kode = :k"), {"k": kode}).first():
+            raise Conflict(f"Election {kode} already exists (see `gisdesk election list`).",
+                           field="kode")
         if activate:
             conn.execute(text("UPDATE election SET active = false WHERE active"))
         conn.execute(text("""

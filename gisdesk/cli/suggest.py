@@ -21,9 +21,15 @@ from gisdesk.analysis.store import recompute
 @click.pass_obj
 def suggest(obj, fmt, output, as_of):
     """Suggestions for the active election (the same numbers as the map)."""
-    with obj.engine.begin() as conn:
+    with obj.engine.connect() as conn:
+        trans = conn.begin()
         result = recompute(conn, as_of=as_of)
         rows = report.suggestions(conn, result.election_id)
+        if as_of is None:
+            trans.commit()
+        else:
+            # a look at another moment: shown here, not stored as what the map shows
+            trans.rollback()
     if fmt == "geojson":
         text = report.dumps_geojson(rows)
     elif fmt == "csv":

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, text
 
 from gisdesk import audit
 from gisdesk.errors import InputRejected, Problem
-from gisdesk.ingest.boundaries import BoundaryPrep, prepare_boundaries
+from gisdesk.ingest.boundaries import BoundaryPrep, prepare_boundaries, rejection_message
 from gisdesk.ingest.write_common import ImportResult, known_kelurahan, upsert_counts
 
 LOGGER = logging.getLogger(__name__)
@@ -31,6 +31,30 @@ def _rows(gdf, columns: list[str]) -> list[dict]:
     return out
 
 
+def _check_kecamatan_names(conn: Connection, prep: BoundaryPrep, what: str) -> None:
+    """A kecamatan dissolved from kelurahan needs a name: from the file, or already loaded."""
+    kec = prep.kecamatan
+    if not prep.kecamatan_derived or kec is None or kec.empty:
+        return
+    unnamed = sorted(k for k, n in zip(kec["kode"], kec["nama"]) if not isinstance(n, str) or not n)
+    if not unnamed:
+        return
+    loaded = set(conn.execute(text("SELECT kode FROM kecamatan WHERE kode = ANY(:codes)"),
+                              {"codes": unnamed}).scalars())
+    unknown = set(unnamed) - loaded
+    if not unknown:
+        return
+    code_field = prep.fields.get("kode")
+    problems = [Problem(int(row), code_field, f"kecamatan {kec_kode} of kelurahan {kode} is not "
+                        "loaded and the file gives no kecamatan name: import the kecamatan "
+                        "first, or map the kecamatan name with --parent-field", value=kode)
+                for row, kode, kec_kode in zip(prep.kelurahan["source_row"],
+                                               prep.kelurahan["kode"],
+                                               prep.kelurahan["kecamatan_kode"])
+                if kec_kode in unknown]
+    raise InputRejected(rejection_message(what, problems), problems)
+
+
 def _write_kecamatan(conn: Connection, prep: BoundaryPrep, source: str) -> dict:
     kec = prep.kecamatan
     if kec is None or kec.empty:
@@ -38,23 +62,53 @@ def _write_kecamatan(conn: Connection, prep: BoundaryPrep, source: str) -> dict:
     if "kode_bps" not in kec.columns:
         kec = kec.assign(kode_bps=None)
     rows = _rows(kec, ["kode", "nama", "kode_bps"])
-    derived = prep.kecamatan_derived
     flags = []
-    for r in rows:
-        r["source"] = DERIVED if derived else source
-        # an official kecamatan outline is never overwritten by a dissolve
-        flag = conn.execute(text("""
-            INSERT INTO kecamatan (kode, nama, kode_bps, geom, source)
-            VALUES (:kode, :nama, :kode_bps, ST_Multi(ST_GeomFromWKB(:wkb, 4326)), :source)
-            ON CONFLICT (kode) DO UPDATE SET nama = EXCLUDED.nama,
-                kode_bps = coalesce(EXCLUDED.kode_bps, kecamatan.kode_bps),
-                geom = EXCLUDED.geom, source = EXCLUDED.source, updated_at = now()
-            WHERE (NOT :derived OR kecamatan.source = :derived_src)
-              AND (kecamatan.nama, kecamatan.source, ST_AsBinary(kecamatan.geom))
-                  IS DISTINCT FROM (EXCLUDED.nama, EXCLUDED.source, ST_AsBinary(EXCLUDED.geom))
-            RETURNING xmax = 0"""), {**r, "derived": derived, "derived_src": DERIVED}).scalar()
-        flags.append(flag)
-    return {f"kecamatan_{k}": v for k, v in upsert_counts(flags).items()}
+    if prep.kecamatan_derived:
+        # Dissolved kecamatan: only created or renamed here. Their outline is re-dissolved
+        # from all their loaded kelurahan after the kelurahan are written, so a file holding
+        # some kelurahan of a kecamatan never shrinks it to those. An official outline (from
+        # a kecamatan file) is never touched by a dissolve.
+        for r in rows:
+            flags.append(conn.execute(text("""
+                INSERT INTO kecamatan (kode, nama, kode_bps, geom, source)
+                VALUES (CAST(:kode AS varchar), coalesce(CAST(:nama AS text),
+                        (SELECT nama FROM kecamatan WHERE kode = CAST(:kode AS varchar))),
+                        :kode_bps, ST_Multi(ST_GeomFromWKB(:wkb, 4326)), CAST(:source AS text))
+                ON CONFLICT (kode) DO UPDATE SET nama = EXCLUDED.nama,
+                    kode_bps = coalesce(EXCLUDED.kode_bps, kecamatan.kode_bps),
+                    updated_at = now()
+                WHERE kecamatan.source = CAST(:source AS text)
+                  AND kecamatan.nama IS DISTINCT FROM EXCLUDED.nama
+                RETURNING xmax = 0"""), {**r, "source": DERIVED}).scalar())
+    else:
+        for r in rows:
+            flags.append(conn.execute(text("""
+                INSERT INTO kecamatan (kode, nama, kode_bps, geom, source)
+                VALUES (:kode, :nama, :kode_bps, ST_Multi(ST_GeomFromWKB(:wkb, 4326)), :source)
+                ON CONFLICT (kode) DO UPDATE SET nama = EXCLUDED.nama,
+                    kode_bps = coalesce(EXCLUDED.kode_bps, kecamatan.kode_bps),
+                    geom = EXCLUDED.geom, source = EXCLUDED.source, updated_at = now()
+                WHERE (kecamatan.nama, kecamatan.source, ST_AsBinary(kecamatan.geom))
+                      IS DISTINCT FROM (EXCLUDED.nama, EXCLUDED.source,
+                                        ST_AsBinary(EXCLUDED.geom))
+                RETURNING xmax = 0"""), {**r, "source": source}).scalar())
+    counts = upsert_counts(flags)
+    counts["inserted_codes"] = {r["kode"] for r, f in zip(rows, flags) if f is True}
+    counts["updated_codes"] = {r["kode"] for r, f in zip(rows, flags) if f is False}
+    return counts
+
+
+def _redissolve_kecamatan(conn: Connection, codes: list[str]) -> set[str]:
+    """Dissolved kecamatan follow all their loaded kelurahan; returns the codes changed."""
+    return set(conn.execute(text("""
+        UPDATE kecamatan c SET geom = u.geom, updated_at = now()
+        FROM (SELECT kecamatan_kode, ST_Multi(ST_CollectionExtract(
+                     ST_Union(geom ORDER BY kode), 3)) AS geom
+              FROM kelurahan WHERE kecamatan_kode = ANY(:codes)
+              GROUP BY kecamatan_kode) u
+        WHERE c.kode = u.kecamatan_kode AND c.source = :derived
+          AND NOT ST_Equals(c.geom, u.geom)
+        RETURNING c.kode"""), {"codes": codes, "derived": DERIVED}).scalars())
 
 
 def _write_kelurahan(conn: Connection, prep: BoundaryPrep, source: str) -> dict:
@@ -87,17 +141,7 @@ def _write_kelurahan(conn: Connection, prep: BoundaryPrep, source: str) -> dict:
                   IS DISTINCT FROM (EXCLUDED.nama, EXCLUDED.kecamatan_kode, EXCLUDED.area_km2,
                                     ST_AsBinary(EXCLUDED.geom))
             RETURNING xmax = 0"""), r).scalar())
-    counts = {f"kelurahan_{k}": v for k, v in upsert_counts(flags).items()}
-    if any(f is not None for f in flags):
-        # dissolved kecamatan follow their kelurahan
-        conn.execute(text("""
-            UPDATE kecamatan c SET geom = u.geom, updated_at = now()
-            FROM (SELECT kecamatan_kode, ST_Multi(ST_CollectionExtract(
-                         ST_Union(geom), 3)) AS geom
-                  FROM kelurahan GROUP BY kecamatan_kode) u
-            WHERE c.kode = u.kecamatan_kode AND c.source = :derived
-              AND NOT ST_Equals(c.geom, u.geom)"""), {"derived": DERIVED})
-    return counts
+    return {f"kelurahan_{k}": v for k, v in upsert_counts(flags).items()}
 
 
 def import_boundaries(engine: Engine, path: str | Path, *, actor: str, level: str | None = None,
@@ -117,13 +161,23 @@ def import_boundaries(engine: Engine, path: str | Path, *, actor: str, level: st
     result = ImportResult("boundaries", path.name, checksum, problems=list(prep.problems),
                           dry_run=dry_run)
     source = f"{path.name} (sha256 {checksum[:12]})"
+    what = f"The boundary file {path.name}"
     n = sum(len(g) for g in (prep.kelurahan, prep.kecamatan) if g is not None)
     progress(f"writing {n} areas in one transaction")
     with engine.connect() as conn:
         trans = conn.begin()
         try:
-            result.counts.update(_write_kecamatan(conn, prep, source))
+            _check_kecamatan_names(conn, prep, what)
+            kec = _write_kecamatan(conn, prep, source)
             result.counts.update(_write_kelurahan(conn, prep, source))
+            if kec:
+                if prep.kecamatan_derived:
+                    codes = sorted(set(prep.kelurahan["kecamatan_kode"]))
+                    redone = _redissolve_kecamatan(conn, codes)
+                    kec["updated_codes"] |= redone - kec["inserted_codes"]
+                result.counts = {"kecamatan_inserted": len(kec["inserted_codes"]),
+                                 "kecamatan_updated": len(kec["updated_codes"]),
+                                 **result.counts}
             result.counts["overlapping_pairs"] = 0 if prep.overlaps is None else len(prep.overlaps)
             if dry_run:
                 trans.rollback()

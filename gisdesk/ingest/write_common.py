@@ -21,7 +21,10 @@ class ImportResult:
 
     @property
     def changed(self) -> int:
-        return self.counts.get("inserted", 0) + self.counts.get("updated", 0)
+        """Rows inserted or updated (``inserted``/``updated``, or per level such as
+        ``kelurahan_inserted`` for boundaries)."""
+        return sum(v for k, v in self.counts.items()
+                   if k.endswith(("inserted", "updated")) and isinstance(v, int))
 
     def summary(self) -> str:
         parts = ", ".join(f"{v} {k}" for k, v in self.counts.items())
