@@ -77,8 +77,8 @@ def test_suggest_without_an_active_election_says_what_to_do(gisdesk):
 def test_import_boundaries_exits_0_and_prints_the_summary(gisdesk, engine):
     result = gisdesk("import", "boundaries", SHIPPED)
     assert result.exit_code == 0, result.output
-    assert "boundaries: 6 kecamatan_inserted, 0 kecamatan_updated, 50 kelurahan_inserted" \
-        in result.stdout
+    assert ("mataram_kelurahan.geojson (boundaries): kecamatan: 6 new, 0 updated; "
+            "kelurahan: 50 new, 0 updated") in result.stdout
     # overlaps and gaps are said, not edited
     assert "[warning] file, field 'geometry': 60 pairs of neighbouring kelurahan overlap" \
         in result.stdout
@@ -122,7 +122,8 @@ def test_dry_run_counts_the_change_and_writes_nothing(gisdesk, engine, shipped, 
     before = counts(engine)
     result = gisdesk("import", "boundaries", path, "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "1 kelurahan_updated" in result.stdout and "(would be written)" in result.stdout
+    assert "kelurahan: 0 new, 1 updated" in result.stdout
+    assert "dry run, nothing written" in result.stdout
     assert counts(engine) == before
     with engine.connect() as c:
         assert c.execute(text("SELECT nama FROM kelurahan WHERE kode = '52.71.01.1004'")
@@ -173,8 +174,9 @@ def test_import_tps_into_the_active_election(gisdesk, engine, shipped, tmp_path)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = gisdesk("import", "tps", path)
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip().endswith("tps: 50 inserted, 0 updated, 0 unchanged, "
-                                          "0 flagged_outside_own_kelurahan")
+    assert result.stdout.strip().endswith(
+        "tps.csv (tps): tps: 50 new, 0 updated, 0 unchanged; "
+        "flagged outside own kelurahan: 0")
     with engine.connect() as c:  # DPT 450 is fine for this election (max 600)
         assert c.execute(text("SELECT count(*) FROM tps t JOIN election e ON "
                               "e.id = t.election_id WHERE e.active")).scalar() == 50
@@ -227,7 +229,7 @@ def kelurahan_gaps(engine) -> dict[str, tuple[int, int]]:
 def test_demo_loads_mataram_and_its_analysis(demo_db):
     engine, _, first = demo_db
     assert first.exit_code == 0, first.output
-    assert "50 kelurahan_inserted" in first.stdout
+    assert "kelurahan: 50 new" in first.stdout
     assert "tps=1248" in first.stdout and "analysis: 1248 TPS" in first.stdout
     assert counts(engine)["tps"] == 1248
 

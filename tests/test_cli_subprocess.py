@@ -65,14 +65,14 @@ def test_a_usage_error_exits_2(gisdesk):
 def test_import_boundaries(gisdesk, engine):
     result = gisdesk("import", "boundaries", SHIPPED)
     assert result.returncode == 0, result.stderr
-    assert "50 kelurahan_inserted" in result.stdout
+    assert "kelurahan: 50 new" in result.stdout
     assert count(engine, "SELECT count(*) FROM kelurahan") == 50
 
 
 def test_demo(gisdesk, engine):
     result = gisdesk("demo")
     assert result.returncode == 0, result.stderr
-    assert "0 kelurahan_inserted" in result.stdout          # boundaries already there
+    assert "kelurahan: 0 new" in result.stdout          # boundaries already there
     assert "analysis: 1248 TPS" in result.stdout
     assert count(engine, "SELECT count(*) FROM tps") == 1248
 

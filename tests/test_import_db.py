@@ -352,7 +352,7 @@ def test_a_dry_run_reports_the_counts_and_writes_nothing(fresh_engine):
     result = import_boundaries(fresh_engine, SHIPPED, actor=ACTOR, dry_run=True)
     assert result.dry_run
     assert result.counts["kelurahan_inserted"] == 50 and result.counts["kecamatan_inserted"] == 6
-    assert "would be written" in result.summary()
+    assert "dry run, nothing written" in result.summary()
     assert snapshot(fresh_engine) == before
 
 

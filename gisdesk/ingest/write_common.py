@@ -27,9 +27,22 @@ class ImportResult:
                    if k.endswith(("inserted", "updated")) and isinstance(v, int))
 
     def summary(self) -> str:
-        parts = ", ".join(f"{v} {k}" for k, v in self.counts.items())
-        verb = "would be" if self.dry_run else "were"
-        return f"{self.kind}: {parts} ({verb} written)" if self.dry_run else f"{self.kind}: {parts}"
+        """'kelurahan: 50 new, 0 updated; overlapping pairs: 60' (dry runs say so)."""
+        groups: dict[str, list[str]] = {}
+        for key, value in self.counts.items():
+            subject, _, what = key.rpartition("_")
+            if what in _WORDS:
+                groups.setdefault(subject or self.kind, []).append(f"{value} {_WORDS[what]}")
+            else:
+                groups.setdefault(key.replace("_", " "), []).append(str(value))
+        text_ = "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
+        head = f"{self.filename} ({self.kind})"
+        if self.dry_run:
+            return f"{head} [dry run, nothing written]: {text_}"
+        return f"{head}: {text_}"
+
+
+_WORDS = {"inserted": "new", "updated": "updated", "unchanged": "unchanged"}
 
 
 def known_kelurahan(conn: Connection) -> pd.DataFrame:
