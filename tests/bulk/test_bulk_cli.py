@@ -41,7 +41,7 @@ Kode TPS;Kode Kelurahan;No TPS;Kelas Kerawanan;Tanggal;Catatan
     before = snapshot(engine)
     result = cli("import", "ratings", path, "--source", "polri")
     assert result.exit_code == 0, result.output
-    assert "3 inserted" in result.output
+    assert "3 new" in result.output
     after = snapshot(engine)
     assert after["ratings"] == before["ratings"] + 3
     assert after["batches"] == before["batches"] + 1 and after["audit"] == before["audit"] + 1
@@ -61,7 +61,7 @@ Kode TPS;Kode Kelurahan;No TPS;Kelas Kerawanan;Tanggal;Catatan
 
     again = cli("import", "ratings", path, "--source", "polri")
     assert again.exit_code == 0, again.output
-    assert "0 inserted, 0 updated, 3 unchanged" in again.output
+    assert "0 new, 0 updated, 3 unchanged" in again.output
     assert data_part(snapshot(engine)) == data_part(after)
 
 
@@ -162,7 +162,7 @@ Polri;Cadangan;;55;;cadangan kota
     after = snapshot(engine)
     again = cli("import", "personnel", path)
     assert again.exit_code == 0, again.output
-    assert "0 inserted, 0 updated, 4 unchanged" in again.output
+    assert "0 new, 0 updated, 4 unchanged" in again.output
     assert data_part(snapshot(engine)) == data_part(after)
 
 
@@ -201,11 +201,11 @@ Politik uang;ringan;2024-02-14T10:15;{lat2};{lon2};bagi amplop
     before = snapshot(engine)
     result = cli("import", "incidents", path)
     assert result.exit_code == 0, result.output
-    assert "2 inserted" in result.output
+    assert "2 new" in result.output
     after = snapshot(engine)
     assert after["incidents"] == before["incidents"] + 2 and after["audit"] == before["audit"] + 1
     again = cli("import", "incidents", path)
-    assert again.exit_code == 0 and "0 inserted, 2 unchanged" in again.output
+    assert again.exit_code == 0 and "0 new, 2 unchanged" in again.output
     assert data_part(snapshot(engine)) == data_part(after)
 
 
@@ -219,7 +219,7 @@ def test_incidents_from_geojson(cli, engine, demo, tmp_path):
     path.write_text(json.dumps(doc))
     result = cli("import", "incidents", path)
     assert result.exit_code == 0, result.output
-    assert "1 inserted" in result.output
+    assert "1 new" in result.output
 
 
 def test_bad_incident_file_is_rejected_whole(cli, engine, demo, tmp_path):
@@ -267,7 +267,7 @@ def test_readiness_file_goes_in_and_reimport_changes_nothing(cli, engine, demo, 
     assert states == {t0: "siap", t1: "belum"}     # kpps_hadir (critical) missing
     after = snapshot(engine)
     again = cli("import", "readiness", path)
-    assert again.exit_code == 0 and "0 inserted, 2 unchanged" in again.output
+    assert again.exit_code == 0 and "0 new, 2 unchanged" in again.output
     assert data_part(snapshot(engine)) == data_part(after)
 
 
@@ -302,7 +302,7 @@ def test_incidents_from_a_geopackage(cli, engine, demo, tmp_path):
     frame.to_file(path, driver="GPKG")
     result = cli("import", "incidents", path)
     assert result.exit_code == 0, result.output
-    assert "1 inserted" in result.output
+    assert "1 new" in result.output
 
 
 def test_dry_run_checks_and_counts_but_writes_nothing(cli, engine, demo, tmp_path):
@@ -311,5 +311,5 @@ def test_dry_run_checks_and_counts_but_writes_nothing(cli, engine, demo, tmp_pat
     before = snapshot(engine)
     result = cli("import", "ratings", path, "--source", "polri", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "1 inserted" in result.output and "would be written" in result.output
+    assert "1 new" in result.output and "dry run, nothing written" in result.output
     assert snapshot(engine) == before
