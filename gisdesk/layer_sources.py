@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 from sqlalchemy import Connection, text
 
 from gisdesk.errors import InputRejected
+from gisdesk.quickcount.aggregate import COUNTED_SQL, NOTICE
 
 CHUNK_ROWS = 500  # rows fetched per round trip from the server-side cursor
 
@@ -114,6 +116,87 @@ _source("facilities", """
          "kelurahan_kode": "string", "kelurahan_nama": "string", "kecamatan_kode": "string"},
         "facility_id")
 
+
+# The internal quick count per kelurahan (supervisor/admin only: the layer's permission is
+# "quickcount"). Same rule as gisdesk.quickcount.aggregate (its COUNTED_SQL): a TPS counts
+# when one agency entered it, all agree, or a supervisor resolved its flag; an open flag keeps
+# it out. The election's first contest (by id) is the one shown; candidates come from the
+# contest, so ``suara`` (lines for people) and ``suara_json`` (for machines) fit any number.
+_QC_CONTEST = "(SELECT id FROM qc_contest)"
+_source("quickcount_kelurahan", """
+    WITH qc_contest AS (
+        SELECT c.id, c.kode FROM contest c WHERE c.election_id = :election_id
+        ORDER BY c.id LIMIT 1),
+    qc_counted AS (""" + re.sub(r":c\b", _QC_CONTEST, COUNTED_SQL) + """),
+    qc_tps AS (
+        SELECT t.kelurahan_kode, t.dpt, e.id AS entry_id, e.valid, e.invalid, e.votes,
+               coalesce(f.status = 'open', false) AS flagged
+        FROM tps t
+        LEFT JOIN qc_counted c ON c.tps_id = t.id
+        LEFT JOIN result_entry e ON e.id = c.entry_id
+        LEFT JOIN result_flag f ON f.tps_id = t.id AND f.contest_id = """ + _QC_CONTEST + """
+        WHERE t.election_id = :election_id),
+    qc_kel AS (
+        SELECT kelurahan_kode, count(*)::int AS tps_total, count(entry_id)::int AS tps_masuk,
+               (count(*) FILTER (WHERE flagged))::int AS tps_beda,
+               coalesce(sum(dpt), 0)::int AS dpt_total,
+               coalesce(sum(dpt) FILTER (WHERE entry_id IS NOT NULL), 0)::int AS dpt_masuk,
+               coalesce(sum(valid), 0)::int AS suara_sah,
+               coalesce(sum(invalid), 0)::int AS suara_tidak_sah
+        FROM qc_tps GROUP BY kelurahan_kode),
+    qc_cand AS (
+        SELECT k.kelurahan_kode, d.nomor, d.nama,
+               coalesce(sum((t.votes ->> d.nomor::text)::int), 0)::int AS suara
+        FROM qc_kel k
+        CROSS JOIN qc_contest q
+        JOIN candidate d ON d.contest_id = q.id
+        LEFT JOIN qc_tps t ON t.kelurahan_kode = k.kelurahan_kode AND t.entry_id IS NOT NULL
+        GROUP BY k.kelurahan_kode, d.nomor, d.nama),
+    qc_share AS (
+        SELECT c.*, max(c.suara) OVER w AS top,
+               CASE WHEN sum(c.suara) OVER w > 0
+                    THEN round(100.0 * c.suara / sum(c.suara) OVER w, 2)::float8
+                    ELSE 0::float8 END AS persen
+        FROM qc_cand c WINDOW w AS (PARTITION BY c.kelurahan_kode)),
+    qc_sum AS (
+        SELECT kelurahan_kode,
+               jsonb_agg(lpad(nomor::text, 2, '0') || ' ' || nama || ': '
+                         || replace(to_char(suara, 'FM999,999,990'), ',', '.') || ' suara ('
+                         || replace(to_char(persen, 'FM990.00'), '.', ',') || ' %)'
+                         ORDER BY nomor) AS suara,
+               jsonb_agg(jsonb_build_object('nomor', nomor, 'nama', nama, 'suara', suara,
+                                            'persen', persen) ORDER BY nomor)::text AS suara_json,
+               count(*) FILTER (WHERE suara = top AND top > 0) AS n_top,
+               min(nomor) FILTER (WHERE suara = top AND top > 0) AS top_nomor
+        FROM qc_share GROUP BY kelurahan_kode)
+    SELECT kel.kode AS kelurahan_kode, kel.nama AS kelurahan_nama,
+           kec.kode AS kecamatan_kode, kec.nama AS kecamatan_nama,
+           (SELECT kode FROM qc_contest) AS pemilihan,
+           k.tps_masuk, k.tps_total,
+           CASE WHEN k.tps_total > 0 THEN round(100.0 * k.tps_masuk / k.tps_total, 2)::float8
+                ELSE 0::float8 END AS progres_persen,
+           k.tps_beda, k.dpt_masuk, k.dpt_total,
+           CASE WHEN k.dpt_total > 0 THEN round(100.0 * k.dpt_masuk / k.dpt_total, 2)::float8
+                ELSE 0::float8 END AS dpt_persen,
+           k.suara_sah, k.suara_tidak_sah,
+           coalesce(s.suara, '[]'::jsonb) AS suara, coalesce(s.suara_json, '[]') AS suara_json,
+           w.nomor::int AS unggul_nomor, w.nama AS unggul_nama, w.persen AS unggul_persen,
+           '""" + NOTICE.replace("'", "''") + """'::text AS keterangan,
+           kel.geom
+    FROM qc_kel k
+    JOIN kelurahan kel ON kel.kode = k.kelurahan_kode
+    JOIN kecamatan kec ON kec.kode = kel.kecamatan_kode
+    LEFT JOIN qc_sum s ON s.kelurahan_kode = k.kelurahan_kode
+    LEFT JOIN qc_share w ON w.kelurahan_kode = k.kelurahan_kode AND s.n_top = 1
+                        AND w.nomor = s.top_nomor""",
+        {"kelurahan_kode": "string", "kelurahan_nama": "string", "kecamatan_kode": "string",
+         "kecamatan_nama": "string", "pemilihan": "string", "tps_masuk": "integer",
+         "tps_total": "integer", "progres_persen": "number", "tps_beda": "integer",
+         "dpt_masuk": "integer", "dpt_total": "integer", "dpt_persen": "number",
+         "suara_sah": "integer", "suara_tidak_sah": "integer", "suara": "array",
+         "suara_json": "string", "unggul_nomor": "integer", "unggul_nama": "string",
+         "unggul_persen": "number", "keterangan": "string"},
+        "kelurahan_kode")
 
 # --- filters ------------------------------------------------------------------------------
 

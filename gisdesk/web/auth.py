@@ -111,7 +111,9 @@ def _check_access():
 def init_app(app) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
+    # "basic": a phone moving between wifi and cellular keeps its session ("strong" would drop
+    # it, and would also ignore a bearer token sent with a stray session cookie)
+    login_manager.session_protection = "basic"
     app.before_request(_check_access)
 
     @app.context_processor

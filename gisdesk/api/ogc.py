@@ -1,0 +1,340 @@
+"""OGC API Features Part 1 (Core, GeoJSON, HTML, OAS 3.0) over the layer registry, and the
+file downloads /export/<layer>.<fmt>.
+
+Views parse the request, call gisdesk.layer_sources / gisdesk.exports, respond. A layer the
+user's role may not see is absent from /api/collections and 404 everywhere else.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+from flask import (Response, current_app, jsonify, render_template, request, send_file,
+                   url_for)
+from flask_login import current_user
+
+from gisdesk import exports, layer_sources, layers as registry
+from gisdesk.analysis.store import ensure_fresh
+from gisdesk.api import bp, downloads
+from gisdesk.errors import Forbidden, InputRejected, NotFound
+from gisdesk.exports.writers import RENDERERS
+from gisdesk.web.auth import requires
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+MAX_OFFSET = 2**31 - 1
+GEOJSON = "application/geo+json"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
+CONFORMANCE = [f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}"
+               for c in ("core", "geojson", "oas30", "html")]
+MEDIA = {"json": "application/json", "geojson": GEOJSON, "html": "text/html",
+         "csv": "text/csv"}
+EXPORT_RULE = (
+    "Hak akses: setiap peran yang boleh melihat peta (viewer ke atas) boleh membaca API ini "
+    f"per halaman dalam JSON/GeoJSON atau HTML (limit bawaan {DEFAULT_LIMIT}, paling banyak "
+    f"{MAX_LIMIT} fitur per halaman). Unduhan berkas (f=csv di sini, /export/<lapisan>.geojson|"
+    ".csv|.gpkg, dan `gisdesk export`) adalah ekspor: perlu hak 'export' (planner, supervisor, "
+    "admin) serta hak melihat lapisan itu, dan tercatat di log audit. Lapisan yang tidak boleh "
+    "dilihat peran Anda tidak muncul sama sekali.")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def _engine():
+    return current_app.extensions["gisdesk.engine"]
+
+
+def visible() -> dict:
+    return registry.visible_layers(current_user.role, current_app.extensions["gisdesk.layers"])
+
+
+def _layer(collection_id: str):
+    layer = visible().get(collection_id)
+    if layer is None:
+        raise NotFound(f"Koleksi '{collection_id}' tidak ada.", field="collectionId")
+    return layer
+
+
+def _format(choices: tuple[str, ...]) -> str:
+    """``f`` when given, else the Accept header; JSON when nothing says otherwise."""
+    asked = request.args.get("f")
+    if asked is not None:
+        fmt = {"geojson": "json", "text/html": "html"}.get(asked.lower(), asked.lower())
+        if fmt not in choices:
+            raise InputRejected(f"f='{asked[:40]}' tidak didukung di sini; pilih: "
+                                f"{', '.join(choices)}", field="f")
+        return fmt
+    offered = [MEDIA[c] for c in choices] + (["application/geo+json"] if "json" in choices
+                                             else [])
+    best = request.accept_mimetypes.best_match(offered, default=offered[0])
+    return next((c for c in choices if MEDIA[c] == best), "json")
+
+
+def _election_id() -> int | None:
+    try:
+        return ensure_fresh(_engine())
+    except NotFound:  # no election yet: boundaries still show, election layers are empty
+        return None
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    try:
+        value = default if raw in (None, "") else int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise InputRejected(f"'{name}' harus bilangan bulat {low}..{high}", field=name)
+    return value
+
+
+def _args() -> dict[str, list[str]]:
+    return {k: request.args.getlist(k) for k in request.args}
+
+
+def _here(**changes) -> str:
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        args[key] = [str(value)]
+    return url_for(request.endpoint, _external=True, **request.view_args, **args)
+
+
+def _link(href: str, rel: str, media: str, title: str) -> dict:
+    return {"href": href, "rel": rel, "type": media, "title": title}
+
+
+def _self_links(fmt: str, title: str) -> list[dict]:
+    other = "html" if fmt == "json" else "json"
+    media = lambda f: MEDIA[f]  # noqa: E731
+    return [_link(_here(f=fmt), "self", media(fmt), title),
+            _link(_here(f=other), "alternate", media(other), f"{title} ({other.upper()})")]
+
+
+def _respond(doc: dict, fmt: str, template: str, **context):
+    if fmt == "html":
+        return render_template(f"api/{template}", doc=doc, **context)
+    return jsonify(doc)
+
+
+def collection_doc(conn, layer, election_id) -> dict:
+    items = url_for("api.items", collection_id=layer.id, _external=True)
+    ext = layer_sources.extent(conn, layer, election_id=election_id)
+    extent = {"spatial": {"bbox": [ext["bbox"] or [-180, -90, 180, 90]],
+                          "crs": exports.CRS84}}
+    if ext["interval"]:
+        extent["temporal"] = {"interval": [ext["interval"]],
+                              "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+    return {
+        "id": layer.id, "title": layer.title, "description": layer.description,
+        "itemType": "feature", "crs": [exports.CRS84], "storageCrs": exports.CRS84,
+        "extent": extent,
+        "links": [
+            _link(url_for("api.collection", collection_id=layer.id, _external=True), "self",
+                  "application/json", layer.title),
+            _link(items, "items", GEOJSON, f"{layer.title} (GeoJSON)"),
+            _link(items + "?f=html", "items", "text/html", f"{layer.title} (HTML)"),
+        ],
+    }
+
+
+# --- OGC API Features --------------------------------------------------------------------------
+
+@bp.get("", strict_slashes=False)
+@requires("view")
+def landing():
+    fmt = _format(("json", "html"))
+    root = lambda e: url_for(e, _external=True)  # noqa: E731
+    doc = {"title": "gisdesk · OGC API Features", "description": EXPORT_RULE,
+           "links": _self_links(fmt, "Halaman awal API") + [
+               _link(root("api.openapi"), "service-desc", OPENAPI_JSON, "Dokumen OpenAPI 3.0"),
+               _link(root("api.conformance"), "conformance", "application/json",
+                     "Kelas kesesuaian (conformance)"),
+               _link(root("api.collections"), "data", "application/json", "Koleksi")]}
+    return _respond(doc, fmt, "page.html", kind="landing")
+
+
+@bp.get("/conformance")
+@requires("view")
+def conformance():
+    fmt = _format(("json", "html"))
+    doc = {"conformsTo": CONFORMANCE, "links": _self_links(fmt, "Kesesuaian")}
+    return _respond(doc, fmt, "page.html", kind="conformance")
+
+
+@bp.get("/collections")
+@requires("view")
+def collections():
+    fmt = _format(("json", "html"))
+    election_id = _election_id()
+    with _engine().connect() as conn:
+        docs = [collection_doc(conn, layer, election_id) for layer in visible().values()]
+    doc = {"links": _self_links(fmt, "Koleksi"), "collections": docs}
+    return _respond(doc, fmt, "page.html", kind="collections")
+
+
+@bp.get("/collections/<collection_id>")
+@requires("view")
+def collection(collection_id: str):
+    layer = _layer(collection_id)
+    fmt = _format(("json", "html"))
+    with _engine().connect() as conn:
+        doc = collection_doc(conn, layer, _election_id())
+    doc["links"][0:1] = _self_links(fmt, layer.title)
+    return _respond(doc, fmt, "page.html", kind="collection")
+
+
+@bp.get("/collections/<collection_id>/items")
+@requires("view")
+def items(collection_id: str):
+    layer = _layer(collection_id)
+    fmt = _format(("json", "html", "csv"))
+    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _int_arg("offset", 0, 0, MAX_OFFSET)
+    selection = exports.parse_selection(layer, _args())
+    if fmt == "csv" and not exports.may_export(current_user.role, layer):
+        raise Forbidden("Unduhan CSV adalah ekspor: perlu hak 'export' (planner ke atas). "
+                        "Peran Anda boleh membaca halaman JSON/HTML.", field="f")
+    election_id = _election_id()
+    # one snapshot for the count and the rows, so numberMatched/numberReturned agree
+    conn = _engine().connect().execution_options(isolation_level="REPEATABLE READ")
+    try:
+        matched = exports.count(conn, layer, selection, election_id=election_id)
+        returned = max(0, min(limit, matched - offset))
+        if fmt == "csv":
+            return _csv_page(conn, layer, selection, election_id, limit, offset, returned)
+        if fmt == "html":
+            rows = list(exports.rows(conn, layer, selection, election_id=election_id,
+                                     limit=limit, offset=offset))
+            conn.close()
+            return render_template("api/items.html", layer=layer, rows=rows,
+                                   matched=matched, offset=offset,
+                                   links=_page_links("html", limit, offset, matched))
+        extra = {"numberMatched": matched, "numberReturned": returned,
+                 "timeStamp": _now(), "links": _page_links("json", limit, offset, matched)}
+        chunks = layer_sources.geojson_feature_collection(
+            conn, layer, election_id=election_id, limit=limit, offset=offset, extra=extra,
+            **selection.query())
+    except Exception:
+        conn.close()
+        raise
+    return Response(_closing(chunks, conn), mimetype=GEOJSON,
+                    headers={"Content-Crs": f"<{exports.CRS84}>"})
+
+
+def _csv_page(conn, layer, selection, election_id, limit, offset, returned):
+    with _engine().begin() as audit_conn:
+        exports.record(audit_conn, current_user.username, layer, "csv", selection, returned,
+                       "api", limit=limit, offset=offset)
+    chunks = exports.stream(conn, layer, "csv", selection, election_id=election_id,
+                            limit=limit, offset=offset)
+    return _download(_closing(chunks, conn), layer.id, "csv")
+
+
+def _page_links(fmt: str, limit: int, offset: int, matched: int) -> list[dict]:
+    media = GEOJSON if fmt == "json" else "text/html"
+    links = [_link(_here(f=fmt), "self", media, "Halaman ini")]
+    for other in ("json", "html", "csv"):
+        if other != fmt:
+            links.append(_link(_here(f=other), "alternate",
+                               GEOJSON if other == "json" else MEDIA[other],
+                               f"Halaman ini ({other.upper()})"))
+    if offset + limit < matched:
+        links.append(_link(_here(f=fmt, offset=offset + limit, limit=limit), "next", media,
+                           "Halaman berikutnya"))
+    if offset > 0:
+        links.append(_link(_here(f=fmt, offset=max(0, offset - limit), limit=limit), "prev",
+                           media, "Halaman sebelumnya"))
+    links.append(_link(url_for("api.collection", collection_id=request.view_args[
+        "collection_id"], _external=True), "collection", "application/json", "Koleksi"))
+    return links
+
+
+@bp.get("/collections/<collection_id>/items/<feature_id>")
+@requires("view")
+def item(collection_id: str, feature_id: str):
+    layer = _layer(collection_id)
+    fmt = _format(("json", "html"))
+    key = layer.properties[0].name
+    missing = NotFound(f"Fitur '{feature_id}' tidak ada di '{layer.id}'.", field="featureId")
+    try:
+        selection = exports.Selection(filters={key: exports._clean(feature_id, "featureId")})
+        with _engine().connect() as conn:
+            found = list(exports.rows(conn, layer, selection, election_id=_election_id(),
+                                      limit=1))
+    except InputRejected:  # not even of the key's type
+        raise missing from None
+    if not found:
+        raise missing
+    props, geometry = found[0]
+    links = _self_links(fmt, "Fitur ini") + [
+        _link(url_for("api.collection", collection_id=layer.id, _external=True), "collection",
+              "application/json", layer.title)]
+    if fmt == "html":
+        return render_template("api/items.html", layer=layer, rows=found, matched=1,
+                               offset=0, links=links)
+    feature = {"type": "Feature", "id": props.get(key), "geometry": geometry,
+               "properties": props, "links": links}
+    return Response(current_app.json.dumps(feature), mimetype=GEOJSON)
+
+
+# --- file downloads ("export what I see") -------------------------------------------------------
+
+@downloads.get("/export/<layer_id>.<any(geojson, csv, gpkg):fmt>")
+@requires("export")
+def download(layer_id: str, fmt: str):
+    layer = _layer(layer_id)
+    if not exports.may_export(current_user.role, layer):
+        raise Forbidden(f"Peran Anda tidak boleh mengekspor '{layer.id}'.", field="layer")
+    selection = exports.parse_selection(layer, _args())
+    election_id = _election_id()
+    if RENDERERS[fmt].write is not None:
+        tmpdir = tempfile.mkdtemp(prefix="gisdesk-export-")
+        path = Path(tmpdir) / f"{layer.id}.{fmt}"
+        try:
+            exports.write_file(_engine(), [layer], path, fmt, selection,
+                               election_id=election_id, actor=current_user.username,
+                               via="web")
+            handle = open(path, "rb")
+        finally:
+            path.unlink(missing_ok=True)   # the open handle keeps the bytes until sent
+            os.rmdir(tmpdir)
+        return send_file(handle, mimetype=RENDERERS[fmt].media_type, as_attachment=True,
+                         download_name=_filename(layer.id, fmt))
+    conn = _engine().connect().execution_options(isolation_level="REPEATABLE READ")
+    try:
+        n = exports.count(conn, layer, selection, election_id=election_id)
+        with _engine().begin() as audit_conn:
+            exports.record(audit_conn, current_user.username, layer, fmt, selection, n, "web")
+        chunks = exports.stream(conn, layer, fmt, selection, election_id=election_id)
+    except Exception:
+        conn.close()
+        raise
+    return _download(_closing(chunks, conn), layer.id, fmt)
+
+
+def _filename(layer_id: str, fmt: str) -> str:
+    return f"{layer_id}-{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M}.{fmt}"
+
+
+def _download(chunks, layer_id: str, fmt: str) -> Response:
+    response = Response(chunks, mimetype=RENDERERS[fmt].media_type.split(";")[0])
+    if fmt == "csv":
+        response.headers["Content-Type"] = RENDERERS[fmt].media_type
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{_filename(layer_id, fmt)}"')
+    return response
+
+
+def _closing(chunks, conn):
+    """Stream the chunks, then give the connection back, even if the client went away."""
+    try:
+        yield from chunks
+    finally:
+        conn.close()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace(
+        "+00:00", "Z")

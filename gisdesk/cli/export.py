@@ -1,0 +1,73 @@
+"""`gisdesk export`: layers to GeoJSON, CSV or GeoPackage (several layers in one .gpkg).
+
+The command line acts as the machine's owner (it holds the database itself): a named layer
+is exported whatever its permission; ``--all`` leaves out layers a planner may not export (the
+internal quick count) unless they are named too. Each export is audited as ``export.<layer>``
+by ``cli:<os user>``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gisdesk import exports, layers as registry
+from gisdesk.analysis.store import ensure_fresh
+from gisdesk.errors import NotFound
+from gisdesk.exports.writers import RENDERERS
+
+
+@click.command()
+@click.argument("layer_ids", metavar="LAYER...", nargs=-1)
+@click.option("-o", "--output", required=True,
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="File to write (the format follows its extension unless --format).")
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)),
+              help="geojson, csv or gpkg (default: from the file extension).")
+@click.option("--bbox", metavar="W,S,E,N", help="Only features within this box (lon/lat).")
+@click.option("--kecamatan", metavar="KODE", help="Only one kecamatan, e.g. 52.71.01.")
+@click.option("--all", "all_layers", is_flag=True,
+              help="Every layer a planner may export (GeoPackage only); a restricted layer "
+                   "such as the quick count only when also named.")
+@click.pass_obj
+def export(obj, layer_ids, output, fmt, bbox, kecamatan, all_layers):
+    """Export LAYER(s) of the active election, e.g. `gisdesk export tps -o tps.csv`."""
+    known = registry.load(obj.settings.layers_dir)
+    if all_layers:
+        # a layer behind a stronger right than planner's (the internal quick count) goes into
+        # a file only when named: a desk.gpkg handed on must not carry it by accident
+        withheld = [i for i, layer in known.items() if not exports.may_export("planner", layer)]
+        layer_ids = tuple(i for i in known if i not in withheld) + layer_ids
+        for layer_id in withheld:
+            if layer_id not in layer_ids:
+                click.echo(f"{layer_id}: dilewati (hak '{known[layer_id].permission}'); "
+                           "sebut namanya untuk mengekspornya", err=True)
+    if not layer_ids:
+        raise click.UsageError(f"Name a layer (or --all). Layers: {', '.join(known)}")
+    unknown = [i for i in layer_ids if i not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown layer(s) {', '.join(unknown)}; known: "
+                                 f"{', '.join(known)}", param_hint="LAYER")
+    try:
+        fmt = exports.format_for(output, fmt)
+    except Exception as exc:
+        raise click.BadParameter(str(getattr(exc, "message", exc)), param_hint="--format")
+    if len(layer_ids) > 1 and RENDERERS[fmt].write is None:
+        raise click.UsageError(f"{fmt} holds one layer per file; use a .gpkg for several")
+    chosen = [known[i] for i in dict.fromkeys(layer_ids)]
+    selection = exports.Selection(bbox=exports.parse_bbox(bbox) if bbox else None)
+    engine = obj.engine
+    try:
+        election_id = ensure_fresh(engine)
+    except NotFound:
+        election_id = None  # boundaries can be exported before any election exists
+    extra = None
+    if kecamatan:
+        with engine.connect() as conn:
+            extra = {layer.id: exports.check_kecamatan(conn, layer, kecamatan)
+                     for layer in chosen}
+    counts = exports.write_file(engine, chosen, output, fmt, selection,
+                                election_id=election_id, actor=obj.actor, via="cli",
+                                extra_filters=extra)
+    for layer_id, n in counts.items():
+        click.echo(f"{layer_id}: {n} fitur -> {output} ({fmt})")
