@@ -232,7 +232,12 @@ def parse_time(raw: Any, field: str) -> dt.datetime:
         except ValueError:
             raise InputRejected(f"Waktu '{field}' tidak sah: {raw!r} (pakai ISO 8601)",
                                 field=field) from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    try:
+        # PostgreSQL refuses offsets beyond +-15:59 that Python accepts: hand it UTC
+        return value.astimezone(dt.timezone.utc)
+    except (OverflowError, ValueError):
+        raise InputRejected(f"Waktu '{field}' di luar jangkauan: {raw!r}", field=field) from None
 
 
 def _where(layer, *, election_id, bbox, filters, since, until) -> tuple[list[str], dict]:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from gisdesk import accounts, audit
 from gisdesk.demo import taxonomy as tx
 from gisdesk.demo.generate import DEFAULT_AS_OF, DemoData, generate
+from gisdesk.demo.results import load_results
 from gisdesk.errors import InputRejected, NotFound
 from gisdesk.quickcount.contests import seed_demo_contest
 
@@ -61,6 +62,7 @@ def _load(conn: Connection, seed: int, as_of: dt.datetime, actor: str, password:
         _insert_facilities(cur, data)
         _insert_incidents(cur, election_id, data)
     users = _ensure_users(conn, election_id, password, actor)
+    load_results(conn, election_id, seed=seed, actor=actor)  # demo quick count (own audit)
     counts = {**_counts(conn, election_id), "created": True, "users_created": users}
     counts["seconds"] = round(time.perf_counter() - started, 2)
     audit.record(conn, actor, "demo.load", tx.ELECTION["kode"],
