@@ -38,22 +38,13 @@ def main(ctx, verbose):
     ctx.obj = CliContext()
 
 
-def _register():
-    from gisdesk.cli import db, serve, users
-    main.add_command(db.db)
-    main.add_command(users.users)
-    main.add_command(serve.serve)
-    import importlib
-    for name, attr in (("imports", "import_"), ("election", "election"), ("demo", "demo"), ("suggest", "suggest"),
-                       ("export", "export"), ("maps", "map_"), ("maps", "layers"),
-                       ("audit", "audit")):
-        try:
-            module = importlib.import_module(f"gisdesk.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"gisdesk.cli.{name}":
-                raise
-            continue
-        main.add_command(getattr(module, attr))
+def _register() -> None:
+    """Every command group, each from its own module (imported lazily inside commands)."""
+    from gisdesk.cli import audit, db, demo, election, export, imports, maps, serve, suggest, users
+    for command in (db.db, demo.demo, election.election, imports.import_, export.export,
+                    suggest.suggest, maps.map_, maps.layers, users.users, audit.audit,
+                    serve.serve):
+        main.add_command(command)
 
 
 _register()
