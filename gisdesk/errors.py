@@ -1,7 +1,7 @@
 """One family of domain errors; the web edge maps them to HTTP statuses in one place."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

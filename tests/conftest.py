@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from gisdesk.config import load_settings
 from gisdesk.db import testing as dbtesting

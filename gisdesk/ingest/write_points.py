@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import shapely
-from sqlalchemy import Connection, Engine, bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Connection, Engine, text
 
 from gisdesk import audit
 from gisdesk.errors import InputRejected, NotFound, Problem

@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session (long election days)
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked by auth after the caller is known (tokens skip it)
         TESTING=settings.testing,
     )
     if test_config:
@@ -85,7 +86,8 @@ def _optional_blueprints():
     import importlib
 
     for name in ("gisdesk.web.assets", "gisdesk.web.mapview", "gisdesk.api",
-                 "gisdesk.web.quickcount", "gisdesk.web.entry", "gisdesk.web.bulk"):
+                 "gisdesk.web.quickcount", "gisdesk.web.entry", "gisdesk.web.bulk",
+                 "gisdesk.web.readiness_pages"):
         try:
             yield importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -5,7 +5,6 @@ to everybody (fail closed), except the few public endpoints listed here.
 """
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
@@ -108,6 +107,15 @@ def _check_access():
     return None
 
 
+def _csrf_unless_token():
+    """Every state-changing request needs the CSRF token, except API-token callers (scripts,
+    QGIS) that carry no cookie a forged page could ride on. Runs after the access check, which
+    is when the caller (and so ``g.via_token``) is known."""
+    if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not g.get("via_token"):
+        from gisdesk.web import csrf
+        csrf.protect()
+
+
 def init_app(app) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -115,6 +123,7 @@ def init_app(app) -> None:
     # it, and would also ignore a bearer token sent with a stray session cookie)
     login_manager.session_protection = "basic"
     app.before_request(_check_access)
+    app.before_request(_csrf_unless_token)
 
     @app.context_processor
     def _user_context():

@@ -17,7 +17,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect,
+from flask import (Blueprint, Response, current_app, flash, jsonify, redirect,
                    render_template, request, url_for)
 from flask_login import current_user
 from sqlalchemy import text
@@ -29,7 +29,6 @@ from gisdesk.analysis.store import active_election, ensure_fresh
 from gisdesk.entry import wita
 from gisdesk.errors import Forbidden, GisdeskError, InputRejected, Problem
 from gisdesk.ingest.readers import check_zip
-from gisdesk.web import csrf
 from gisdesk.web.auth import requires, wants_json
 
 bp = Blueprint("bulk", __name__)
@@ -44,14 +43,7 @@ AUDIT_PAGE = 50
 
 
 def init_app(app) -> None:
-    csrf.exempt(bp)   # checked below, unless the caller authenticated with a token
     app.register_blueprint(bp)
-
-
-@bp.before_request
-def _csrf_unless_token():
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("via_token"):
-        csrf.protect()
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import (Blueprint, current_app, g, jsonify, render_template, request, url_for)
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
 from gisdesk.entry import WITA, active_election, incidents, readiness, review, wita
@@ -20,7 +19,6 @@ from gisdesk.entry.coords import CoordsError, parse_coords
 from gisdesk.entry.incidents import NeedsConfirmation, parse_time
 from gisdesk.entry.taxonomy import load_taxonomy
 from gisdesk.errors import InputRejected, Problem
-from gisdesk.web import csrf
 from gisdesk.web.auth import requires
 
 bp = Blueprint("entry", __name__)
@@ -28,21 +26,7 @@ MAX_PAGE = 500
 
 
 def init_app(app) -> None:
-    csrf.exempt(bp)  # checked below, unless the caller authenticated with a token
     app.register_blueprint(bp)
-
-
-@bp.before_request
-def _csrf_unless_token():
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("via_token"):
-        csrf.protect()
-
-
-@bp.errorhandler(CSRFError)
-def _csrf_failed(exc: CSRFError):
-    return jsonify({"error": "Token keamanan (CSRF) tidak valid atau kedaluwarsa; muat ulang "
-                             "halaman atau masuk lagi.", "csrf": True, "status": 400,
-                    "detail": exc.description}), 400
 
 
 @bp.errorhandler(NeedsConfirmation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, render_template
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from gisdesk.errors import GisdeskError, InputRejected
@@ -25,6 +26,12 @@ def init_app(app) -> None:
         if isinstance(exc, InputRejected):
             extra["problems"] = [p.as_dict() for p in exc.problems]
         return _respond(exc.status, exc.message, **extra)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        # "csrf": true lets the offline queue fetch a fresh token and resend, not drop
+        return _respond(400, "Token keamanan (CSRF) tidak valid atau kedaluwarsa; muat ulang "
+                             "halaman atau masuk lagi.", csrf=True)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -5,6 +5,7 @@ A layer the user's role may not see answers 404, exactly like one that does not 
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
@@ -22,6 +23,8 @@ from gisdesk.web.auth import requires
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("mapview", __name__)
 PAGING_ARGS = {"bbox", "limit", "offset", "since", "until"}
+LIVE_SOURCES = {"incidents"}   # layers the map polls: small, answered with an ETag (304)
+POLL_SECONDS = 20
 
 
 def _engine():
@@ -40,12 +43,38 @@ def map_page():
         parts = map_parts(
             conn, _visible(), election=election,
             layer_source=lambda layer: {"url": url_for(".layer_geojson", layer_id=layer.id)},
-            extra_config={"gaps_url": url_for(".gaps"), "search_url": url_for(".search")})
+            extra_config={"gaps_url": url_for(".gaps"), "search_url": url_for(".search"),
+                          **_live_config(conn, election)})
         summary = data.summary(conn, election["id"]) if election else None
         kecamatan = conn.execute(text("SELECT kode, nama FROM kecamatan ORDER BY kode")).all()
     return render_template("map.html", parts=parts, election=election, summary=summary,
                            kecamatan=kecamatan, as_of=data.wita(election and election["as_of"]),
                            kelas_labels=VOCABULARIES["kelas"])
+
+
+def _endpoint_url(endpoint: str, **values) -> str | None:
+    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
+
+
+def _live_config(conn, election) -> dict:
+    """What map.js needs for click-to-report, TPS links and polling the live layers."""
+    can_report = current_user.can("report")
+    pinned = bool(election) and bool(conn.execute(text(
+        "SELECT pinned_as_of IS NOT NULL FROM election WHERE id = :e"),
+        {"e": election["id"]}).scalar())
+    return {
+        "can_report": can_report,
+        "report_url": _endpoint_url("entry.report_page") if can_report else None,
+        # "__TPS__" is replaced by the TPS code in the browser
+        "readiness_url": _endpoint_url("readiness.tps_page", tps_kode="__TPS__")
+        if can_report else None,
+        "live_layers": sorted(lid for lid, layer in _visible().items()
+                              if layer.source in LIVE_SOURCES),
+        "tps_layers": sorted(lid for lid, layer in _visible().items() if layer.source == "tps"),
+        "poll_seconds": float(current_app.config.get("MAP_POLL_SECONDS", POLL_SECONDS)),
+        # a pinned analysis time (demo, tests) keeps the time filter fixed; else it follows now
+        "time_pinned": pinned,
+    }
 
 
 @bp.route("/map/layers/<layer_id>.geojson")
@@ -68,7 +97,25 @@ def layer_geojson(layer_id: str):
     except Exception:
         conn.close()
         raise
+    if layer.source in LIVE_SOURCES:
+        return _with_etag(chunks, conn)
     return Response(_closing(chunks, conn), mimetype="application/geo+json")
+
+
+def _with_etag(chunks, conn) -> Response:
+    """A polled (small) layer: whole body in memory, ETag of its bytes, 304 when unchanged."""
+    try:
+        body = "".join(chunks).encode()
+    finally:
+        conn.close()
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = Response(body, mimetype="application/geo+json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response
 
 
 def _closing(chunks, conn):

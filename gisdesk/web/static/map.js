@@ -89,7 +89,71 @@
     });
     var title = pop.title_field ? fmt(layer, pop.title_field, p[pop.title_field]) : esc(layer.title);
     return '<div class="gd-popup"><h3>' + title + '</h3><p class="muted">' + esc(layer.title) +
-      "</p>" + lists.join("") + "<table>" + rows.join("") + "</table></div>";
+      "</p>" + lists.join("") + "<table>" + rows.join("") + "</table>" + tpsActions(layer, p) + "</div>";
+  }
+
+  // --- reporting from the map (only for roles that may report: cfg.can_report) -------------
+  var canReport = !!(cfg.can_report && cfg.report_url);
+  var NEAR_TPS_M = 150;
+  function isTpsLayer(layer) { return (cfg.tps_layers || []).indexOf(layer.id) >= 0; }
+  function reportHref(latlng, tps) {
+    return cfg.report_url + "?lat=" + latlng.lat.toFixed(6) + "&lon=" + latlng.lng.toFixed(6) +
+      (tps ? "&tps=" + encodeURIComponent(tps) : "");
+  }
+  function tpsActions(layer, p) {
+    if (!canReport || !isTpsLayer(layer) || !p.tps_kode) return "";
+    var st = state.layers[layer.id], item = st && st.items && st.items.filter(function (it) {
+      return it.props.tps_kode === p.tps_kode; })[0];
+    var links = [];
+    if (item && item.leaf.getLatLng) {
+      links.push('<a class="gd-act" data-act="report-tps" href="' + esc(reportHref(item.leaf.getLatLng(), p.tps_kode)) +
+        '">Laporkan kejadian di TPS ini</a>');
+    }
+    if (cfg.readiness_url) {
+      links.push('<a class="gd-act" data-act="readiness" href="' +
+        esc(cfg.readiness_url.replace("__TPS__", encodeURIComponent(p.tps_kode))) + '">Perbarui kesiapan</a>');
+    }
+    return links.length ? '<div class="gd-actions">' + links.join("") + "</div>" : "";
+  }
+  function nearestTps(latlng) { // any TPS within NEAR_TPS_M, whatever the filters show
+    var best = null;
+    (cfg.tps_layers || []).forEach(function (id) {
+      var st = state.layers[id];
+      (st && st.items || []).forEach(function (it) {
+        if (!it.leaf || !it.leaf.getLatLng) return;
+        var d = map.distance(latlng, it.leaf.getLatLng());
+        if (d <= NEAR_TPS_M && (!best || d < best.d)) best = {d: d, props: it.props};
+      });
+    });
+    return best;
+  }
+  function reportBlock(latlng) {
+    var near = nearestTps(latlng), tps = near && near.props.tps_kode;
+    return '<div class="gd-report"><p class="gd-coords">' + latlng.lat.toFixed(6) + ", " + latlng.lng.toFixed(6) +
+      "</p>" + (near ? '<p class="muted">Dekat ' + esc(near.props.tps_label || ("TPS " + tps.slice(-3))) +
+      (near.props.kelurahan_nama ? ", " + esc(near.props.kelurahan_nama) : "") + " (" +
+      Math.round(near.d) + " m)</p>" : "") + '<a class="gd-act primary" data-act="report-here" href="' +
+      esc(reportHref(latlng, tps)) + '">Buka formulir laporan</a></div>';
+  }
+  // A click on a point feature opens that feature's popup only. A click on the map background
+  // opens "report here"; on a polygon (kelurahan shading covers the city) the polygon's popup
+  // gets the same block for the clicked point.
+  function markFeatureClick(e) {
+    if (e.originalEvent) e.originalEvent.gdFeature = true;
+    state.clickAt = {latlng: e.latlng, at: Date.now()};
+  }
+  function recentClick() {
+    var c = state.clickAt;
+    state.clickAt = null;
+    return c && Date.now() - c.at < 1000 ? c.latlng : null;
+  }
+  var reportPopup = L.popup({maxWidth: 280, className: "gd-report-popup"});
+  if (canReport) {
+    map.on("click", function (e) {
+      if (e.originalEvent && e.originalEvent.gdFeature) return;
+      reportPopup.setLatLng(e.latlng).setContent('<div class="gd-popup"><h3>Laporkan kejadian di sini</h3>' +
+        reportBlock(e.latlng) + "</div>").openOn(map);
+    });
   }
 
   // --- layers -------------------------------------------------------------------------
@@ -145,7 +209,13 @@
         }
       }
       leaf.feature = f;
-      leaf.bindPopup(function () { return popupHtml(layer, p); }, {maxWidth: 320});
+      leaf.on("click", markFeatureClick);  // before bindPopup's handler: runs first
+      var area = canReport && layer.geometry !== "Point";
+      leaf.bindPopup(function () {
+        var at = area ? recentClick() : null;
+        return at ? popupHtml(layer, p).replace(/<\/div>$/, '<h4 class="gd-report-h">Laporkan kejadian di sini</h4>' +
+          reportBlock(at) + "</div>") : popupHtml(layer, p);
+      }, {maxWidth: 320});
       return {props: p, leaf: leaf};
     });
   }
@@ -197,8 +267,21 @@
       .then(function (r) {
         if (r.status === 401) { sessionEnded(); throw new Error("401"); }
         if (!r.ok) throw new Error(layer.id + ": HTTP " + r.status);
+        var st = state.layers[layer.id];
+        if (st) st.etag = r.headers.get("ETag");
         return r.json();
+      }).then(function (fc) {
+        var st = state.layers[layer.id];
+        if (st) st.sig = signature(fc);
+        return fc;
       });
+  }
+  // what "changed" means for a polled layer when there is no ETag: ids, statuses, severities
+  function signature(fc) {
+    return (fc.features || []).map(function (f) {
+      var p = f.properties || {};
+      return [f.id, p.status, p.tingkat, p.occurred_at].join(":");
+    }).join("|");
   }
   function sessionEnded() {
     status('Sesi Anda berakhir. <a href="/login?next=/map">Masuk lagi</a> untuk memuat data.', true);
@@ -423,6 +506,79 @@
     window.gisdesk.readyAt = performance.now();  // measured by the browser tests
     document.body.setAttribute("data-map-ready", failed.length ? "partial" : "1");
   });
+
+  // --- live layers: incidents (and their heat) polled, redrawn only when they changed ------
+  var fmtClock = new Intl.DateTimeFormat("en-GB", {timeZone: "Asia/Makassar", hour: "2-digit",
+    minute: "2-digit", hourCycle: "h23"});
+  var live = {ids: (cfg.live_layers || []).filter(function (id) {
+                var l = state.layers[id]; return l && l.group && l.config.url; }),
+              base: Math.max(Number(cfg.poll_seconds) || 20, 0.2) * 1000, failures: 0,
+              timer: null, busy: false, stopped: false, updatedAt: null, polls: 0, changes: 0};
+  live.delay = live.base;
+  function showUpdated(note) {
+    var el = $("#live-updated");
+    if (!el || !live.updatedAt) return;
+    el.textContent = "diperbarui " + fmtClock.format(live.updatedAt) + " WITA" + (note ? " · " + note : "");
+    el.classList.toggle("bad", !!note);
+  }
+  function pollLayer(id) {
+    var st = state.layers[id], headers = {Accept: "application/geo+json"};
+    if (st.etag) headers["If-None-Match"] = st.etag;
+    return fetch(st.config.url, {credentials: "same-origin", cache: "no-store", headers: headers})
+      .then(function (r) {
+        if (r.status === 401) { live.stopped = true; sessionEnded(); throw new Error("401"); }
+        if (r.status === 304) return false;
+        if (!r.ok) throw new Error(id + ": HTTP " + r.status);
+        var etag = r.headers.get("ETag");
+        return r.json().then(function (fc) {
+          st.etag = etag;
+          var sig = signature(fc);
+          if (sig === st.sig && st.items) return false;
+          st.sig = sig;
+          if (!cfg.time_pinned) ref = new Date();
+          addData(st.config, fc);
+          render(id);
+          return true;
+        });
+      });
+  }
+  function schedule(ms) {
+    clearTimeout(live.timer);
+    live.timer = null;
+    if (live.stopped || document.hidden || !live.ids.length) return;
+    live.timer = setTimeout(poll, ms);
+  }
+  function poll() {
+    live.timer = null;
+    if (live.busy || live.stopped || document.hidden) return;
+    live.busy = true;
+    Promise.all(live.ids.map(pollLayer)).then(function (changed) {
+      live.polls++;
+      if (changed.some(Boolean)) { live.changes++; renderLegend(); }
+      live.failures = 0;
+      live.delay = live.base;
+      live.updatedAt = new Date();
+      showUpdated();
+    }, function () {
+      live.failures++;  // back off: 2x, 4x ... the interval, at most 5 minutes
+      live.delay = Math.min(live.base * Math.pow(2, live.failures), 300000);
+      showUpdated("gagal memperbarui, dicoba lagi dalam " + Math.round(live.delay / 1000) + " dtk");
+    }).then(function () {
+      live.busy = false;
+      document.body.dispatchEvent(new CustomEvent("gisdesk:polled", {detail: live.polls}));
+      schedule(live.delay);
+    });
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) { clearTimeout(live.timer); live.timer = null; }
+    else if (!live.timer && !live.busy) poll();  // back on the tab: catch up at once
+  });
+  ready.then(function () {
+    live.updatedAt = new Date();
+    showUpdated();
+    schedule(live.delay);
+  });
+
   window.gisdesk = {map: map, layers: state.layers, ready: ready, selectKelurahan: selectKelurahan,
-                    state: state};
+                    state: state, live: live, poll: poll};
 })();
