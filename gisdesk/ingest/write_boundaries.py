@@ -15,7 +15,8 @@ from sqlalchemy import Connection, Engine, text
 from gisdesk import audit
 from gisdesk.errors import InputRejected, Problem
 from gisdesk.ingest.boundaries import BoundaryPrep, prepare_boundaries, rejection_message
-from gisdesk.ingest.write_common import ImportResult, known_kelurahan, upsert_counts
+from gisdesk.ingest.write_common import (ImportResult, import_transaction, known_kelurahan,
+                                         upsert_counts)
 
 LOGGER = logging.getLogger(__name__)
 DERIVED = "derived from kelurahan"
@@ -164,31 +165,22 @@ def import_boundaries(engine: Engine, path: str | Path, *, actor: str, level: st
     what = f"The boundary file {path.name}"
     n = sum(len(g) for g in (prep.kelurahan, prep.kecamatan) if g is not None)
     progress(f"writing {n} areas in one transaction")
-    with engine.connect() as conn:
-        trans = conn.begin()
-        try:
-            _check_kecamatan_names(conn, prep, what)
-            kec = _write_kecamatan(conn, prep, source)
-            result.counts.update(_write_kelurahan(conn, prep, source))
-            if kec:
-                if prep.kecamatan_derived:
-                    codes = sorted(set(prep.kelurahan["kecamatan_kode"]))
-                    redone = _redissolve_kecamatan(conn, codes)
-                    kec["updated_codes"] |= redone - kec["inserted_codes"]
-                result.counts = {"kecamatan_inserted": len(kec["inserted_codes"]),
-                                 "kecamatan_updated": len(kec["updated_codes"]),
-                                 **result.counts}
-            result.counts["overlapping_pairs"] = 0 if prep.overlaps is None else len(prep.overlaps)
-            if dry_run:
-                trans.rollback()
-                return result
+    with import_transaction(engine, dry_run) as conn:
+        _check_kecamatan_names(conn, prep, what)
+        kec = _write_kecamatan(conn, prep, source)
+        result.counts.update(_write_kelurahan(conn, prep, source))
+        if kec:
+            if prep.kecamatan_derived:
+                codes = sorted(set(prep.kelurahan["kecamatan_kode"]))
+                redone = _redissolve_kecamatan(conn, codes)
+                kec["updated_codes"] |= redone - kec["inserted_codes"]
+            result.counts = {"kecamatan_inserted": len(kec["inserted_codes"]),
+                             "kecamatan_updated": len(kec["updated_codes"]),
+                             **result.counts}
+        result.counts["overlapping_pairs"] = 0 if prep.overlaps is None else len(prep.overlaps)
+        if not dry_run:
             audit.record(conn, actor, "import.boundaries", path.name,
                          {"level": prep.level, "scheme": prep.scheme, "counts": result.counts,
                           "repairs": len(prep.fixed), "warnings": len(prep.warnings)},
                          checksum)
-            trans.commit()
-        except BaseException:
-            if trans.is_active:
-                trans.rollback()
-            raise
     return result

@@ -34,7 +34,7 @@ from gisdesk.ingest.columns import header_key
 from gisdesk.ingest.readers import read_vector
 from gisdesk.ingest.tabular import (CellError, Row, TableRead, _blank, cells, load_csv,
                                     parse_bool, resolve_target, target_column)
-from gisdesk.ingest.write_common import ImportResult
+from gisdesk.ingest.write_common import ImportResult, import_transaction
 
 NAMESPACE = uuid.UUID("6d1f6a52-2f7e-4d0b-9a53-6b1b1c0e5a10")   # gisdesk bulk rows
 
@@ -67,42 +67,33 @@ def run_bulk(engine: Engine, path: str | Path, *, kind: str, actor: str, check, 
     or returning errors writes nothing); ``write(conn, election, plan, batch_id) -> counts``."""
     path = Path(path)
     result = ImportResult(kind, path.name, audit.file_sha256(path), dry_run=dry_run)
-    with engine.connect() as conn:
-        trans = conn.begin()
-        try:
-            election = _active_election(conn)
-            # one import of a kind at a time per election: two copies of a file cannot race
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k), :e)"),
-                         {"k": f"gisdesk.import.{kind}", "e": election["id"]})
-            progress(f"checking {path.name}")
-            plan, problems = check(conn, election)
-            result.problems = list(problems)
-            reject_if_errors(path.name, result.problems)
-            batch = conn.execute(text(
-                "INSERT INTO import_batch (kind, election_id, filename, sha256, actor, options) "
-                "VALUES (:k, :e, :f, :s, :a, :o) RETURNING id").bindparams(
-                bindparam("o", type_=JSONB)),
-                {"k": kind, "e": election["id"], "f": path.name, "s": result.sha256,
-                 "a": actor, "o": options or {}}).scalar_one()
-            progress(f"writing {path.name} in one transaction")
-            result.counts.update(write(conn, election, plan, batch))
-            if result.changed:
-                from gisdesk.analysis.store import mark_stale
-                mark_stale(conn, election["id"])
-            conn.execute(text("UPDATE import_batch SET counts = :c WHERE id = :id")
-                         .bindparams(bindparam("c", type_=JSONB)),
-                         {"c": result.counts, "id": batch})
-            if dry_run:
-                trans.rollback()
-                return result
+    with import_transaction(engine, dry_run) as conn:
+        election = _active_election(conn)
+        # one import of a kind at a time per election: two copies of a file cannot race
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k), :e)"),
+                     {"k": f"gisdesk.import.{kind}", "e": election["id"]})
+        progress(f"checking {path.name}")
+        plan, problems = check(conn, election)
+        result.problems = list(problems)
+        reject_if_errors(path.name, result.problems)
+        batch = conn.execute(text(
+            "INSERT INTO import_batch (kind, election_id, filename, sha256, actor, options) "
+            "VALUES (:k, :e, :f, :s, :a, :o) RETURNING id").bindparams(
+            bindparam("o", type_=JSONB)),
+            {"k": kind, "e": election["id"], "f": path.name, "s": result.sha256,
+             "a": actor, "o": options or {}}).scalar_one()
+        progress(f"writing {path.name} in one transaction")
+        result.counts.update(write(conn, election, plan, batch))
+        if result.changed:
+            from gisdesk.analysis.store import mark_stale
+            mark_stale(conn, election["id"])
+        conn.execute(text("UPDATE import_batch SET counts = :c WHERE id = :id")
+                     .bindparams(bindparam("c", type_=JSONB)),
+                     {"c": result.counts, "id": batch})
+        if not dry_run:
             audit.record(conn, actor, f"import.{kind}", path.name,
                          {"counts": result.counts, "import_batch": batch,
                           "warnings": len(result.problems), **(options or {})}, result.sha256)
-            trans.commit()
-        except BaseException:
-            if trans.is_active:
-                trans.rollback()
-            raise
     return result
 
 

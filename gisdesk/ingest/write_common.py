@@ -1,11 +1,13 @@
 """Shared pieces of the importers' database side: what's loaded, staging, results."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from gisdesk.errors import Problem
 
@@ -63,3 +65,21 @@ def upsert_counts(flags: list[bool | None]) -> dict:
     inserted = sum(1 for f in flags if f is True)
     updated = sum(1 for f in flags if f is False)
     return {"inserted": inserted, "updated": updated}
+
+
+@contextmanager
+def import_transaction(engine: Engine, dry_run: bool = False) -> Iterator[Connection]:
+    """The one transaction of a file import: committed when the block ends (rolled back for
+    a dry run), rolled back on any error or interruption, so nothing is ever half-written."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            yield conn
+        except BaseException:
+            if trans.is_active:
+                trans.rollback()
+            raise
+        if dry_run:
+            trans.rollback()
+        else:
+            trans.commit()

@@ -15,7 +15,8 @@ from sqlalchemy import Connection, Engine, text
 from gisdesk import audit
 from gisdesk.errors import InputRejected, NotFound, Problem
 from gisdesk.ingest.points import prepare_points
-from gisdesk.ingest.write_common import ImportResult, known_kelurahan, loaded_area, upsert_counts
+from gisdesk.ingest.write_common import (ImportResult, import_transaction, known_kelurahan,
+                                         loaded_area, upsert_counts)
 
 # the file's facility kinds (ingest.point_rules) as stored in facility.kind
 DB_FACILITY_KIND = {"sekretariat_pps": "pps", "sekretariat_ppk": "ppk", "kantor_kpu": "kpu",
@@ -51,21 +52,12 @@ def _prepare(engine: Engine, path: Path, kind: str, **options):
 def _run(engine: Engine, result: ImportResult, actor: str, write, dry_run: bool,
          progress) -> ImportResult:
     progress(f"writing {result.filename} in one transaction")
-    with engine.connect() as conn:
-        trans = conn.begin()
-        try:
-            result.counts.update(write(conn))
-            if dry_run:
-                trans.rollback()
-                return result
+    with import_transaction(engine, dry_run) as conn:
+        result.counts.update(write(conn))
+        if not dry_run:
             audit.record(conn, actor, f"import.{result.kind}", result.filename,
                          {"counts": result.counts, "warnings": len(result.problems)},
                          result.sha256)
-            trans.commit()
-        except BaseException:
-            if trans.is_active:
-                trans.rollback()
-            raise
     return result
 
 
