@@ -34,6 +34,7 @@ NAV = [
     ("mapview.map_page", "Peta", ("view",)),
     ("entry.incidents_page", "Kejadian", ("view",)),
     ("entry.report_page", "Lapor", ("report",)),
+    ("readiness.list_page", "Kesiapan TPS", ("view",)),
     ("bulk.suggestions_page", "Saran personel", ("view",)),
     ("bulk.upload_page", "Unggah berkas", ("report", "import")),
     ("quickcount.summary_page", "Hitung cepat", ("quickcount",)),

@@ -39,6 +39,7 @@ ROUTES: dict[str, tuple[str, ...] | str] = {
     "bulk.suggestions_page": ("view",), "bulk.apply_suggestion": ("review",),
     "bulk.create_move": ("review",), "bulk.update_personnel": ("review",),
     "bulk.audit_page": ("review",),
+    "readiness.list_page": ("view",), "readiness.tps_page": ("view",),
 }
 # quick-count routes are hidden (404) from roles without the right, not merely refused
 HIDDEN = {ep for ep, perms in ROUTES.items() if perms != PUBLIC
