@@ -49,3 +49,15 @@ def test_audit_log_is_chained_and_refuses_update_delete_truncate(conn):
         with pytest.raises(DBAPIError, match="append-only"):
             with conn.begin_nested():
                 conn.execute(text(sql))
+
+
+def test_migrations_and_models_describe_the_same_schema(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from geoalchemy2 import alembic_helpers
+
+    from gisdesk.db.models import Base
+    with engine.connect() as c:
+        context = MigrationContext.configure(c, opts={
+            "include_object": alembic_helpers.include_object, "compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []

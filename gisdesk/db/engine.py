@@ -5,7 +5,7 @@ import functools
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from gisdesk.config import Settings
@@ -21,13 +21,32 @@ def database_url(settings: Settings) -> str:
 
 @functools.cache
 def get_engine(url: str) -> Engine:
+    """One pooled engine per URL (per process).
+
+    ``?prepare_threshold=none`` in the URL switches off psycopg's server-side prepared
+    statements, for PgBouncer older than 1.21 in transaction mode (see docs/DEPLOYMENT.md).
+    """
+    connect_args: dict = {"options": "-c timezone=UTC"}
+    parsed = make_url(url)
+    if "prepare_threshold" in parsed.query:
+        raw = str(parsed.query["prepare_threshold"]).strip().lower()
+        connect_args["prepare_threshold"] = None if raw in ("", "none", "off") else int(raw)
+        parsed = parsed.difference_update_query(["prepare_threshold"])
     # pool_pre_ping: the embedded cluster may have been restarted under a long-running app
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         connect_args={"options": "-c timezone=UTC"})
+    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         connect_args=connect_args)
 
 
 def engine_for(settings: Settings) -> Engine:
     return get_engine(database_url(settings))
+
+
+def read_engine_for(settings: Settings) -> Engine:
+    """The engine for read-only work (maps, API pages, exports, tiles): the streaming replica
+    named by GISDESK_READ_DATABASE_URL, or the primary when none is configured."""
+    if settings.read_database_url:
+        return get_engine(settings.read_database_url)
+    return engine_for(settings)
 
 
 @functools.cache

@@ -100,7 +100,8 @@ class Tps(Base):
     alamat: Mapped[str | None] = mapped_column(Text)
     lokasi_khusus: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # the kelurahan the point actually lies in, when it differs from the one its code names
-    point_kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"))
+    point_kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"),
+                                                             index=True)
     flags: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     updated_at: Mapped[dt.datetime] = _now()
@@ -172,7 +173,7 @@ class Rating(Base):
     score: Mapped[float | None] = mapped_column(Float)
     rated_on: Mapped[dt.date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"), index=True)
     __table_args__ = (
         CheckConstraint(_in("source", SOURCES), name="rating_source"),
         CheckConstraint(f"kelas IS NULL OR {_in('kelas', CLASSES)}", name="rating_kelas"),
@@ -197,11 +198,11 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(10), server_default="reported")
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"), index=True)
-    tps_id: Mapped[int | None] = mapped_column(ForeignKey("tps.id"))
+    tps_id: Mapped[int | None] = mapped_column(ForeignKey("tps.id"), index=True)
     tps_distance_m: Mapped[float | None] = mapped_column(Float)
     content_hash: Mapped[str] = mapped_column(String(64))
     warnings: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
-    merged_into: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incident.id"))
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incident.id"), index=True)
     reviewed_by: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     review_note: Mapped[str | None] = mapped_column(Text)
@@ -219,7 +220,8 @@ class PersonnelAssignment(Base):
     election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
     agency: Mapped[str] = mapped_column(String(10))
     target: Mapped[str] = mapped_column(String(10))
-    tps_id: Mapped[int | None] = mapped_column(ForeignKey("tps.id", ondelete="CASCADE"))
+    tps_id: Mapped[int | None] = mapped_column(ForeignKey("tps.id", ondelete="CASCADE"),
+                                               index=True)
     kelurahan_kode: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.kode"), index=True)
     kecamatan_kode: Mapped[str | None] = mapped_column(ForeignKey("kecamatan.kode"))
     unit: Mapped[str | None] = mapped_column(Text)  # e.g. "Polsek Ampenan"
@@ -251,7 +253,8 @@ class PersonnelMove(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     moved_at: Mapped[dt.datetime] = _now()
     moved_by: Mapped[str | None] = mapped_column(Text)
-    __table_args__ = (CheckConstraint("count > 0", name="move_count_positive"),)
+    __table_args__ = (CheckConstraint("count > 0", name="move_count_positive"),
+                      Index("ix_personnel_move_election", "election_id"))
 
 
 class SecurityPatternSet(Base):
