@@ -20,7 +20,6 @@ from shapely.geometry.base import BaseGeometry
 
 from gisdesk.errors import InputRejected, Problem
 from gisdesk.ingest.boundaries import rejection_message
-from gisdesk.ingest.codes import tps_key
 from gisdesk.ingest.columns import HEADER_ALIASES, canonical_columns
 from gisdesk.ingest.crs_checks import INDONESIA_BBOX, BBox, ExpectedArea, fix_or_report_axes
 from gisdesk.ingest.name_matching import match_kelurahan_by_name
@@ -121,17 +120,28 @@ def _parse_cells(frame: pd.DataFrame, cols: dict[str, str], kind: PointKind,
     problems = []
     for rule in kind.rules:
         column = cols.get(rule.column)
+        raw_values = frame[column].tolist() if column else [None] * len(frame)
+        parse = PARSERS[rule.parser]
+        # a national file repeats the same codes, numbers and DPTs: parse each value once
+        seen: dict = {}
         parsed = []
-        for pos in range(len(frame)):
-            raw = frame.iloc[pos][column] if column else None
+        for pos, raw in enumerate(raw_values):
             try:
-                value = PARSERS[rule.parser](raw, max_dpt=max_dpt)
-            except CellError as exc:
-                problems.append(Problem(int(rows[pos]), column, str(exc), value=str(raw)))
-                value = None
-            else:
-                if value is None and rule.required and column:
-                    problems.append(Problem(int(rows[pos]), column, f"no {rule.label}"))
+                outcome = seen[raw]
+            except (KeyError, TypeError):
+                try:
+                    outcome = (parse(raw, max_dpt=max_dpt), None)
+                except CellError as exc:
+                    outcome = (None, str(exc))
+                try:
+                    seen[raw] = outcome
+                except TypeError:  # an unhashable cell is simply not remembered
+                    pass
+            value, error = outcome
+            if error is not None:
+                problems.append(Problem(int(rows[pos]), column, error, value=str(raw)))
+            elif value is None and rule.required and column:
+                problems.append(Problem(int(rows[pos]), column, f"no {rule.label}"))
             parsed.append(value)
         values[rule.column] = parsed
     # object dtype keeps None for "absent" (pandas 3 would infer str and store NaN)
@@ -236,7 +246,8 @@ def prepare_points(path_or_df, kind: str = "tps", *, area: BaseGeometry | None =
     bad_code_rows = {p.row for p in cell_problems if p.field == cols.get("kode")}
     problems += _resolve_kelurahan(cells, cols, rules, known_kelurahan, rows, bad_code_rows)
     if rules.name == "tps":
-        keys = [tps_key(k, n) if k and n else None
+        # codes and numbers are already normalised here: build the key without re-parsing
+        keys = [f"{k}-{int(n):03d}" if k and n else None
                 for k, n in zip(cells["kelurahan_kode"], cells["nomor"])]
         cells["kode"] = pd.Series(keys, index=cells.index, dtype=object)
         problems += _duplicate_keys(keys, rows, cols.get("nomor"))
