@@ -21,6 +21,7 @@ from gisdesk.api import bp, downloads
 from gisdesk.errors import Forbidden, InputRejected, NotFound
 from gisdesk.exports.writers import RENDERERS
 from gisdesk.web.auth import requires
+from gisdesk.web.dbs import read_engine, read_write_engine
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -168,7 +169,7 @@ def conformance():
 def collections():
     fmt = _format(("json", "html"))
     election_id = _election_id()
-    with _engine().connect() as conn:
+    with read_engine().connect() as conn:
         docs = [collection_doc(conn, layer, election_id) for layer in visible().values()]
     doc = {"links": _self_links(fmt, "Koleksi"), "collections": docs}
     return _respond(doc, fmt, "page.html", kind="collections")
@@ -179,7 +180,7 @@ def collections():
 def collection(collection_id: str):
     layer = _layer(collection_id)
     fmt = _format(("json", "html"))
-    with _engine().connect() as conn:
+    with read_engine().connect() as conn:
         doc = collection_doc(conn, layer, _election_id())
     doc["links"][0:1] = _self_links(fmt, layer.title)
     return _respond(doc, fmt, "page.html", kind="collection")
@@ -198,7 +199,7 @@ def items(collection_id: str):
                         "Peran Anda boleh membaca halaman JSON/HTML.", field="f")
     election_id = _election_id()
     # one snapshot for the count and the rows, so numberMatched/numberReturned agree
-    conn = _engine().connect().execution_options(isolation_level="REPEATABLE READ")
+    conn = read_engine().connect().execution_options(isolation_level="REPEATABLE READ")
     try:
         matched = exports.count(conn, layer, selection, election_id=election_id)
         returned = max(0, min(limit, matched - offset))
@@ -260,7 +261,7 @@ def item(collection_id: str, feature_id: str):
     missing = NotFound(f"Fitur '{feature_id}' tidak ada di '{layer.id}'.", field="featureId")
     try:
         selection = exports.Selection(filters={key: exports._clean(feature_id, "featureId")})
-        with _engine().connect() as conn:
+        with read_engine().connect() as conn:
             found = list(exports.rows(conn, layer, selection, election_id=_election_id(),
                                       limit=1))
     except InputRejected:  # not even of the key's type
@@ -293,7 +294,7 @@ def download(layer_id: str, fmt: str):
         tmpdir = tempfile.mkdtemp(prefix="gisdesk-export-")
         path = Path(tmpdir) / f"{layer.id}.{fmt}"
         try:
-            exports.write_file(_engine(), [layer], path, fmt, selection,
+            exports.write_file(read_write_engine(), [layer], path, fmt, selection,
                                election_id=election_id, actor=current_user.username,
                                via="web")
             handle = open(path, "rb")
@@ -302,7 +303,7 @@ def download(layer_id: str, fmt: str):
             os.rmdir(tmpdir)
         return send_file(handle, mimetype=RENDERERS[fmt].media_type, as_attachment=True,
                          download_name=_filename(layer.id, fmt))
-    conn = _engine().connect().execution_options(isolation_level="REPEATABLE READ")
+    conn = read_engine().connect().execution_options(isolation_level="REPEATABLE READ")
     try:
         n = exports.count(conn, layer, selection, election_id=election_id)
         with _engine().begin() as audit_conn:

@@ -1,5 +1,14 @@
-"""`gisdesk serve`: the web app (development server, or gunicorn with --workers)."""
+"""`gisdesk serve`: the web app (development server, or gunicorn with --workers).
+
+With ``--workers N`` the app runs under gunicorn (production): N processes, each with
+``--threads`` threads, all sharing the database (sessions are signed cookies, login failure
+counters live in the database, so any worker can answer any request). Layout for several
+machines: docs/DEPLOYMENT.md.
+"""
 from __future__ import annotations
+
+import os
+import sys
 
 import click
 
@@ -8,27 +17,67 @@ import click
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default GISDESK_PORT or 5000).")
 @click.option("--workers", type=int, default=0,
-              help="Run under gunicorn with this many worker processes (production).")
+              help="Run under gunicorn with this many worker processes (production; "
+                   "about 2 x CPU cores + 1).")
+@click.option("--threads", type=int, default=4, show_default=True,
+              help="Threads per gunicorn worker (map pages poll; exports stream).")
+@click.option("--timeout", type=int, default=300, show_default=True,
+              help="Seconds a gunicorn worker may spend on one request before it is "
+                   "restarted (long exports of a national layer).")
+@click.option("--access-log", default="-", show_default=True,
+              help="Gunicorn access log file ('-' = stdout, '' = none).")
+@click.option("--proxies", type=int, default=None,
+              help="Number of trusted reverse proxies in front (nginx/Caddy): client "
+                   "address and scheme come from their X-Forwarded-* headers "
+                   "(default GISDESK_TRUSTED_PROXIES or 0).")
+@click.option("--max-requests", type=int, default=0, show_default=True,
+              help="Restart a gunicorn worker after this many requests (0 = never).")
 @click.option("--demo-banner", is_flag=True, hidden=True,
               help="Print the demo logins (used by `make run`).")
 @click.pass_obj
-def serve(obj, host, port, workers, demo_banner):
+def serve(obj, host, port, workers, threads, timeout, access_log, proxies, max_requests,
+          demo_banner):
     """Serve the web app."""
     host = host or obj.settings.host
     port = port or obj.settings.port
+    from gisdesk.config import secret_key
     from gisdesk.db.engine import database_url
     database_url(obj.settings)  # start the embedded cluster before the app needs it
+    # created once here, not raced by N workers each generating their own
+    secret_key(obj.settings)
+    if proxies is not None:
+        os.environ["GISDESK_TRUSTED_PROXIES"] = str(proxies)
     click.echo(f"gisdesk: http://{host}:{port}/")
     if demo_banner:
         from gisdesk.cli.demo_banner import banner
         click.echo(banner(obj))
     if workers:
         from gunicorn.app.wsgiapp import run as gunicorn_run
-        import sys
-        sys.argv = ["gunicorn", "-w", str(workers), "-b", f"{host}:{port}",
-                    "gisdesk.web.wsgi:app"]
+        sys.argv = gunicorn_argv(host, port, workers=workers, threads=threads,
+                                 timeout=timeout, access_log=access_log,
+                                 max_requests=max_requests)
         gunicorn_run()
         return
     from werkzeug.serving import run_simple
-    from gisdesk.web import create_app
-    run_simple(host, port, create_app(), threaded=True, use_reloader=False)
+    from gisdesk.web.wsgi import app  # the same app gunicorn serves (ProxyFix included)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def gunicorn_argv(host: str, port: int, *, workers: int, threads: int = 4,
+                  timeout: int = 300, access_log: str = "-", max_requests: int = 0) -> list:
+    """The gunicorn command line for ``gisdesk serve --workers N`` (GUNICORN_CMD_ARGS and a
+    gunicorn.conf.py in the working directory still apply, as gunicorn documents)."""
+    argv = ["gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
+            "--timeout", str(timeout), "--graceful-timeout", "30", "--keep-alive", "5",
+            # several servers (or checkouts) on one machine: no shared ~/.gunicorn socket
+            "--no-control-socket"]
+    if threads > 1:
+        argv += ["--worker-class", "gthread", "--threads", str(threads)]
+    if access_log:
+        argv += ["--access-logfile", access_log]
+    if max_requests:
+        argv += ["--max-requests", str(max_requests),
+                 "--max-requests-jitter", str(max(1, max_requests // 10))]
+    if os.path.isdir("/dev/shm"):
+        argv += ["--worker-tmp-dir", "/dev/shm"]   # heartbeat files off slow disks
+    return argv + ["gisdesk.web.wsgi:app"]

@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import subprocess
-import tempfile
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -26,11 +26,16 @@ from gisdesk.errors import DatabaseUnavailable
 LOGGER = logging.getLogger(__name__)
 
 # Replay lag in seconds: 0 when everything received has been replayed (an idle primary is
-# not "lag"), else the age of the last replayed commit. On a primary (a read URL pointing at
-# a normal server) it is 0.
+# not "lag"), else the age of the last replayed commit. A standby whose WAL receiver is not
+# streaming (disconnected, restarting) cannot say how far behind it is: infinite lag. On a
+# primary (a read URL pointing at a normal server) it is 0. Roles without pg_read_all_stats
+# (or pg_monitor) see the receiver's row without its status: then only the LSNs count.
 LAG_SQL = """
 SELECT pg_is_in_recovery() AS in_recovery,
        CASE WHEN NOT pg_is_in_recovery() THEN 0.0
+            WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver)
+                 OR (SELECT status FROM pg_stat_wal_receiver) <> 'streaming'
+                THEN 'Infinity'::float8
             WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn()
                 THEN 0.0
             ELSE COALESCE(EXTRACT(EPOCH FROM clock_timestamp()
@@ -122,6 +127,7 @@ class Standby:
     """
     primary: embedded.Cluster
     base: Path
+    slot: str
     port: int = 5433
 
     @property
@@ -154,8 +160,11 @@ class Standby:
             path.mkdir(parents=True, exist_ok=True)
             os.chmod(path, 0o700)
             embedded._chown(path, self.primary.os_user)
+        # a physical slot keeps the primary's WAL until the standby has it: the embedded
+        # cluster checkpoints often (CREATE/DROP DATABASE) and would otherwise recycle WAL
+        # a briefly disconnected or paused standby still needs
         self._run([str(self.primary.bindir / "pg_basebackup"), "-D", str(self.data),
-                   "-R", "-X", "stream", "-c", "fast", "--no-sync",
+                   "-R", "-X", "stream", "-C", "-S", self.slot, "-c", "fast", "--no-sync",
                    "-h", str(self.primary.socket_dir), "-p", str(embedded.PORT),
                    "-U", embedded.SUPERUSER])
         # appended settings win over the primary's copied ones
@@ -183,6 +192,53 @@ class Standby:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
+        _drop_slot(self.primary, self.slot)
+
+
+SLOT_PREFIX = "gisdesk_standby_"
+
+
+def _primary_conn(primary: embedded.Cluster):
+    import psycopg
+
+    return psycopg.connect(host=str(primary.socket_dir), port=embedded.PORT,
+                           user=embedded.SUPERUSER, dbname="postgres", autocommit=True)
+
+
+def _drop_slot(primary: embedded.Cluster, slot: str, timeout: float = 10.0) -> None:
+    """Drop the standby's slot (it turns inactive a moment after the standby stops)."""
+    deadline = time.monotonic() + timeout
+    with _primary_conn(primary) as conn:
+        while True:
+            row = conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s",
+                               (slot,)).fetchone()
+            if row is None:
+                return
+            if not row[0]:
+                conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+                return
+            if time.monotonic() > deadline:
+                LOGGER.warning("replication slot %s still active; not dropped", slot)
+                return
+            time.sleep(0.1)
+
+
+def drop_stale_slots(primary: embedded.Cluster) -> list[str]:
+    """Drop inactive slots of standbys whose directory is gone (a test run killed hard):
+    a forgotten slot would keep WAL on the primary for ever."""
+    dropped = []
+    with _primary_conn(primary) as conn:
+        rows = conn.execute("SELECT slot_name FROM pg_replication_slots WHERE NOT active "
+                            "AND slot_name LIKE %s", (SLOT_PREFIX + "%",)).fetchall()
+        for (slot,) in rows:
+            if not (Path("/tmp") / _dir_name(slot)).exists():
+                conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+                dropped.append(slot)
+    return dropped
+
+
+def _dir_name(slot: str) -> str:
+    return "gisdesk-standby-" + slot[len(SLOT_PREFIX):]
 
 
 def _append_as(os_user: str | None, path: Path, content: str) -> None:
@@ -194,9 +250,13 @@ def _append_as(os_user: str | None, path: Path, content: str) -> None:
 
 def make_standby(primary: embedded.Cluster, port: int = 5433) -> Standby:
     """Create and start a hot standby of ``primary`` in a fresh directory under /tmp (short
-    enough for the socket path, reachable by the cluster's OS user). ``destroy()`` it."""
-    base = Path(tempfile.mkdtemp(prefix="gisdesk-standby-", dir="/tmp"))
-    standby = Standby(primary=primary, base=base, port=port)
+    enough for the socket path, reachable by the cluster's OS user), streaming through a
+    replication slot of its own. Always ``destroy()`` it: that also drops the slot."""
+    drop_stale_slots(primary)
+    slot = SLOT_PREFIX + secrets.token_hex(6)
+    base = Path("/tmp") / _dir_name(slot)
+    base.mkdir(mode=0o700)
+    standby = Standby(primary=primary, base=base, slot=slot, port=port)
     try:
         return standby.create().start()
     except BaseException:

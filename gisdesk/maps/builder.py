@@ -72,27 +72,74 @@ def map_parts(conn: Connection, layers: dict[str, Layer], *, election: dict | No
     ``layer_source(layer)`` returns ``{"url": ...}`` (web page) or ``{"data": ...}`` (inline).
     """
     bounds = area_bounds(conn)
+    tiled = tiles_config(conn, election, layers)
     fmap = folium_map(bounds)
     root = fmap.get_root()
     root.render()
     # only the map's own script and div: Folium's header would restyle html/body of our page
     parts = MapParts(map_name=fmap.get_name(), html=root.html.render(),
                      script=root.script.render())
-    for lib in vendor.libs_for_map():
+    for lib in vendor.libs_for_map(tiled=tiled is not None):
         parts.js += [(lib.name, f) for f in lib.js]
         parts.css += [(lib.name, f) for f in lib.css]
     parts.config = {
         "map": parts.map_name,
         "bounds": bounds,
         "basemaps": [{"name": OSM_NAME, "var": _tile_layer_name(fmap)}],
-        "layers": [{**layer.public_config(), **layer_source(layer)} for layer in layers.values()],
+        "layers": [_layer_config(layer, layer_source, tiled) for layer in layers.values()],
         "vocabularies": VOCABULARIES,
         "class_order": list(CLASS_ORDER),
         "election": _election_config(election),
         "heat": vendor.LIBS["leaflet.heat"].available(),
+        "tiled": tiled and {k: v for k, v in tiled.items() if k != "url"},
         **(extra_config or {}),
     }
     return parts
+
+
+def _layer_config(layer: Layer, layer_source: Callable[[Layer], dict],
+                  tiled: dict | None) -> dict:
+    config = layer.public_config()
+    if tiled and layer.source in TILED_SOURCES:
+        config["tiles"] = tiled["url"].replace("__LAYER__", layer.id)
+    else:
+        config.update(layer_source(layer))
+    return config
+
+
+# Sources that are too big for GeoJSON at national scale: drawn from vector tiles (with
+# aggregates at low zoom, gisdesk.tiles) when the election has more than MAP_TILES_MIN_TPS.
+# Incidents and facilities stay GeoJSON (a few thousand at most; filtered and polled live).
+TILED_SOURCES = frozenset({"tps", "kelurahan_gap", "kecamatan", "quickcount_kelurahan"})
+TILES_MIN_TPS = 20000
+
+
+def tiles_config(conn: Connection, election: dict | None, layers: dict[str, Layer]) -> dict | None:
+    """What the page needs to use vector tiles, or None for GeoJSON + clusters (city size,
+    the standalone map, no tile route, or leaflet.vectorgrid not installed)."""
+    from flask import current_app, has_app_context, url_for
+
+    if not election or not has_app_context() or "tiles.tile" not in current_app.view_functions:
+        return None
+    if not vendor.LIBS["leaflet.vectorgrid"].available():
+        return None
+    threshold = int(current_app.config.get("MAP_TILES_MIN_TPS", TILES_MIN_TPS))
+    n = conn.execute(text(
+        "SELECT count(*) FROM (SELECT 1 FROM tps WHERE election_id = :e LIMIT :n) s"),
+        {"e": election["id"], "n": threshold + 1}).scalar_one()
+    if n <= threshold:
+        return None
+    from gisdesk import tiles
+
+    url = url_for("tiles.tile", layer="__LAYER__", z=0, x=0, y=0)
+    api = (url_for("api.item", collection_id="__LAYER__", feature_id="__ID__")
+           if "api.item" in current_app.view_functions else None)
+    return {"url": url.replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf"), "item_url": api,
+            "min_tps": threshold, "point_min_zoom": tiles.TPS_POINT_MIN_ZOOM,
+            "kelurahan_agg_min_zoom": tiles.KELURAHAN_AGG_MIN_ZOOM,
+            "kecamatan_agg_min_zoom": tiles.KECAMATAN_AGG_MIN_ZOOM,
+            "kelurahan_polygon_min_zoom": tiles.KELURAHAN_POLYGON_MIN_ZOOM,
+            "max_zoom": 19, "gaps_limit": 300}
 
 
 def _election_config(election: dict | None) -> dict | None:

@@ -1,6 +1,7 @@
 """Where the front-end libraries live on disk, so the app (and the standalone map) never
 needs another host: Leaflet and MarkerCluster from their XStatic packages, leaflet.heat
-from npm (``npm ci --no-audit --no-fund`` installs it into the git-ignored node_modules/).
+and leaflet.vectorgrid from npm (``npm ci --no-audit --no-fund`` installs them into the
+git-ignored node_modules/).
 """
 from __future__ import annotations
 
@@ -36,9 +37,15 @@ LIBS: dict[str, VendorLib] = {
     # no XStatic package exists for leaflet.heat; version pinned in package-lock.json
     "leaflet.heat": VendorLib("leaflet.heat", "0.2.0", NODE_MODULES / "leaflet.heat" / "dist",
                               ("leaflet-heat.js",), optional=True),
+    # vector tiles (/tiles/...pbf) for elections too big for GeoJSON; pinned in package-lock
+    "leaflet.vectorgrid": VendorLib(
+        "leaflet.vectorgrid", "1.3.0", NODE_MODULES / "leaflet.vectorgrid" / "dist",
+        ("Leaflet.VectorGrid.bundled.min.js",), optional=True),
 }
+TILED_ONLY = {"leaflet.vectorgrid"}  # loaded only by a map page that uses vector tiles
 
 
-def libs_for_map() -> list[VendorLib]:
+def libs_for_map(tiled: bool = False) -> list[VendorLib]:
     """The libraries the map page loads, in order; optional ones only when installed."""
-    return [lib for lib in LIBS.values() if lib.available() or not lib.optional]
+    return [lib for lib in LIBS.values() if (lib.available() or not lib.optional)
+            and (tiled or lib.name not in TILED_ONLY)]

@@ -9,7 +9,7 @@ from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
 
 from gisdesk.config import load_settings, secret_key
-from gisdesk.db.engine import engine_for
+from gisdesk.db.engine import engine_for, read_engine_for
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 csrf = CSRFProtect()
@@ -34,9 +34,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update({k: v for k, v in test_config.items() if k.isupper()})
     app.extensions["gisdesk.settings"] = settings
     app.extensions["gisdesk.engine"] = engine_for(settings)
+    # the streaming replica for read-only views, or the primary itself (gisdesk.web.dbs)
+    app.extensions["gisdesk.read_engine"] = read_engine_for(settings)
 
     csrf.init_app(app)
-    from gisdesk.web import auth, errors, pages
+    from gisdesk.web import auth, dbs, errors, pages
+    dbs.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
@@ -87,7 +90,7 @@ def _optional_blueprints():
 
     for name in ("gisdesk.web.assets", "gisdesk.web.mapview", "gisdesk.api",
                  "gisdesk.web.quickcount", "gisdesk.web.entry", "gisdesk.web.bulk",
-                 "gisdesk.web.readiness_pages"):
+                 "gisdesk.web.readiness_pages", "gisdesk.web.tiles_view"):
         try:
             yield importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -19,6 +19,7 @@ from gisdesk.maps import data
 from gisdesk.maps.builder import map_parts
 from gisdesk.maps.labels import VOCABULARIES
 from gisdesk.web.auth import requires
+from gisdesk.web.dbs import read_engine
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("mapview", __name__)
@@ -28,7 +29,7 @@ POLL_SECONDS = 20
 
 
 def _engine():
-    return current_app.extensions["gisdesk.engine"]
+    return read_engine()  # read-only views: the replica when configured (gisdesk.web.dbs)
 
 
 def _visible() -> dict:

@@ -40,6 +40,7 @@ ROUTES: dict[str, tuple[str, ...] | str] = {
     "bulk.create_move": ("review",), "bulk.update_personnel": ("review",),
     "bulk.audit_page": ("review",),
     "readiness.list_page": ("view",), "readiness.tps_page": ("view",),
+    "tiles.tile": ("view",),
 }
 # quick-count routes are hidden (404) from roles without the right, not merely refused
 HIDDEN = {ep for ep, perms in ROUTES.items() if perms != PUBLIC
@@ -62,7 +63,8 @@ def samples(demo_engine):
     return {"collection_id": "tps", "feature_id": tps, "tps_kode": tps, "layer_id": "tps",
             "fmt": "geojson", "incident_id": incident, "action": "verify", "flag_id": 1,
             "lib": "leaflet", "path": "leaflet.js", "filename": "gisdesk.css",
-            "token": "0" * 32, "assignment_id": 1}
+            "token": "0" * 32, "assignment_id": 1, "layer": "tps", "z": 12, "x": 3368,
+            "y": 2145}
 
 
 def _url(app, rule, samples) -> str:

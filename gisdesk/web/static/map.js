@@ -12,6 +12,8 @@
   // points get a pane above the polygons, or the kelurahan shading would catch their clicks
   map.createPane("gd-points").style.zIndex = 450;
   var dots = L.canvas({pane: "gd-points", padding: 0.3});
+  var tiled = cfg.tiled || null;  // big election: TPS and boundaries come as vector tiles
+  if (tiled) map.createPane("gd-tiles").style.zIndex = 410;
   var state = {layers: {}, kecamatan: "", classes: null, hours: 24};
   var ref = cfg.election && cfg.election.as_of ? new Date(cfg.election.as_of) : new Date();
   var fmtTime = new Intl.DateTimeFormat("id-ID", {timeZone: "Asia/Makassar", day: "numeric",
@@ -69,11 +71,12 @@
   }
 
   // --- popups -------------------------------------------------------------------------
-  function popupHtml(layer, p) {
+  function popupHtml(layer, p, at) {
     var pop = layer.popup || {}, rows = [], lists = [];
     (pop.fields || []).forEach(function (name) {
       var prop = propOf(layer, name);
       if (prop.type === "array") {
+        if (p[name] === undefined) return;  // not carried (a vector tile's aggregate)
         var items = p[name] || [];
         lists.push('<div class="gd-reasons"><b>' + esc(prop.title) + "</b>" + (items.length
           ? "<ul>" + items.map(function (r) { return "<li>" + esc(r) + "</li>"; }).join("") + "</ul>"
@@ -89,7 +92,7 @@
     });
     var title = pop.title_field ? fmt(layer, pop.title_field, p[pop.title_field]) : esc(layer.title);
     return '<div class="gd-popup"><h3>' + title + '</h3><p class="muted">' + esc(layer.title) +
-      "</p>" + lists.join("") + "<table>" + rows.join("") + "</table>" + tpsActions(layer, p) + "</div>";
+      "</p>" + lists.join("") + "<table>" + rows.join("") + "</table>" + tpsActions(layer, p, at) + "</div>";
   }
 
   // --- reporting from the map (only for roles that may report: cfg.can_report) -------------
@@ -100,13 +103,13 @@
     return cfg.report_url + "?lat=" + latlng.lat.toFixed(6) + "&lon=" + latlng.lng.toFixed(6) +
       (tps ? "&tps=" + encodeURIComponent(tps) : "");
   }
-  function tpsActions(layer, p) {
+  function tpsActions(layer, p, at) {
     if (!canReport || !isTpsLayer(layer) || !p.tps_kode) return "";
     var st = state.layers[layer.id], item = st && st.items && st.items.filter(function (it) {
       return it.props.tps_kode === p.tps_kode; })[0];
-    var links = [];
-    if (item && item.leaf.getLatLng) {
-      links.push('<a class="gd-act" data-act="report-tps" href="' + esc(reportHref(item.leaf.getLatLng(), p.tps_kode)) +
+    var links = [], where = at || (item && item.leaf.getLatLng && item.leaf.getLatLng());
+    if (where) {
+      links.push('<a class="gd-act" data-act="report-tps" href="' + esc(reportHref(where, p.tps_kode)) +
         '">Laporkan kejadian di TPS ini</a>');
     }
     if (cfg.readiness_url) {
@@ -180,6 +183,7 @@
       className: "marker-cluster gd-cluster k-" + worst});
   }
   function makeGroup(layer) {
+    if (layer.tiles) return tileLayer(layer);
     if (layer.style.kind === "heat") {
       return cfg.heat && L.heatLayer ? L.heatLayer([], {radius: layer.style.radius || 25,
         blur: layer.style.blur || 15, maxZoom: 16}) : null;
@@ -220,7 +224,8 @@
     });
   }
   function keep(layer, p) {
-    if (state.kecamatan && propOf(layer, "kecamatan_kode") && p.kecamatan_kode !== state.kecamatan) {
+    if (state.kecamatan && propOf(layer, "kecamatan_kode") &&
+        (p.kecamatan_kode || String(p.kelurahan_kode || "").slice(0, 8)) !== state.kecamatan) {
       return false;
     }
     if (state.classes && propOf(layer, "kelas") && !state.classes[p.kelas || "_none"]) return false;
@@ -235,6 +240,10 @@
   }
   function render(id) {
     var st = state.layers[id], layer = st.config;
+    if (st.group && layer.tiles) {  // styles read the filters: draw the tiles again
+      if (map.hasLayer(st.group)) st.group.redraw();
+      return;
+    }
     if (!st.group || !st.items) return;
     var shown = st.items.filter(function (it) { return keep(layer, it.props); });
     st.shown = shown.length;
@@ -291,6 +300,168 @@
     if (el) { el.innerHTML = html; el.className = bad ? "map-status bad" : "map-status"; }
   }
 
+
+  // --- vector tiles (cfg.tiled: an election too big for GeoJSON) ----------------------------
+  // Below cfg.tiled.point_min_zoom a TPS tile holds one point per kab/kota, kecamatan or
+  // kelurahan (p.level) with counts per class and the personnel shortfall; from there on, the
+  // TPS themselves. Styles read the filters; a filter change redraws the tiles.
+  if (L.DomEvent && !L.DomEvent.fakeStop) {
+    // Leaflet 1.9 dropped fakeStop, which VectorGrid 1.3 calls on a feature click
+    L.DomEvent.fakeStop = function (e) { L.DomEvent.stopPropagation(e); };
+  }
+  var LEVEL = {kabkota: "Kabupaten/kota", kecamatan: "Kecamatan", kelurahan: "Kelurahan/desa", grid: "Kelompok TPS"};
+  var CLASS_KEYS = ["kurang_rawan", "rawan", "sangat_rawan", "khusus"];
+  function aggCount(p) {
+    if (!state.classes) return p.n_tps || 0;
+    var n = 0;
+    CLASS_KEYS.forEach(function (k) { if (state.classes[k]) n += p["n_" + k] || 0; });
+    if (state.classes._none) n += p.n_belum_dinilai || 0;
+    return n;
+  }
+  function aggKept(p) {
+    if (!state.kecamatan || !p.kode) return true;
+    var k = String(p.kode);
+    return k.length <= state.kecamatan.length ? state.kecamatan.indexOf(k) === 0 : k.indexOf(state.kecamatan) === 0;
+  }
+  function aggColour(layer, p) {  // the most worrying class with a real share (10 %) of the TPS
+    var n = p.n_tps || 1, colours = layer.style.colors || {};
+    if ((p.n_khusus || 0) / n >= 0.1) return colours.khusus;
+    if ((p.n_sangat_rawan || 0) / n >= 0.1) return colours.sangat_rawan;
+    if (((p.n_rawan || 0) + (p.n_sangat_rawan || 0)) / n >= 0.1) return colours.rawan;
+    return colours.kurang_rawan || "#2e7d32";
+  }
+  function tileStyle(layer, p) {
+    var s = layer.style;
+    if (p.level && layer.geometry === "Point") {
+      var n = aggCount(p);
+      if (!n || !aggKept(p)) return [];
+      var short = (p.polri_short || 0) > 0 || (p.linmas_short || 0) > 0;
+      return {radius: Math.min(30, 4 + 1.6 * Math.log2(1 + n)), fill: true, fillColor: aggColour(layer, p),
+              fillOpacity: 0.75, color: short ? "#b3261e" : "#ffffff", weight: short ? 2.5 : 1.5};
+    }
+    if (!keep(layer, p)) return [];
+    if (layer.geometry === "Point") {
+      return {radius: s.radius || 6, fill: s.fill !== false, fillColor: colourFor(layer, p),
+              fillOpacity: s.fill === false ? 0 : (s.fill_opacity || 0.9), color: s.color || "#fff",
+              weight: s.weight || 1};
+    }
+    var st = pathStyle(layer, p);
+    delete st.renderer;
+    delete st.className;
+    return st;
+  }
+  function tileLayer(layer) {
+    if (!L.vectorGrid) return null;
+    var styles = {}, key = layer.properties[0].name, seq = 0;
+    styles[layer.id] = function (p) { return tileStyle(layer, p); };
+    var grid = L.vectorGrid.protobuf(layer.tiles, {
+      rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: true,
+      pane: layer.geometry === "Point" ? "gd-points" : "gd-tiles", maxZoom: tiled.max_zoom || 19,
+      fetchOptions: {credentials: "same-origin"},
+      // an id per feature also makes VectorGrid keep each tile's features (tileStats)
+      getFeatureId: function (f) { var p = f.properties || {}; return p.kode || p[key] || "f" + (++seq); }});
+    // Leaflet 1.9 asks a clicked small circle for getLatLng(); VectorGrid's points have no
+    // latlng of their own (only a point in their tile): give them one
+    var createLayer = grid._createLayer;
+    grid._createLayer = function (feat, pxPerExtent) {
+      var made = createLayer.call(this, feat, pxPerExtent);
+      if (made._point && !made._latlng) {
+        made.getLatLng = function () {
+          var r = this._renderer;
+          return r && r._map ? r._map.layerPointToLatLng(this._point.add(r.getOffset())) : map.getCenter();
+        };
+      }
+      return made;
+    };
+    grid.on("click", function (e) { tileClick(layer, e); });
+    grid.on("load", function () { document.body.dispatchEvent(new CustomEvent("gisdesk:tiles", {detail: layer.id})); });
+    return grid;
+  }
+  function tilesReady(group) {  // the first tiles in view have arrived (or 20 s passed)
+    if (!map.hasLayer(group)) return Promise.resolve();
+    return new Promise(function (resolve) {
+      group.once("load", resolve);
+      setTimeout(resolve, 20000);
+    });
+  }
+  function aggPopup(layer, p) {
+    var rows = [], V_K = V.kelas || {};
+    function row(label, v, short) {
+      rows.push("<tr><th>" + esc(label) + "</th><td>" + (short && v > 0 ? '<b class="gd-short">' + fmtNum.format(v) + "</b>" : fmtNum.format(v || 0)) + "</td></tr>");
+    }
+    row("Jumlah TPS", p.n_tps);
+    CLASS_KEYS.concat(["belum_dinilai"]).forEach(function (k) {
+      if (p["n_" + k]) rows.push('<tr><th><i class="gd-chip k-' + k + '"></i>' + esc(V_K[k] || (k === "belum_dinilai" ? "Belum dinilai" : k)) +
+        "</th><td>" + fmtNum.format(p["n_" + k]) + "</td></tr>");
+    });
+    if (p.n_kelurahan > 1) row("Kelurahan/desa", p.n_kelurahan);
+    if (p.kelurahan_short !== undefined && p.n_kelurahan > 1) row("Kelurahan/desa kekurangan personel", p.kelurahan_short, true);
+    if (p.polri_required !== undefined) {
+      row("Polri dibutuhkan", p.polri_required); row("Polri ditugaskan", p.polri_assigned);
+      row("Kekurangan Polri", p.polri_short, true);
+      row("Linmas dibutuhkan", p.linmas_required); row("Linmas ditugaskan", p.linmas_assigned);
+      row("Kekurangan Linmas", p.linmas_short, true);
+      row("TPS belum siap", p.not_ready); row("Kejadian terbaru", p.incidents_recent);
+    }
+    return '<div class="gd-popup gd-agg"><h3>' + esc(p.nama || p.kode || LEVEL[p.level]) + '</h3><p class="muted">' +
+      esc(LEVEL[p.level] || "") + (p.kode && p.level !== "kabkota" ? " " + esc(p.kode) : "") + " · " + esc(layer.title) +
+      "</p><table>" + rows.join("") + '</table><p class="muted small">Perbesar peta untuk melihat TPS satu per satu.</p></div>';
+  }
+  function withReport(layer, html, at) {
+    return canReport && layer.geometry !== "Point" ? html.replace(/<\/div>$/, '<h4 class="gd-report-h">Laporkan kejadian di sini</h4>' +
+      reportBlock(at) + "</div>") : html;
+  }
+  function tileClick(layer, e) {
+    var p = (e.layer && e.layer.properties) || {}, at = e.latlng;
+    var popup = L.popup({maxWidth: 320}).setLatLng(at);
+    if (p.level && (layer.geometry === "Point" || p.level !== "kecamatan" || !propOf(layer, "kecamatan_kode"))) {
+      popup.setContent(aggPopup(layer, p)).openOn(map);
+      return;
+    }
+    if (p.level === "kecamatan") {  // kelurahan layer at low zoom: kecamatan with gaps summed
+      popup.setContent(withReport(layer, popupHtml(layer, Object.assign({}, p, {kelurahan_nama: "Kecamatan " +
+        (p.kecamatan_nama || p.kecamatan_kode)})), at)).openOn(map);
+      return;
+    }
+    var key = layer.properties[0].name, id = p[key];
+    if (!tiled.item_url || id === undefined || id === null) {
+      popup.setContent(withReport(layer, popupHtml(layer, p, at), at)).openOn(map);
+      return;
+    }
+    popup.setContent('<div class="gd-popup"><p class="muted">Memuat…</p></div>').openOn(map);
+    var url = tiled.item_url.replace("__LAYER__", encodeURIComponent(layer.id)).replace("__ID__", encodeURIComponent(id));
+    fetch(url + "?f=json", {credentials: "same-origin", headers: {Accept: "application/geo+json"}})
+      .then(function (r) {
+        if (r.status === 401) { sessionEnded(); throw new Error("401"); }
+        return r.ok ? r.json() : {properties: p};
+      })
+      .then(function (f) { popup.setContent(withReport(layer, popupHtml(layer, f.properties || p, at), at)); },
+            function () { popup.setContent(withReport(layer, popupHtml(layer, p, at), at)); });
+  }
+  function tileStats() {  // what the tiles in view hold (for the tests and the curious)
+    var out = {};
+    cfg.layers.forEach(function (l) {
+      var st = state.layers[l.id], g = st && st.group;
+      if (!l.tiles || !g || !g._vectorTiles) return;
+      var c = {features: 0, levels: {}};
+      Object.keys(g._vectorTiles).forEach(function (k) {
+        var r = g._vectorTiles[k];
+        Object.keys(r._layers || {}).forEach(function (id) {
+          var f = r._layers[id], lvl = (f.properties && f.properties.level) || "feature";
+          c.features++;
+          c.levels[lvl] = (c.levels[lvl] || 0) + 1;
+        });
+      });
+      out[l.id] = c;
+    });
+    return out;
+  }
+  function searchBox(kind, kode) {  // where a kelurahan/kecamatan is, without its polygon
+    return fetch(cfg.search_url + "?q=" + encodeURIComponent(kode), {credentials: "same-origin",
+      headers: {Accept: "application/json"}}).then(function (r) { return r.ok ? r.json() : {results: []}; })
+      .then(function (j) { return (j.results || []).filter(function (h) { return h.kind === kind && h.kode === kode; })[0]; });
+  }
+
   // --- layer control and legend -------------------------------------------------------------
   var bases = {"Tanpa peta dasar": L.layerGroup()};
   (cfg.basemaps || []).forEach(function (b) { bases[b.name] = window[b.var]; });
@@ -343,7 +514,12 @@
     var html = cfg.layers.filter(function (l) {
       var st = state.layers[l.id]; return st && st.group && map.hasLayer(st.group);
     }).map(function (l) {
-      return "<section><h4>" + esc(l.title) + "</h4>" + legendEntries(l).map(function (e) {
+      var entries = legendEntries(l);
+      if (l.tiles && l.geometry === "Point" && isTpsLayer(l)) {
+        entries.push('<i class="dot agg"></i><span>Lingkaran besar: jumlah TPS per kab/kota, kecamatan atau ' +
+          "kelurahan (tepi merah: kurang personel). Perbesar untuk melihat TPS.</span>");
+      }
+      return "<section><h4>" + esc(l.title) + "</h4>" + entries.map(function (e) {
         return '<div class="row">' + e + "</div>"; }).join("") + "</section>";
     }).join("");
     var open = window.innerWidth >= 800 ? " open" : "";  // on phones the map needs the room
@@ -368,10 +544,17 @@
   }
   function onFilter(e) {
     readFilters();
+    if (tiled && e && e.target && e.target.id === "f-kecamatan") loadGaps();
     renderAll();
     if (e && e.target && e.target.id === "f-kecamatan") zoomToKecamatan(state.kecamatan);
   }
   function zoomToKecamatan(kode) {
+    if (tiled && kode) {
+      searchBox("kecamatan", kode).then(function (h) {
+        if (h && h.bbox) map.fitBounds([[h.bbox[1], h.bbox[0]], [h.bbox[3], h.bbox[2]]], {padding: [20, 20]});
+      });
+      return;
+    }
     var kec = state.layers.kecamatan;
     var item = kode && kec && kec.items && kec.items.filter(function (it) {
       return it.props.kecamatan_kode === kode; })[0];
@@ -414,6 +597,15 @@
     selectKelurahan(tr.getAttribute("data-kode"));
   }
   function selectKelurahan(kode) {
+    if (tiled) {
+      searchBox("kelurahan", kode).then(function (h) {
+        if (!h || !h.bbox) return;
+        var mapEl = map.getContainer();
+        if (mapEl.getBoundingClientRect().top < 0 || window.innerWidth < 800) mapEl.scrollIntoView({block: "start"});
+        map.fitBounds([[h.bbox[1], h.bbox[0]], [h.bbox[3], h.bbox[2]]], {padding: [30, 30], maxZoom: 16, animate: false});
+      });
+      return true;
+    }
     var st = state.layers.kelurahan;
     if (!st || !st.items) return false;
     var item = st.items.filter(function (it) { return it.props.kelurahan_kode === kode; })[0];
@@ -430,9 +622,17 @@
   }
   var gapBody = $("#gap-rows");
   if (gapBody) { gapBody.addEventListener("click", onGapRow); gapBody.addEventListener("keydown", onGapRow); }
-  var gapsLoaded = gaps ? Promise.resolve().then(renderGaps) : (cfg.gaps_url ? fetch(cfg.gaps_url, {credentials: "same-origin",
-    headers: {Accept: "application/json"}}).then(function (r) { return r.ok ? r.json() : {rows: []}; })
-    .then(function (j) { gaps = j.rows; renderGaps(); }) : Promise.resolve());
+  function gapsUrl() {  // a big election: the largest gaps only, per kecamatan when one is picked
+    if (!tiled) return cfg.gaps_url;
+    return cfg.gaps_url + "?limit=" + (tiled.gaps_limit || 300) +
+      (state.kecamatan ? "&kecamatan=" + encodeURIComponent(state.kecamatan) : "");
+  }
+  function loadGaps() {
+    return fetch(gapsUrl(), {credentials: "same-origin",
+      headers: {Accept: "application/json"}}).then(function (r) { return r.ok ? r.json() : {rows: []}; })
+      .then(function (j) { gaps = j.rows; renderGaps(); });
+  }
+  var gapsLoaded = gaps ? Promise.resolve().then(renderGaps) : (cfg.gaps_url ? loadGaps() : Promise.resolve());
 
   // --- search ----------------------------------------------------------------------------
   var searchTimer = null;
@@ -496,6 +696,7 @@
     if (!group) return Promise.resolve();
     control.addOverlay(group, esc(layer.title));
     if (layer.default_visible) group.addTo(map);
+    if (layer.tiles) return tilesReady(group);
     return load(layer).then(function (fc) { addData(layer, fc); render(layer.id); });
   });
   var ready = Promise.allSettled(loads.concat([gapsLoaded])).then(function (results) {
@@ -580,5 +781,5 @@
   });
 
   window.gisdesk = {map: map, layers: state.layers, ready: ready, selectKelurahan: selectKelurahan,
-                    state: state, live: live, poll: poll};
+                    state: state, live: live, poll: poll, tiled: tiled, tileStats: tileStats};
 })();
