@@ -152,6 +152,13 @@ def _vary(response) -> None:
         response.headers["Vary"] = vary + ", Accept-Encoding"
 
 
+def _close(source, response) -> None:
+    """Close the file a static response was read from, once its bytes are in memory."""
+    close = getattr(source, "close", None)
+    if close is not None and source is not response.response:
+        close()
+
+
 def compress(response):
     if (response.status_code != 200 or "Content-Encoding" in response.headers
             or response.mimetype not in COMPRESSIBLE or not _accepts_gzip()
@@ -167,8 +174,9 @@ def compress(response):
         body = _STATIC_GZ.get(key) if key else None
         if body is None:
             response.direct_passthrough = False
-            raw = response.get_data()  # (the file is closed with the response)
+            raw = response.get_data()
             if len(raw) < MIN_BYTES:
+                _close(source, response)
                 return response
             buf = io.BytesIO()
             with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
@@ -180,9 +188,7 @@ def compress(response):
                         _STATIC_GZ.clear()
                     _STATIC_GZ[key] = body
         response.set_data(body)
-        close = getattr(source, "close", None)
-        if close is not None and source is not response.response:
-            close()
+        _close(source, response)
     response.headers["Content-Encoding"] = "gzip"
     _vary(response)
     return response
