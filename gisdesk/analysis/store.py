@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from gisdesk.analysis import (Assignment, NearbyIncident, PatternSet, Rating, Rules, SuggestContext,
                               TpsInput, effective_classes, gaps, load_rules, pattern_in_force,
                               requirement, suggest)
+from gisdesk.analysis.risk import highest, latest_per_source
 from gisdesk.analysis.suggest import move_text
 from gisdesk.errors import NotFound
 
@@ -24,6 +25,8 @@ LOGGER = logging.getLogger(__name__)
 MAX_AGE = dt.timedelta(minutes=5)
 # kelurahan further apart than this are not considered as donors of each other
 DONOR_RADIUS_M = 25_000
+# recompute(method="auto") uses the set-based SQL path above this many TPS
+SQL_MIN_TPS = 20_000
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,14 @@ def active_election(conn: Connection) -> dict:
     row = conn.execute(text("SELECT * FROM election WHERE active")).mappings().first()
     if row is None:
         raise NotFound("Belum ada pemilu aktif. Jalankan `gisdesk demo` atau impor data TPS.")
+    return dict(row)
+
+
+def _election(conn: Connection, election_id: int) -> dict:
+    row = conn.execute(text("SELECT * FROM election WHERE id = :e"),
+                       {"e": election_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"Pemilu {election_id} tidak ada.")
     return dict(row)
 
 
@@ -74,18 +85,32 @@ def _kelurahan_ratings(conn: Connection, election_id: int) -> dict[str, list[Rat
     return out
 
 
+def _kelurahan_classes(ratings: dict[str, list[Rating]], rules: Rules,
+                       as_of: dt.datetime) -> dict[str, str]:
+    """kelurahan_kode -> the highest class its own ratings give at as_of (kelas_kelurahan).
+    A special class (khusus) names a TPS location, not an area: ignored here as in the rules."""
+    out = {}
+    for kode, given in ratings.items():
+        classes = [k for k, _ in latest_per_source(given, rules, as_of).values()
+                   if k not in rules.special_classes]
+        if classes:
+            out[kode] = highest(classes, rules)
+    return out
+
+
 def _incidents_near(conn: Connection, election_id: int, rules: Rules,
                     as_of: dt.datetime) -> dict[str, list[NearbyIncident]]:
     esc = rules.escalation
     if not esc.enabled:
         return {}
-    # The window and radius are applied here with an index; the rules re-check them exactly.
+    # The window and radius are applied here with an index (1 mm wider: ST_DWithin on
+    # geography is false at exactly the radius, which the rules count); the rules re-check.
     rows = conn.execute(text("""
         SELECT t.kode, i.id, i.occurred_at, i.severity, i.category, i.status,
                ST_Distance(i.geom::geography, t.geom::geography) AS distance_m
         FROM incident i
         JOIN tps t ON t.election_id = i.election_id
-              AND ST_DWithin(i.geom::geography, t.geom::geography, :radius)
+              AND ST_DWithin(i.geom::geography, t.geom::geography, :radius + 0.001)
         WHERE i.election_id = :e AND i.status IN :statuses
           AND i.occurred_at <= :as_of AND i.occurred_at >= :since""")
         .bindparams(bindparam("statuses", expanding=True)),
@@ -141,12 +166,22 @@ def _not_ready(conn: Connection, election_id: int) -> dict[str, int]:
 
 
 def recompute(conn: Connection, election_id: int | None = None, *,
-              as_of: dt.datetime | None = None, rules: Rules | None = None) -> AnalysisResult:
+              as_of: dt.datetime | None = None, rules: Rules | None = None,
+              method: str = "auto") -> AnalysisResult:
     """Recompute effective classes, gaps and suggestions for one election, in the caller's
-    transaction (readers see the old results until it commits)."""
-    election = (active_election(conn) if election_id is None else dict(conn.execute(
-        text("SELECT * FROM election WHERE id = :e"), {"e": election_id}).mappings().one()))
+    transaction (readers see the old results until it commits).
+
+    ``method``: "python" (the rules in Python, per TPS), "sql" (the same results with
+    set-based SQL, gisdesk.analysis.sql_recompute) or "auto" (SQL above SQL_MIN_TPS TPS)."""
+    if method not in ("auto", "python", "sql"):
+        raise ValueError(f"method must be auto, python or sql, not {method!r}")
+    election = active_election(conn) if election_id is None else _election(conn, election_id)
     eid = election["id"]
+    if method == "sql" or (method == "auto" and conn.execute(
+            text("SELECT count(*) FROM tps WHERE election_id = :e"), {"e": eid}).scalar()
+            > SQL_MIN_TPS):
+        from gisdesk.analysis.sql_recompute import recompute_sql
+        return recompute_sql(conn, eid, as_of, rules)
     rules = rules or load_rules()
     as_of = as_of_for(election, as_of)
     # one recompute at a time per election; others wait and then find fresh results
@@ -154,7 +189,9 @@ def recompute(conn: Connection, election_id: int | None = None, *,
 
     tps = _tps_inputs(conn, eid)
     near = _incidents_near(conn, eid, rules, as_of)
-    risks = effective_classes(tps, _kelurahan_ratings(conn, eid), near, rules, as_of)
+    kel_ratings = _kelurahan_ratings(conn, eid)
+    risks = effective_classes(tps, kel_ratings, near, rules, as_of)
+    kel_classes = _kelurahan_classes(kel_ratings, rules, as_of)
     sets = pattern_sets(conn, eid, rules)
     in_force = pattern_in_force([ps for _, ps in sets], as_of)
     set_id = next((sid for sid, ps in sets if ps is in_force), None)
@@ -162,11 +199,11 @@ def recompute(conn: Connection, election_id: int | None = None, *,
     table = gaps(req, _assignments(conn, eid), rules)
     not_ready = _not_ready(conn, eid)
     advice = suggest(table, _distances(conn, eid), rules, SuggestContext(risks, not_ready))
-    _write(conn, eid, as_of, set_id, risks, table, advice, not_ready, near)
+    _write(conn, eid, as_of, set_id, risks, table, advice, not_ready, kel_classes)
     return AnalysisResult(eid, as_of, in_force.name, len(risks), len(advice))
 
 
-def _write(conn, eid, as_of, set_id, risks, table, advice, not_ready, near) -> None:
+def _write(conn, eid, as_of, set_id, risks, table, advice, not_ready, kel_classes) -> None:
     ids = dict(conn.execute(text("SELECT kode, id FROM tps WHERE election_id = :e"), {"e": eid}).all())
     for t in ("tps_risk", "kelurahan_gap", "suggestion"):
         conn.execute(text(f"DELETE FROM {t} WHERE election_id = :e"), {"e": eid})
@@ -180,7 +217,7 @@ def _write(conn, eid, as_of, set_id, risks, table, advice, not_ready, near) -> N
             [{"tps_id": ids[r.tps_kode], "e": eid, "kelas": r.kelas,
               "polri": r.source_classes.get("polri"), "kpu": r.source_classes.get("kpu"),
               "bawaslu": r.source_classes.get("bawaslu"),
-              "kel": None,
+              "kel": kel_classes.get(r.kelurahan_kode),
               "escalated": r.escalated, "disagree": r.disagree, "reasons": list(r.reasons)}
              for r in risks])
     incidents_by_kel: dict[str, set[str]] = {}
@@ -208,8 +245,23 @@ def _write(conn, eid, as_of, set_id, risks, table, advice, not_ready, near) -> N
               tni_assigned, polri_gap, linmas_gap, not_ready, incidents_recent, reasons)
             VALUES (:e, :kel, :kec, :n, :n_by, :pr, :lr, :pa, :la, :ta, :pg, :lg, :nr, :ir,
                     :reasons)"""), "n_by", "reasons"), rows)
-    names = dict(conn.execute(text("SELECT kode, nama FROM kelurahan")).all())
-    kec_names = dict(conn.execute(text("SELECT kode, nama FROM kecamatan")).all())
+    write_suggestions(conn, eid, advice)
+    conn.execute(text("""
+        INSERT INTO analysis_run (election_id, as_of, pattern_set_id, computed_at)
+        VALUES (:e, :a, :s, clock_timestamp())
+        ON CONFLICT (election_id) DO UPDATE SET as_of = EXCLUDED.as_of,
+          pattern_set_id = EXCLUDED.pattern_set_id, computed_at = EXCLUDED.computed_at"""),
+        {"e": eid, "a": as_of, "s": set_id})
+
+
+def write_suggestions(conn: Connection, eid: int, advice) -> None:
+    """Store suggestions one row per move, with the move said in words (names looked up once)."""
+    codes = {s.kelurahan_kode for s in advice} | {m.kode for s in advice for m in s.moves if m.kode}
+    names = dict(conn.execute(text("""
+        SELECT kode, nama FROM kelurahan WHERE kode = ANY(:c)
+        UNION ALL SELECT kode, nama FROM kecamatan WHERE kode = ANY(:c)"""),
+        {"c": sorted(codes)}).all())
+    kec_names = {k: v for k, v in names.items() if k.count(".") == 2}
     moves = []
     for rank, s in enumerate(advice, start=1):
         for m in s.moves:
@@ -220,21 +272,15 @@ def _write(conn, eid, as_of, set_id, risks, table, advice, not_ready, near) -> N
                 "count": m.count, "kind": m.source,
                 "from_kel": m.kode if m.source == "kelurahan" else None, "unit": unit,
                 "d": m.distance_m, "req": s.required, "ass": s.assigned, "gap": s.gap,
-                "text": move_text(m, s.agency, {**names, **kec_names}),
-                "reasons": list(s.reasons)})
+                "text": move_text(m, s.agency, names), "reasons": list(s.reasons)})
     if moves:
-        conn.execute(json_params(text("""
+        conn.execute(text("""
             INSERT INTO suggestion (election_id, rank, kelurahan_kode, agency, count, from_kind,
               from_kelurahan_kode, from_unit, distance_m, required, assigned, gap, move_text,
               reasons)
             VALUES (:e, :rank, :kel, :agency, :count, :kind, :from_kel, :unit, :d, :req, :ass,
-                    :gap, :text, :reasons)"""), "reasons"), moves)
-    conn.execute(text("""
-        INSERT INTO analysis_run (election_id, as_of, pattern_set_id, computed_at)
-        VALUES (:e, :a, :s, clock_timestamp())
-        ON CONFLICT (election_id) DO UPDATE SET as_of = EXCLUDED.as_of,
-          pattern_set_id = EXCLUDED.pattern_set_id, computed_at = EXCLUDED.computed_at"""),
-        {"e": eid, "a": as_of, "s": set_id})
+                    :gap, :text, :reasons)""").bindparams(bindparam("reasons", type_=JSONB)),
+            moves)
 
 
 def mark_stale(conn: Connection, election_id: int) -> None:
@@ -246,8 +292,7 @@ def ensure_fresh(engine, election_id: int | None = None, *, max_age: dt.timedelt
                  rules: Rules | None = None) -> int:
     """Recompute when stale or older than ``max_age``; returns the election id."""
     with engine.connect() as conn:
-        election = (active_election(conn) if election_id is None else
-                    {"id": election_id, "pinned_as_of": None})
+        election = (active_election(conn) if election_id is None else _election(conn, election_id))
         row = conn.execute(text("SELECT computed_at, clock_timestamp() - computed_at AS age "
                                 "FROM analysis_run WHERE election_id = :e"),
                            {"e": election["id"]}).first()

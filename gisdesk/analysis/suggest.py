@@ -160,42 +160,67 @@ def suggest(gap_table: GapTable, distances, rules: Rules,
             context: SuggestContext | None = None) -> list[Suggestion]:
     """Suggestions for every kelurahan short of Polri, then of Linmas.
 
-    ``distances``: kelurahan-to-kelurahan metres (see distance_lookup), computed by the
-    caller; a pair without a distance comes after the known ones (by code), or is skipped
-    when rules.max_distance_m is set. Reserves come from gap_table.reserves.
+    ``distances``: kelurahan-to-kelurahan metres (a mapping, triples or a DataFrame, see
+    distance_lookup), computed by the caller. Each short kelurahan walks its own donors with a
+    known distance (sorted once: nearest, then code), then those without one in code order
+    (none when rules.max_distance_m is set); so it scales to national size. Reserves come
+    from gap_table.reserves.
     """
     context = context or SuggestContext()
-    dist = distance_lookup(distances)
+    distances = [(a, b, m) for (a, b), m in distance_lookup(distances).items() if a < b]
+    known: dict[str, list[tuple[float, str]]] = {}
+    for a, b, m in distances:
+        known.setdefault(a, []).append((float(m), b))
+        known.setdefault(b, []).append((float(m), a))
+    for lst in known.values():
+        lst.sort()
     extra = _context_reasons(context)
     kel = gap_table.kelurahan.set_index("kelurahan_kode")
     kec_of = kel["kecamatan_kode"].to_dict()
     res = gap_table.reserves
+    limit = rules.max_distance_m
     out: list[Suggestion] = []
     for agency in ("polri", "linmas"):
         surplus = {k: int(-g) for k, g in kel[f"{agency}_gap"].items() if g < 0}
+        by_code = sorted(surplus)
         polsek = {k: int(v) for k, v in zip(res["kecamatan_kode"], res[agency])
                   if pd.notna(k) and v > 0}
         polresta = int(res.loc[res["kecamatan_kode"].isna(), agency].sum())
         short = kel[kel[f"{agency}_gap"] > 0].reset_index()
-        short = short.sort_values([f"{agency}_gap", "kelurahan_kode"],
-                                  ascending=[False, True])
+        short = short.sort_values([f"{agency}_gap", "kelurahan_kode"], ascending=[False, True])
         for row in short.to_dict("records"):
             code, kec = row["kelurahan_kode"], row["kecamatan_kode"]
             need = int(row[f"{agency}_gap"])
             moves: list[Move] = []
+            near = known.get(code, [])
             for step in rules.suggest_order:
                 if need == 0:
                     break
                 if step.startswith("kelurahan_"):
                     same = step == "kelurahan_same_kecamatan"
-                    for donor, d in _donors(code, kec, same, surplus, kec_of, dist, rules):
-                        take = min(need, surplus[donor])
-                        if take:
+                    for d, donor in near:
+                        if limit and d > limit:
+                            break
+                        left = surplus.get(donor, 0)
+                        if left > 0 and (kec_of.get(donor) == kec) == same:
+                            take = min(need, left)
                             surplus[donor] -= take
                             need -= take
                             moves.append(Move("kelurahan", donor, take, d, same))
-                        if need == 0:
-                            break
+                            if need == 0:
+                                break
+                    if need and not limit:
+                        with_distance = {donor for _, donor in near}
+                        for donor in by_code:
+                            left = surplus[donor]
+                            if (left > 0 and donor != code and donor not in with_distance
+                                    and (kec_of.get(donor) == kec) == same):
+                                take = min(need, left)
+                                surplus[donor] -= take
+                                need -= take
+                                moves.append(Move("kelurahan", donor, take, None, same))
+                                if need == 0:
+                                    break
                 elif step == "polsek_reserve":
                     take = min(need, polsek.get(kec, 0))
                     if take:
@@ -219,19 +244,3 @@ def suggest(gap_table: GapTable, distances, rules: Rules,
             out.append(Suggestion(code, kec, agency, required, assigned,
                                   int(row[f"{agency}_gap"]), tuple(moves), tuple(reasons)))
     return out
-
-
-def _donors(code: str, kec: str, same: bool, surplus: Mapping[str, int],
-            kec_of: Mapping[str, str], dist: Mapping[tuple[str, str], float], rules: Rules
-            ) -> list[tuple[str, float | None]]:
-    """Donor kelurahan with surplus left, in or outside ``kec``, nearest first, then by code;
-    unknown distances last (or skipped when a maximum distance is set)."""
-    found = []
-    for donor, left in surplus.items():
-        if left <= 0 or donor == code or (kec_of.get(donor) == kec) != same:
-            continue
-        d = dist.get((code, donor))
-        if rules.max_distance_m and (d is None or d > rules.max_distance_m):
-            continue
-        found.append((d is None, d or 0.0, donor, d))
-    return [(donor, d) for _, _, donor, d in sorted(found)]
