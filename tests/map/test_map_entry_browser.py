@@ -110,6 +110,9 @@ PICK_SPOT = """(dx) => {
     var box = map.getContainer().getBoundingClientRect();
     at = at.add([box.left, box.top]).round().subtract([box.left, box.top]);  // whole pixels
     var target = map.containerPointToLatLng(at);
+    // the view may still be settling from the page's first fit: only a spot that really is
+    // next to its TPS at this zoom will do
+    if (map.getZoom() !== 17 || map.distance(ll, target) > 140) continue;
     return {x: box.left + at.x, y: box.top + at.y, lat: target.lat, lon: target.lng,
             tps: tps[i].props.tps_kode, dist: map.distance(ll, target)};
   }
@@ -133,6 +136,7 @@ def popup_html(page) -> str:
 def test_desk_staff_reports_from_a_map_click(context, server, demo_engine):
     page = context.new_page()
     open_map(page, server, "petugas")
+    page.wait_for_timeout(1000)  # let the first fit to the city finish
     spot = page.evaluate(PICK_SPOT, CLICK_DX)
     assert spot and spot["dist"] < 150
     page.evaluate(MAP_CLICK, spot)
@@ -192,6 +196,7 @@ def test_tps_popup_links_for_reporters_only(browser, server):
 def test_viewer_map_click_opens_no_report_popup(context, server):
     page = context.new_page()
     open_map(page, server, "koordinator")
+    page.wait_for_timeout(1000)  # let the first fit to the city finish
     spot = page.evaluate(PICK_SPOT, CLICK_DX)
     assert spot
     page.evaluate(MAP_CLICK, spot)
