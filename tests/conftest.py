@@ -19,6 +19,9 @@ from gisdesk.db import testing as dbtesting
 from gisdesk.db.engine import database_url, get_engine
 
 ROOT = Path(__file__).resolve().parent.parent
+# Debian's Chromium as root, headless, with nothing that would call out of this machine
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 TEMPLATE = f"gisdesk_test_template_{os.getpid()}"
 
 
@@ -102,3 +105,13 @@ def demo_engine(request, server_url: str, demo_template: str):
     yield eng
     eng.dispose()
     dbtesting.drop_database(server_url, name)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium (never a downloaded browser), one per test module."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

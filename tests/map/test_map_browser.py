@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from map.conftest import make_app
@@ -24,8 +23,6 @@ from map.seed import KELURAHAN, PASSWORD, kelas_of, seed
 N_TPS = 1250
 SHOTS = Path("/tmp/gisdesk-shots")
 LAYERS = Path(__file__).resolve().parents[2] / "layers"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 SECRET_LAYER = """
 id = "hitung_cepat_test"
 title = "Uji lapisan rahasia"
@@ -59,14 +56,6 @@ def server(engine, tmp_path_factory):
     srv.shutdown()
     srv.server_close()
     thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Recorder:

@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
@@ -22,8 +21,6 @@ from gisdesk.demo.taxonomy import DEMO_PASSWORD
 from gisdesk.web import create_app
 
 SHOTS = Path("/tmp/gisdesk-shots")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 POLL_SECONDS = 1  # the map polls every 20 s in use; the tests do not wait that long
 
 
@@ -44,14 +41,6 @@ def server(app):
     srv.shutdown()
     srv.server_close()
     thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from gisdesk.demo.taxonomy import DEMO_PASSWORD, USERS
 from map.big import seed_big
 from map.conftest import make_app
 from map.seed import PASSWORD, seed
-from map.test_map_browser import CHROMIUM_ARGS, Recorder
+from map.test_map_browser import Recorder
 
 SHOTS = Path("/tmp/gisdesk-shots")
 
@@ -49,14 +48,6 @@ def city_server(demo_engine, tmp_path_factory):
     srv.shutdown()
     srv.server_close()
     thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _wait_tiles(page, layer="tps"):
