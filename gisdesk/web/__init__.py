@@ -44,7 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
-    for module in _optional_blueprints():
+    for module in _blueprint_modules():
         module.init_app(app)
 
     @app.before_request
@@ -84,15 +84,9 @@ def _csp(nonce: str) -> str:
     ])
 
 
-def _optional_blueprints():
-    """Blueprint modules registered through one door: each exposes init_app(app)."""
-    import importlib
-
-    for name in ("gisdesk.web.assets", "gisdesk.web.mapview", "gisdesk.api",
-                 "gisdesk.web.quickcount", "gisdesk.web.entry", "gisdesk.web.bulk",
-                 "gisdesk.web.readiness_pages", "gisdesk.web.tiles_view"):
-        try:
-            yield importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+def _blueprint_modules():
+    """Every blueprint module, registered through one door: each exposes init_app(app)."""
+    from gisdesk import api
+    from gisdesk.web import (assets, bulk, entry, mapview, quickcount, readiness_pages,
+                             tiles_view)
+    return (assets, mapview, api, quickcount, entry, bulk, readiness_pages, tiles_view)

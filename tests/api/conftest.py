@@ -13,14 +13,14 @@ from werkzeug.serving import make_server
 from gisdesk import accounts
 from gisdesk.analysis.store import recompute
 from gisdesk.demo.load import load_demo
+from gisdesk.demo.taxonomy import USERS
 from gisdesk.ingest.write_boundaries import import_boundaries
 from gisdesk.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUNDARIES = ROOT / "data/boundaries/mataram_kelurahan.geojson"
-# demo user per role (gisdesk.demo.taxonomy.USERS)
-DEMO_USERS = {"viewer": "koordinator", "planner": "perencana", "supervisor": "supervisor",
-              "admin": "admin", "desk_staff": "petugas", "operator": "operator_kpu"}
+# the demo user of each role
+DEMO_USERS = {role: name for name, (role, _agency, _full) in USERS.items()}
 
 
 @pytest.fixture(scope="module")
