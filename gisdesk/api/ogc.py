@@ -1,7 +1,7 @@
 """OGC API Features Part 1 (Core, GeoJSON, HTML, OAS 3.0) over the layer registry, and the
 file downloads /export/<layer>.<fmt>.
 
-Views parse the request, call gisdesk.layer_sources / gisdesk.exports, respond. A layer the
+Views parse the request, call gisdesk.layers.sources / gisdesk.layers.exports, respond. A layer the
 user's role may not see is absent from /api/collections and 404 everywhere else.
 """
 from __future__ import annotations
@@ -15,11 +15,12 @@ from flask import (Response, current_app, jsonify, render_template, request, sen
                    url_for)
 from flask_login import current_user
 
-from gisdesk import exports, layer_sources, layers as registry
+from gisdesk import layers as registry
+from gisdesk.layers import exports, sources as layer_sources
 from gisdesk.analysis.store import ensure_fresh
 from gisdesk.api import bp, downloads
 from gisdesk.errors import Forbidden, InputRejected, NotFound
-from gisdesk.exports.writers import RENDERERS
+from gisdesk.layers.writers import RENDERERS
 from gisdesk.web.auth import requires
 from gisdesk.web.dbs import read_engine, read_write_engine
 

@@ -1,4 +1,4 @@
-"""GeoJSON export of all TPS: the product's writer (``gisdesk.exports.write_file``, as
+"""GeoJSON export of all TPS: the product's writer (``gisdesk.layers.exports.write_file``, as
 `gisdesk export tps -o FILE` runs it; else ``layer_sources.geojson_feature_collection``)
 in a child process (its peak RSS is the memory figure), next to the floor: the same rows
 as one ``ST_AsGeoJSON(record)`` per row from a server-side cursor, streamed to a file; and
@@ -21,7 +21,7 @@ def _layer(name: str = "tps"):
 
 def source_sql(election_id: int) -> str:
     """The tps layer's own source query with the election filled in (floor = same rows)."""
-    from gisdesk.layer_sources import SOURCES
+    from gisdesk.layers.sources import SOURCES
     layer = _layer()
     src = SOURCES[layer.source]
     cols = ", ".join(f's."{p.name}"' for p in layer.properties)
@@ -38,14 +38,14 @@ def child_export(payload: dict) -> dict:
         conn.exec_driver_sql("SELECT 1")
     t0 = time.perf_counter()
     try:
-        from gisdesk import exports
-        how = "gisdesk.exports.write_file"
+        from gisdesk.layers import exports
+        how = "gisdesk.layers.exports.write_file"
         counts = exports.write_file(engine, [layer], path, "geojson", exports.Selection(),
                                     election_id=payload["election_id"], actor="bench",
                                     via="bench")
         n = counts[layer.id]
     except ImportError:
-        from gisdesk.layer_sources import geojson_feature_collection
+        from gisdesk.layers.sources import geojson_feature_collection
         how = "layer_sources.geojson_feature_collection"
         n = 0
         with engine.connect() as conn, open(path, "w", encoding="utf-8") as fh:

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
-from gisdesk import exports, layers as registry
+from gisdesk import layers as registry
+from gisdesk.layers import exports
 from gisdesk.analysis.store import ensure_fresh
 from gisdesk.errors import NotFound
-from gisdesk.exports.writers import RENDERERS
+from gisdesk.layers.writers import RENDERERS
 
 
 @click.command()

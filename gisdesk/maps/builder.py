@@ -13,7 +13,7 @@ from typing import Callable
 import folium
 from sqlalchemy import Connection, text
 
-from gisdesk.layers import Layer
+from gisdesk.layers.registry import Layer
 from gisdesk.maps import vendor
 from gisdesk.maps.labels import CLASS_ORDER, VOCABULARIES
 
@@ -108,7 +108,7 @@ def _layer_config(layer: Layer, layer_source: Callable[[Layer], dict],
 
 
 # Sources that are too big for GeoJSON at national scale: drawn from vector tiles (with
-# aggregates at low zoom, gisdesk.tiles) when the election has more than MAP_TILES_MIN_TPS.
+# aggregates at low zoom, gisdesk.layers.tiles) when the election has more than MAP_TILES_MIN_TPS.
 # Incidents and facilities stay GeoJSON (a few thousand at most; filtered and polled live).
 TILED_SOURCES = frozenset({"tps", "kelurahan_gap", "kecamatan", "quickcount_kelurahan"})
 TILES_MIN_TPS = 20000
@@ -129,7 +129,7 @@ def tiles_config(conn: Connection, election: dict | None, layers: dict[str, Laye
         {"e": election["id"], "n": threshold + 1}).scalar_one()
     if n <= threshold:
         return None
-    from gisdesk import tiles
+    from gisdesk.layers import tiles
 
     url = url_for("tiles.tile", layer="__LAYER__", z=0, x=0, y=0)
     api = (url_for("api.item", collection_id="__LAYER__", feature_id="__ID__")

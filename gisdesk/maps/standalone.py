@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 from gisdesk import layers as registry
 from gisdesk.config import load_settings
 from gisdesk.errors import NotFound
-from gisdesk.layer_sources import features
+from gisdesk.layers.sources import features
 from gisdesk.maps import data, vendor
 from gisdesk.maps.builder import map_parts
 from gisdesk.maps.labels import VOCABULARIES

@@ -1,6 +1,6 @@
 """The coordinator map page and its JSON: layers (streamed GeoJSON), gap table, totals, search.
 
-Views are thin: they parse the request, call gisdesk.maps / gisdesk.layer_sources, respond.
+Views are thin: they parse the request, call gisdesk.maps / gisdesk.layers.sources, respond.
 A layer the user's role may not see answers 404, exactly like one that does not exist.
 """
 from __future__ import annotations
@@ -13,7 +13,8 @@ from flask import (Blueprint, Response, current_app, jsonify, render_template, r
 from flask_login import current_user
 from sqlalchemy import text
 
-from gisdesk import layer_sources, layers as registry
+from gisdesk import layers as registry
+from gisdesk.layers import sources as layer_sources
 from gisdesk.errors import InputRejected, NotFound
 from gisdesk.maps import data
 from gisdesk.maps.builder import map_parts

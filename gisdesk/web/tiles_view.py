@@ -1,6 +1,6 @@
 """Vector tiles for the map: ``/tiles/<layer>/<z>/<x>/<y>.pbf`` (Mapbox Vector Tile).
 
-The tile itself comes from gisdesk.tiles (PostGIS ``ST_AsMVT``; aggregates at low zoom).
+The tile itself comes from gisdesk.layers.tiles (PostGIS ``ST_AsMVT``; aggregates at low zoom).
 Here: who may see which layer (a layer the role may not see answers 404, exactly like an
 unknown one), 400 for a tile outside the zoom's grid, and caching:
 
@@ -28,7 +28,7 @@ from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 
 from gisdesk import layers as registry
-from gisdesk import tiles
+from gisdesk.layers import tiles
 from gisdesk.errors import NotFound
 from gisdesk.maps import data
 from gisdesk.web.auth import requires

@@ -7,7 +7,8 @@ import os
 import subprocess
 import time
 
-from gisdesk import exports, layers as registry
+from gisdesk import layers as registry
+from gisdesk.layers import exports
 from gisdesk.config import load_settings
 from gisdesk.db.backup import libpq_env
 

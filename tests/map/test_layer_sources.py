@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gisdesk import layer_sources, layers
+from gisdesk import layers
+from gisdesk.layers import sources as layer_sources
 from gisdesk.errors import InputRejected
 from map.seed import AS_OF, kelas_of
 

@@ -8,7 +8,7 @@ import math
 import pytest
 from sqlalchemy import text
 
-from gisdesk import tiles
+from gisdesk.layers import tiles
 from map.big import seed_big
 from map.conftest import login, make_app
 from map.mvt import decode
@@ -34,7 +34,7 @@ def world(engine):
 
 @pytest.fixture(scope="module")
 def layers():
-    from gisdesk.tiles import _default_layers
+    from gisdesk.layers.tiles import _default_layers
     return _default_layers()
 
 

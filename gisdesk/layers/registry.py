@@ -1,6 +1,6 @@
 """The layer registry: one TOML file per layer in ``layers/``, validated when loaded.
 
-A layer says where its rows come from (a source in gisdesk.layer_sources), who may see and
+A layer says where its rows come from (a source in gisdesk.layers.sources), who may see and
 export it, how the map draws it, and its stable attribute schema (``[[properties]]``) shared
 by the map, the API and the exports. Built-in layers go through the same door as additions:
 adding a layer is adding a file. Errors name the file and the field (``gisdesk layers check``).
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gisdesk.errors import ConfigError
-from gisdesk.layer_sources import SOURCES
+from gisdesk.layers.sources import SOURCES
 from gisdesk.maps.labels import VOCABULARIES
 from gisdesk.roles import PERMISSIONS, allowed
 

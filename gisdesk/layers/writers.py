@@ -1,7 +1,7 @@
 """Export renderers, a plain dict keyed by format: GeoJSON, CSV (streamed) and GeoPackage.
 
 Every renderer takes a layer and its rows, ``(properties, GeoJSON geometry)`` pairs as
-``gisdesk.layer_sources.features`` yields them, and writes the layer's declared properties
+``gisdesk.layers.sources.features`` yields them, and writes the layer's declared properties
 under their declared names (a stable schema). Times are ISO 8601 with the WITA offset
 (+08:00) in GeoJSON and CSV; a GeoPackage stores them in UTC, as its specification requires.
 """

@@ -19,9 +19,10 @@ from typing import Iterator, Mapping
 
 from sqlalchemy import Connection, text
 
-from gisdesk import audit, layer_sources
+from gisdesk import audit
+from gisdesk.layers import sources as layer_sources
 from gisdesk.errors import InputRejected
-from gisdesk.exports.writers import RENDERERS
+from gisdesk.layers.writers import RENDERERS
 from gisdesk.roles import allowed
 
 LOGGER = logging.getLogger(__name__)

@@ -37,9 +37,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from gisdesk import layer_sources
+from gisdesk.layers import sources as layer_sources
 from gisdesk.errors import InputRejected, NotFound
-from gisdesk.layers import Layer
+from gisdesk.layers.registry import Layer
 from gisdesk.roles import allowed
 
 LOGGER = logging.getLogger(__name__)
