@@ -272,3 +272,21 @@ def test_mark_stale_makes_ensure_fresh_recompute(engine, election):
         with engine.begin() as c:
             c.execute(text("DELETE FROM personnel_assignment WHERE note = 'uji ensure_fresh'"))
             mark_stale(c, election)
+
+
+def test_every_stored_result_set_gets_a_higher_version(conn, election):
+    recompute(conn, election, as_of=AS_OF)
+    first = conn.execute(text("SELECT version FROM analysis_run WHERE election_id = :e"),
+                         {"e": election}).scalar_one()
+    recompute(conn, election, as_of=AS_OF, method="sql")
+    second = conn.execute(text("SELECT version FROM analysis_run WHERE election_id = :e"),
+                          {"e": election}).scalar_one()
+    assert second > first
+
+
+def test_refresh_stores_the_same_results_as_a_whole_recompute(conn, election):
+    from gisdesk.analysis.refresh import refresh
+    recompute(conn, election, as_of=AS_OF)
+    whole = gap_rows(conn, election)
+    refresh(conn, election, as_of=AS_OF, kelurahan={A})
+    assert gap_rows(conn, election) == whole

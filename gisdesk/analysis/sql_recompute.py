@@ -114,7 +114,8 @@ def recompute_sql(conn: Connection, election_id: int | None = None,
             INSERT INTO analysis_run (election_id, as_of, pattern_set_id, computed_at)
             VALUES (:e, :a, :s, clock_timestamp())
             ON CONFLICT (election_id) DO UPDATE SET as_of = EXCLUDED.as_of,
-              pattern_set_id = EXCLUDED.pattern_set_id, computed_at = EXCLUDED.computed_at"""),
+              pattern_set_id = EXCLUDED.pattern_set_id, computed_at = EXCLUDED.computed_at,
+          version = nextval('analysis_version_seq')"""),
             {"e": eid, "a": as_of, "s": set_id})
     _drop_temp(conn)
     conn.execute(text("SELECT set_config('work_mem', :w, true), set_config('jit', :j, true)"),

@@ -250,7 +250,8 @@ def _write(conn, eid, as_of, set_id, risks, table, advice, not_ready, kel_classe
         INSERT INTO analysis_run (election_id, as_of, pattern_set_id, computed_at)
         VALUES (:e, :a, :s, clock_timestamp())
         ON CONFLICT (election_id) DO UPDATE SET as_of = EXCLUDED.as_of,
-          pattern_set_id = EXCLUDED.pattern_set_id, computed_at = EXCLUDED.computed_at"""),
+          pattern_set_id = EXCLUDED.pattern_set_id, computed_at = EXCLUDED.computed_at,
+          version = nextval('analysis_version_seq')"""),
         {"e": eid, "a": as_of, "s": set_id})
 
 

@@ -11,7 +11,8 @@ import uuid
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey,
-                        Index, Integer, SmallInteger, String, Text, UniqueConstraint, func, text)
+                        Index, Integer, Sequence, SmallInteger, String, Text, UniqueConstraint,
+                        func, text)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -351,6 +352,9 @@ class AuditLog(Base):
 
 # --- analysis results: recomputed from the inputs above, read by map, tables, API, CLI ---
 
+ANALYSIS_VERSION_SEQ = Sequence("analysis_version_seq", metadata=Base.metadata)
+
+
 class AnalysisRun(Base):
     __tablename__ = "analysis_run"
     election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"),
@@ -358,6 +362,9 @@ class AnalysisRun(Base):
     as_of: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     pattern_set_id: Mapped[int | None] = mapped_column(ForeignKey("security_pattern_set.id"))
     computed_at: Mapped[dt.datetime] = _now()
+    # grows with every stored result set (one sequence, so it never goes back)
+    version: Mapped[int] = mapped_column(BigInteger, ANALYSIS_VERSION_SEQ,
+                                         server_default=ANALYSIS_VERSION_SEQ.next_value())
 
 
 class TpsRisk(Base):
