@@ -1,8 +1,9 @@
 """Analysis against the database: load inputs with PostGIS, run the rules, store the results.
 
 The map, tables, API, exports and `gisdesk suggest` all read tps_risk / kelurahan_gap /
-suggestion, so they always show the same numbers. Results are recomputed when an input
-changes (``mark_stale``) or when they are older than ``MAX_AGE`` (windows move with time).
+suggestion, so they always show the same numbers. Only the analysis worker and commands
+recompute them (through gisdesk.analysis.refresh, after writes queued by
+gisdesk.analysis.changes); readers never do.
 """
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from gisdesk.analysis.suggest import move_text
 from gisdesk.errors import NotFound
 
 LOGGER = logging.getLogger(__name__)
-MAX_AGE = dt.timedelta(minutes=5)
 # kelurahan further apart than this are not considered as donors of each other
 DONOR_RADIUS_M = 25_000
 # recompute(method="auto") uses the set-based SQL path above this many TPS
@@ -283,22 +283,3 @@ def write_suggestions(conn: Connection, eid: int, advice) -> None:
                     :gap, :text, :reasons)""").bindparams(bindparam("reasons", type_=JSONB)),
             moves)
 
-
-def mark_stale(conn: Connection, election_id: int) -> None:
-    """An input changed: the next reader recomputes."""
-    conn.execute(text("DELETE FROM analysis_run WHERE election_id = :e"), {"e": election_id})
-
-
-def ensure_fresh(engine, election_id: int | None = None, *, max_age: dt.timedelta = MAX_AGE,
-                 rules: Rules | None = None) -> int:
-    """Recompute when stale or older than ``max_age``; returns the election id."""
-    with engine.connect() as conn:
-        election = (active_election(conn) if election_id is None else _election(conn, election_id))
-        row = conn.execute(text("SELECT computed_at, clock_timestamp() - computed_at AS age "
-                                "FROM analysis_run WHERE election_id = :e"),
-                           {"e": election["id"]}).first()
-    pinned = election.get("pinned_as_of") is not None
-    if row is None or (not pinned and row.age > max_age):
-        with engine.begin() as conn:
-            recompute(conn, election["id"], rules=rules)
-    return election["id"]
