@@ -405,11 +405,11 @@ def test_incident_exactly_24_h_before_and_exactly_at_the_radius_counts(engine):
     assert distance[1] == 500.0 and distance[3] > 500.0                # ST_Distance, geography
     snap = _kelas(s_sql)
     assert snap[1][:2] == ("sangat_rawan", True)                       # 24 h 0 s, 500 m
-    assert snap[1][2][1] == "Eskalasi: insiden sedang 'bentrok massa' 500 m, 24 jam lalu"
+    assert snap[1][2][1] == "Eskalasi: insiden sedang 'bentrok massa' 500 m, sejak 13-02-2024 10:00 WITA"
     assert snap[2][:2] == ("rawan", False)                             # 1 µs too early
     assert snap[3][:2] == ("rawan", False)                             # 50 cm too far
     assert snap[4][:2] == ("sangat_rawan", True)                       # at as_of
-    assert snap[4][2][1] == "Eskalasi: insiden sedang 'bentrok massa' 100 m, 0 menit lalu"
+    assert snap[4][2][1] == "Eskalasi: insiden sedang 'bentrok massa' 100 m, sejak 14-02-2024 10:00 WITA"
     # The Python path agrees everywhere except at exactly 500 m: its index prefilter
     # ST_DWithin(geography, 500) is false where ST_Distance is exactly 500 (PostGIS 3.3), so
     # store._incidents_near drops the incident before the inclusive rule sees it.

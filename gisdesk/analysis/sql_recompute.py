@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String
 
 from gisdesk.analysis.gap import GapTable
-from gisdesk.analysis.risk import Rating, map_rating
+from gisdesk.analysis.risk import Rating, map_rating, zone_label
 from gisdesk.analysis.rules import Rules, load_rules, pattern_in_force
 from gisdesk.analysis.suggest import SuggestContext, suggest
 from gisdesk.errors import InputRejected
@@ -152,6 +152,8 @@ def _params(rules: Rules, eid: int, as_of: dt.datetime) -> dict:
         "n_order": len(rules.class_order), "default_rk": rules.rank(rules.default_class),
         "names": names, "labels": [rules.label(k) for k in names],
         "escalation": bool(esc.enabled),
+        # reasons name the incident's time, not its age (gisdesk.analysis.risk.since_text)
+        "tz": str(rules.timezone), "zone": zone_label(rules),
     }
 
 
@@ -244,8 +246,8 @@ def _incidents(conn: Connection, p: dict) -> None:
                || CASE WHEN i.category <> '' THEN ' ''' || replace(i.category, '_', ' ') || ''''
                        ELSE '' END
                || ' ' || to_char(d.m, 'FM9999999999990') || ' m, '
-               || CASE WHEN a.mins < 60 THEN a.mins || ' menit lalu'
-                       ELSE (a.mins / 60) || ' jam lalu' END AS txt
+               || 'sejak ' || to_char(i.occurred_at AT TIME ZONE :tz, 'DD-MM-YYYY HH24:MI')
+               || ' ' || :zone AS txt
         FROM incident i
         JOIN _gd_sev s ON s.severity = i.severity
         CROSS JOIN LATERAL (
@@ -258,9 +260,6 @@ def _incidents(conn: Connection, p: dict) -> None:
               -- radius; the rule is inclusive, so prefilter 1 mm wider and decide on d.m
               AND ST_DWithin(i.geom::geography, t.geom::geography, :radius + 0.001)
         CROSS JOIN LATERAL (SELECT ST_Distance(i.geom::geography, t.geom::geography) AS m) d
-        CROSS JOIN LATERAL (
-          SELECT floor(extract(epoch FROM (CAST(:as_of AS timestamptz) - i.occurred_at)) / 60)::bigint
-                 AS mins) a
         WHERE :escalation AND i.election_id = :e AND i.status = ANY(:statuses)
           AND i.occurred_at >= :since AND i.occurred_at <= :as_of
           AND s.rk >= :min_sev AND d.m <= :radius"""), p)
