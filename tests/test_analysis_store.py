@@ -286,7 +286,7 @@ def test_every_stored_result_set_gets_a_higher_version(conn, election):
     recompute(conn, election, as_of=AS_OF)
     first = conn.execute(text("SELECT version FROM analysis_run WHERE election_id = :e"),
                          {"e": election}).scalar_one()
-    recompute(conn, election, as_of=AS_OF, method="sql")
+    recompute(conn, election, as_of=AS_OF)
     second = conn.execute(text("SELECT version FROM analysis_run WHERE election_id = :e"),
                           {"e": election}).scalar_one()
     assert second > first

@@ -194,7 +194,7 @@ def suggestions_page():
             SELECT s.*, k.nama AS kelurahan_nama, f.nama AS from_nama FROM suggestion s
             JOIN kelurahan k ON k.kode = s.kelurahan_kode
             LEFT JOIN kelurahan f ON f.kode = s.from_kelurahan_kode
-            WHERE s.election_id = :e ORDER BY s.rank, s.id"""), {"e": eid}).mappings().all()
+            WHERE s.election_id = :e ORDER BY s.kabkota_kode, s.rank, s.id"""), {"e": eid}).mappings().all()
         done = moves.list_moves(conn, eid)
     for m in done:
         m["moved_wita"] = wita(m["moved_at"])
