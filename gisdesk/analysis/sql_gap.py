@@ -117,7 +117,7 @@ def _classes_sum(source: str, key: str, where: str) -> str:
 
 def aggregates(conn: Connection, rules: Rules, p: dict) -> None:
     """kecamatan_gap and kabkota_gap for the kecamatan and kab/kota of the kelurahan in scope
-    (all of them for a whole refresh)."""
+    (all of them for a whole refresh); ``p["polresta_kab"]``: see polresta_kabkota."""
     kecs = None if p["kels"] is None else sorted({k[:8] for k in p["kels"]})
     kabs = None if p["kels"] is None else sorted({k[:5] for k in p["kels"]})
     q = {**p, "kecs": kecs, "kabs": kabs}
@@ -156,7 +156,6 @@ def aggregates(conn: Connection, rules: Rules, p: dict) -> None:
           {_upsert("kecamatan_gap", "kecamatan_kode")})
         DELETE FROM kecamatan_gap x WHERE x.election_id = :e {in_kec.format("x.kecamatan_kode")}
           AND NOT EXISTS (SELECT 1 FROM g WHERE g.key = x.kecamatan_kode)"""), q)
-    q["polresta_kab"] = polresta_kabkota(conn, p["e"])
     conn.execute(sql(f"""
         WITH k AS (
           SELECT kabkota_kode AS key, {", ".join(f"sum({c}) AS {c}" for c in SUMS)}
