@@ -198,3 +198,10 @@ def polresta_kabkota(conn: Connection, eid: int) -> str | None:
         SELECT DISTINCT left(kelurahan_kode, 5) FROM kelurahan_gap WHERE election_id = :e
         LIMIT 2"""), {"e": eid}).scalars().all()
     return kabs[0] if len(kabs) == 1 else None
+
+
+def store_aggregates(conn: Connection, election_id: int, rules: Rules) -> None:
+    """The whole election's kecamatan_gap and kabkota_gap from its kelurahan_gap rows as they
+    stand (for results written by other means than refresh, e.g. test seeds)."""
+    aggregates(conn, rules, {"e": election_id, "kels": None,
+                             "polresta_kab": polresta_kabkota(conn, election_id)})
