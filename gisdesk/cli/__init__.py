@@ -41,10 +41,10 @@ def main(ctx, verbose):
 def _register() -> None:
     """Every command group, each from its own module (imported lazily inside commands)."""
     from gisdesk.cli import (audit, db, demo, election, export, imports, maps, patterns, serve,
-                             suggest, users)
+                             suggest, users, worker)
     for command in (db.db, demo.demo, election.election, imports.import_, export.export,
                     suggest.suggest, maps.map_, maps.layers, users.users, audit.audit,
-                    patterns.patterns, serve.serve):
+                    patterns.patterns, serve.serve, worker.worker):
         main.add_command(command)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from sqlalchemy import text
 
 from gisdesk import audit
 
@@ -36,16 +37,20 @@ def list_(obj):
 @click.pass_obj
 def add(obj, file, election_kode):
     """Add the [[patterns]] sets of FILE.toml to election KODE and refresh its analysis."""
+    from gisdesk.analysis import changes
+    from gisdesk.analysis.catchup import drain
     from gisdesk.analysis.patterns import add_sets, read_file
     from gisdesk.analysis.rules import load_rules
-    from gisdesk.analysis.store import recompute
-    rules = load_rules(obj.settings.rules_file)
-    sets = read_file(file, rules)
+    sets = read_file(file, load_rules(obj.settings.rules_file))
     with obj.engine.begin() as conn:
         eid, ids = add_sets(conn, election_kode, sets, actor=obj.actor, source=str(file),
                             checksum=audit.file_sha256(file))
-        # A pattern set change needs a whole refresh. TODO(live-worker): enqueue it on the
-        # analysis queue in this transaction instead, once the queue is in main.
-        result = recompute(conn, eid, rules=rules)
-    click.echo(f"{len(ids)} pola ditambahkan untuk {election_kode}; "
-               f"pola yang berlaku sekarang: {result.pattern_set}")
+        changes.full(conn, eid, "patterns.add")     # a pattern set change: a whole refresh
+    # the worker may not run: bring the election's results up to date here
+    drain(obj.engine, [eid], obj.settings.rules_file)
+    with obj.engine.connect() as conn:
+        in_force = conn.execute(text("""
+            SELECT s.nama FROM analysis_run a JOIN security_pattern_set s
+              ON s.id = a.pattern_set_id WHERE a.election_id = :e"""), {"e": eid}).scalar()
+    click.echo(f"{len(ids)} pola ditambahkan untuk {election_kode}"
+               + (f"; pola yang berlaku sekarang: {in_force}" if in_force else ""))

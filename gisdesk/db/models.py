@@ -13,7 +13,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey,
                         Index, Integer, Sequence, SmallInteger, String, Text, UniqueConstraint,
                         func, text)
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 KECAMATAN_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$"
@@ -593,3 +593,27 @@ class ResultFlagHistory(Base):
     note: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = _now()
+
+
+class AnalysisQueue(Base):
+    """What a write touched, for the analysis worker (written in the write's transaction)."""
+    __tablename__ = "analysis_queue"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    # the kelurahan codes the write touched, and incident points whose escalation radius it
+    # touched (the worker maps them to TPS with its rules); both NULL: the whole election
+    kelurahan_kode: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    points = mapped_column(Geometry("MULTIPOINT", srid=4326))
+    reason: Mapped[str] = mapped_column(Text)
+    enqueued_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp(), nullable=False)
+    __table_args__ = (Index("analysis_queue_election", "election_id", "id"),)
+
+
+class AnalysisInputs(Base):
+    """The rules file (SHA-256) the stored results of an election were computed with."""
+    __tablename__ = "analysis_inputs"
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    rules_sha256: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = _now()

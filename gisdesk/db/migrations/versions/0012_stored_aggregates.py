@@ -1,7 +1,7 @@
 """Aggregates stored with each results version; suggestions planned per kab/kota
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-02
 
 kecamatan_gap and kabkota_gap hold what the totals strip, the kecamatan layer and the
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0012"
-down_revision = "0006"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
