@@ -319,16 +319,18 @@ def features(conn: Connection, layer, *, election_id: int, bbox=None, filters=No
              until=None) -> Iterator[tuple[dict, dict]]:
     """(properties, GeoJSON geometry) per feature, streamed from a server-side cursor.
 
-    Arguments are checked now (InputRejected before anything is sent); rows come lazily.
+    Arguments are checked and the query runs now (InputRejected, or a value the database
+    refuses, fail before anything is sent); rows come lazily.
     """
     names = [p.name for p in layer.properties]
     select = ", ".join(f's."{n}"' for n in names) + ", ST_AsGeoJSON(s.geom, 6) AS _geometry"
     sql, params = _query(layer, select, election_id=election_id, bbox=bbox, filters=filters,
                          since=since, until=until, limit=limit, offset=offset)
 
+    result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
+        text(sql), params)
+
     def rows() -> Iterator[tuple[dict, dict]]:
-        result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
-            text(sql), params)
         for row in result:
             props = {n: _jsonable(row[i]) for i, n in enumerate(names)}
             yield props, json.loads(row[-1])

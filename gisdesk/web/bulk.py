@@ -30,6 +30,7 @@ from gisdesk.entry import wita
 from gisdesk.errors import Forbidden, GisdeskError, InputRejected, Problem
 from gisdesk.ingest.readers import check_zip
 from gisdesk.web.auth import requires, wants_json
+from gisdesk.web.input_guard import int_param
 
 bp = Blueprint("bulk", __name__)
 # kind -> (label, permission, accepted file types)
@@ -242,10 +243,7 @@ def update_personnel(assignment_id):
 @requires("review")
 def audit_page():
     action = request.args.get("action") or None
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = int_param(request.args.get("page"), "page", lo=1, hi=10 ** 7, default=1)
     with _engine().connect() as conn:
         where = "WHERE action = :a OR action LIKE :p" if action else ""
         params = {"a": action, "p": f"{action}.%", "n": AUDIT_PAGE,
