@@ -8,6 +8,7 @@ and a filter may name only a property the layer declares.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -319,21 +320,19 @@ def features(conn: Connection, layer, *, election_id: int, bbox=None, filters=No
              until=None) -> Iterator[tuple[dict, dict]]:
     """(properties, GeoJSON geometry) per feature, streamed from a server-side cursor.
 
-    Arguments are checked and the query runs now (InputRejected, or a value the database
-    refuses, fail before anything is sent); rows come lazily.
+    Arguments are checked now (InputRejected before anything is sent); rows come lazily.
     """
     names = [p.name for p in layer.properties]
     select = ", ".join(f's."{n}"' for n in names) + ", ST_AsGeoJSON(s.geom, 6) AS _geometry"
     sql, params = _query(layer, select, election_id=election_id, bbox=bbox, filters=filters,
                          since=since, until=until, limit=limit, offset=offset)
 
-    result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
-        text(sql), params)
-
     def rows() -> Iterator[tuple[dict, dict]]:
-        for row in result:
-            props = {n: _jsonable(row[i]) for i, n in enumerate(names)}
-            yield props, json.loads(row[-1])
+        with conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
+                text(sql), params) as result:   # the server-side cursor closes with the stream
+            for row in result:
+                props = {n: _jsonable(row[i]) for i, n in enumerate(names)}
+                yield props, json.loads(row[-1])
     return rows()
 
 
@@ -350,10 +349,13 @@ def geojson_feature_collection(conn: Connection, layer, *, election_id: int, bbo
                                extra: dict | None = None) -> Iterator[str]:
     """A FeatureCollection as text chunks, one feature at a time (never one huge value).
 
-    Arguments are checked when called, so a bad filter fails before a response starts.
+    Arguments are checked and the query runs when called (the first row is fetched), so a
+    bad filter, or a value the database refuses, fails before a response starts.
     """
     rows = features(conn, layer, election_id=election_id, bbox=bbox, filters=filters,
                     limit=limit, offset=offset, since=since, until=until)
+    first = next(rows, None)
+    rows = itertools.chain([first] if first is not None else [], rows)
     head = {"type": "FeatureCollection", "name": layer.id, **(extra or {})}
     id_field = layer.properties[0].name  # the first property is the feature's stable key
 
