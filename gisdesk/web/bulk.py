@@ -19,7 +19,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from gisdesk import audit, moves
+from gisdesk import audit, audit_anchor, moves
 from gisdesk.analysis.store import active_election, ensure_fresh
 from gisdesk.entry import wita
 from gisdesk.errors import Forbidden, GisdeskError, InputRejected
@@ -224,7 +224,8 @@ def audit_page():
                             params).mappings().all()
         actions = conn.execute(text("SELECT DISTINCT action FROM audit_log ORDER BY 1")).scalars()
         actions = list(actions)
-        broken = audit.verify_chain(conn)
+        broken = audit.verify_chain(conn) + audit_anchor.check(
+            conn, audit_anchor.load(_settings().var))    # a deleted tail shows too
     entries = [{**r, "at_wita": wita(r["at"]), "summary": _summary(r["detail"])} for r in rows]
     return render_template("bulk/audit.html", entries=entries, total=total, page=page,
                            pages=max(1, -(-total // AUDIT_PAGE)), action=action,
