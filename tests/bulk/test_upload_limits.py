@@ -128,3 +128,14 @@ def test_a_10_mb_million_row_garbage_upload_stays_under_300_mb(demo, tmp_path):
     assert got["bytes"] < 100_000                               # not 457 MB of HTML
     assert not list((tmp_path / "reports").glob("*.csv")) or all(
         p.stat().st_size < 2_000_000 for p in (tmp_path / "reports").glob("*.csv"))
+
+
+def test_a_nul_byte_in_a_csv_cell_is_refused_naming_its_row(small_app, engine):
+    client, token = _client(small_app)
+    before = snapshot(engine)
+    body = GARBAGE_HEADER + b"52.71.01.1004-001,rawan,14/02/2024,1,ok\n" \
+        + b"52.71.01.1004-002,rawan,14/02/2024,1,a\x00b\n"
+    r = _post(client, token, body, json_=True)
+    assert r.status_code == 422
+    assert "NUL" in r.get_json()["error"] and r.get_json()["problems"][0]["row"] == 2
+    assert data_part(snapshot(engine)) == data_part(before)
