@@ -25,6 +25,8 @@ class Settings:
     upload_max_problems: int = 10_000       # problems kept in an answer and its report
     upload_parallel: int = 2                # uploads checked at once, across all workers
     login_rate_limit: str = "10/300"         # attempts / seconds, per user name and per address
+    worker_clock_seconds: float = 60.0     # the analysis worker advances as_of this often
+    worker_debounce_ms: int = 250          # and waits this long for more writes to batch
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -47,6 +49,8 @@ _ENV = {
     "upload_max_problems": ("GISDESK_UPLOAD_MAX_PROBLEMS", int),
     "upload_parallel": ("GISDESK_UPLOAD_PARALLEL", int),
     "login_rate_limit": ("GISDESK_LOGIN_RATE_LIMIT", str),
+    "worker_clock_seconds": ("GISDESK_WORKER_CLOCK_SECONDS", float),
+    "worker_debounce_ms": ("GISDESK_WORKER_DEBOUNCE_MS", int),
 }
 
 
