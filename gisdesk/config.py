@@ -21,6 +21,9 @@ class Settings:
     layers_dir: Path = Path(__file__).resolve().parent.parent / "layers"
     timezone: str = WITA
     max_upload_mb: int = 20
+    upload_max_rows: int = 100_000          # data rows of one uploaded table
+    upload_max_problems: int = 10_000       # problems kept in an answer and its report
+    upload_parallel: int = 2                # uploads checked at once, across all workers
     login_rate_limit: str = "10/300"         # attempts / seconds, per user name and per address
     worker_clock_seconds: float = 60.0     # the analysis worker advances as_of this often
     worker_debounce_ms: int = 250          # and waits this long for more writes to batch
@@ -42,6 +45,9 @@ _ENV = {
     "rules_file": ("GISDESK_RULES_FILE", Path),
     "layers_dir": ("GISDESK_LAYERS_DIR", Path),
     "max_upload_mb": ("GISDESK_MAX_UPLOAD_MB", int),
+    "upload_max_rows": ("GISDESK_UPLOAD_MAX_ROWS", int),
+    "upload_max_problems": ("GISDESK_UPLOAD_MAX_PROBLEMS", int),
+    "upload_parallel": ("GISDESK_UPLOAD_PARALLEL", int),
     "login_rate_limit": ("GISDESK_LOGIN_RATE_LIMIT", str),
     "worker_clock_seconds": ("GISDESK_WORKER_CLOCK_SECONDS", float),
     "worker_debounce_ms": ("GISDESK_WORKER_DEBOUNCE_MS", int),
