@@ -21,7 +21,9 @@ def users():
 @click.password_option(envvar="GISDESK_NEW_PASSWORD")
 @click.pass_obj
 def add(obj, name, role, agency, kelurahan_kode, full_name, password):
-    """Add user NAME with ROLE (password asked twice, or GISDESK_NEW_PASSWORD)."""
+    """Add user NAME with ROLE (password asked twice, or GISDESK_NEW_PASSWORD).
+
+    Weak passwords are refused (zxcvbn score below 3 of 4, or containing the user name)."""
     with obj.engine.begin() as conn:
         accounts.create_user(conn, name, password, role, agency=agency,
                              kelurahan_kode=kelurahan_kode, full_name=full_name, actor=obj.actor)
@@ -41,3 +43,36 @@ def token(obj, name, label):
         if row is None:
             raise click.UsageError(f"no user {name}")
         click.echo(accounts.create_token(conn, row[0], label, obj.actor))
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.password_option(envvar="GISDESK_NEW_PASSWORD")
+@click.pass_obj
+def passwd(obj, name, password):
+    """Set a new password for NAME; ends all their sessions and revokes their API tokens."""
+    with obj.engine.begin() as conn:
+        ended = accounts.change_password(conn, name, password, actor=obj.actor)
+    click.echo(f"password of {name.lower()} changed; {ended['sessions_ended']} session(s) "
+               f"ended, {ended['tokens_revoked']} token(s) revoked")
+
+
+@users.command("disable")
+@click.argument("name")
+@click.pass_obj
+def disable(obj, name):
+    """Disable NAME: no login; their sessions end and their API tokens are revoked."""
+    with obj.engine.begin() as conn:
+        ended = accounts.set_active(conn, name, False, actor=obj.actor)
+    click.echo(f"user {name.lower()} disabled; {ended['sessions_ended']} session(s) ended, "
+               f"{ended['tokens_revoked']} token(s) revoked")
+
+
+@users.command("enable")
+@click.argument("name")
+@click.pass_obj
+def enable(obj, name):
+    """Enable NAME again (their old sessions and tokens stay ended)."""
+    with obj.engine.begin() as conn:
+        accounts.set_active(conn, name, True, actor=obj.actor)
+    click.echo(f"user {name.lower()} enabled")
