@@ -45,7 +45,8 @@ class PublicUrl:
 def wrap(wsgi_app, settings: Settings):
     if settings.trusted_proxies > 0:
         n = settings.trusted_proxies
-        wsgi_app = ProxyFix(wsgi_app, x_for=n, x_proto=n)
+        # the host from the proxy only when no public URL says it
+        wsgi_app = ProxyFix(wsgi_app, x_for=n, x_proto=n, x_host=0 if settings.public_url else n)
     if settings.public_url:
         wsgi_app = PublicUrl(wsgi_app, settings.public_url)
     return wsgi_app
