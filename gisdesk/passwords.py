@@ -7,8 +7,6 @@ and never when it equals or contains the user name.
 """
 from __future__ import annotations
 
-from zxcvbn import zxcvbn
-
 from gisdesk.errors import InputRejected
 
 MIN_LENGTH = 8
@@ -44,6 +42,7 @@ def check_strength(password: str, username: str) -> None:
         raise _reject("tidak boleh sama dengan atau memuat nama pengguna")
     if not password.strip():
         raise _reject("tidak boleh hanya spasi")
+    from zxcvbn import zxcvbn   # its dictionaries take a quarter second: only when needed
     # zxcvbn's cost grows with length; the first 100 characters decide the score anyway
     result = zxcvbn(password[:100], user_inputs=[name] if name else [])
     if result["score"] < MIN_SCORE:

@@ -45,6 +45,11 @@ def token(obj, name, label):
         click.echo(accounts.create_token(conn, row[0], label, obj.actor))
 
 
+def _ended(name: str, what: str, ended: dict) -> None:
+    click.echo(f"user {name.lower()}: {what}; {ended.get('sessions_ended', 0)} session(s) "
+               f"ended, {ended.get('tokens_revoked', 0)} token(s) revoked")
+
+
 @users.command("passwd")
 @click.argument("name")
 @click.password_option(envvar="GISDESK_NEW_PASSWORD")
@@ -52,27 +57,20 @@ def token(obj, name, label):
 def passwd(obj, name, password):
     """Set a new password for NAME; ends all their sessions and revokes their API tokens."""
     with obj.engine.begin() as conn:
-        ended = accounts.change_password(conn, name, password, actor=obj.actor)
-    click.echo(f"password of {name.lower()} changed; {ended['sessions_ended']} session(s) "
-               f"ended, {ended['tokens_revoked']} token(s) revoked")
+        _ended(name, "password changed",
+               accounts.change_password(conn, name, password, actor=obj.actor))
 
 
-@users.command("disable")
-@click.argument("name")
-@click.pass_obj
-def disable(obj, name):
-    """Disable NAME: no login; their sessions end and their API tokens are revoked."""
-    with obj.engine.begin() as conn:
-        ended = accounts.set_active(conn, name, False, actor=obj.actor)
-    click.echo(f"user {name.lower()} disabled; {ended['sessions_ended']} session(s) ended, "
-               f"{ended['tokens_revoked']} token(s) revoked")
+def _switch(active: bool, help_text: str):
+    @click.argument("name")
+    @click.pass_obj
+    def command(obj, name):
+        with obj.engine.begin() as conn:
+            _ended(name, "enabled" if active else "disabled",
+                   accounts.set_active(conn, name, active, actor=obj.actor))
+    return users.command("enable" if active else "disable", help=help_text)(command)
 
 
-@users.command("enable")
-@click.argument("name")
-@click.pass_obj
-def enable(obj, name):
-    """Enable NAME again (their old sessions and tokens stay ended)."""
-    with obj.engine.begin() as conn:
-        accounts.set_active(conn, name, True, actor=obj.actor)
-    click.echo(f"user {name.lower()} enabled")
+disable = _switch(False, "Disable NAME: no login; their sessions end and their API tokens "
+                         "are revoked.")
+enable = _switch(True, "Enable NAME again (their old sessions and tokens stay ended).")
