@@ -30,6 +30,8 @@ class Settings:
     cookie_secure: bool | None = None        # None -> on when public_url is https
     hsts_seconds: int | None = None          # None -> one year when public_url is https, else off
     trusted_proxies: int = 0                 # reverse proxies whose X-Forwarded-* are believed
+    worker_clock_seconds: float = 60.0     # the analysis worker advances as_of this often
+    worker_debounce_ms: int = 250          # and waits this long for more writes to batch
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -55,6 +57,8 @@ _ENV = {
     "cookie_secure": ("GISDESK_COOKIE_SECURE", lambda raw: _flag(raw)),
     "hsts_seconds": ("GISDESK_HSTS_SECONDS", int),
     "trusted_proxies": ("GISDESK_TRUSTED_PROXIES", int),
+    "worker_clock_seconds": ("GISDESK_WORKER_CLOCK_SECONDS", float),
+    "worker_debounce_ms": ("GISDESK_WORKER_DEBOUNCE_MS", int),
 }
 
 

@@ -1,7 +1,7 @@
 """Server-side login sessions
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0012
 Create Date: 2026-12-02
 
 The signed cookie only names a session; this table says whether it is still alive. Logout,
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0006"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
