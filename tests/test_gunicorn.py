@@ -25,7 +25,7 @@ from gisdesk.demo.taxonomy import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 GISDESK = ROOT / ".venv" / "bin" / "gisdesk"
-LIMIT = 3                        # failed logins per user name within the window
+LIMIT = 3                        # failed logins per user name and address within the window
 SERVER: dict = {}               # the pid of `gisdesk serve`
 LOG_LINE = re.compile(r"^ACCESS <?(\d+)>? (\S+) (\S+) (\d{3})$")   # %(p)s is "<pid>"
 
@@ -46,7 +46,8 @@ def server(demo_engine, tmp_path_factory):
            "GISDESK_DATABASE_URL": demo_engine.url.render_as_string(hide_password=False),
            "GISDESK_HOME": str(home),
            "GISDESK_SECRET_KEY": "uji-" + "k" * 40,
-           "GISDESK_LOGIN_RATE_LIMIT": f"{LIMIT}/300",
+           # the first delay as long as the window: refused for the whole test once slowed
+           "GISDESK_LOGIN_RATE_LIMIT": f"{LIMIT}/300/300",
            "GUNICORN_CMD_ARGS": "--access-logformat 'ACCESS %(p)s %(m)s %(U)s?%(q)s %(s)s'"}
     env.pop("GISDESK_READ_DATABASE_URL", None)
     exe = str(GISDESK) if GISDESK.exists() else "gisdesk"
@@ -201,7 +202,7 @@ def test_login_rate_limit_is_shared_by_the_workers(server, demo_engine):
         assert attempt()[1] == 401
     with demo_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM rate_limit_hit WHERE bucket = :b"),
-                            {"b": f"login:user:{user}"}).scalar() == LIMIT
+                            {"b": f"login:ua:{user}|127.0.0.1"}).scalar() == LIMIT
     # from now on every worker refuses, including one that counted none of the failures
     refused_by: set[int] = set()
     probes: list[str] = []
