@@ -83,13 +83,14 @@ class LiveData:
 
 def settle(engine, timeout: float = 300.0) -> None:
     """Wait until the worker has taken every queued change (and, after it started, has
-    brought every election to the rules file in use)."""
+    computed results, with the rules file in use)."""
     deadline = time.monotonic() + timeout
     digest = rules_sha256(None)
     while time.monotonic() < deadline:
         with engine.connect() as conn:
             if not conn.execute(text("""
-                    SELECT EXISTS (SELECT 1 FROM analysis_queue) OR EXISTS (
+                    SELECT EXISTS (SELECT 1 FROM analysis_queue)
+                        OR NOT EXISTS (SELECT 1 FROM analysis_run) OR EXISTS (
                       SELECT 1 FROM analysis_run r LEFT JOIN analysis_inputs i USING (election_id)
                       WHERE i.rules_sha256 IS DISTINCT FROM :h)"""), {"h": digest}).scalar():
                 return
