@@ -78,7 +78,7 @@ def test_no_get_route_and_no_desk_write_recomputes_the_analysis(app, as_role, en
                                 {"k": tps}).one()
         donor = conn.execute(text("SELECT * FROM suggestion WHERE from_kind = 'kelurahan' "
                                   "ORDER BY rank LIMIT 1")).mappings().one()
-    staff, sup = as_role("desk_staff"), as_role("supervisor")
+    staff = sup = as_role("supervisor")   # city-wide (desk staff have a kelurahan scope)
     checklist = staff.get(f"/api/tps/{tps}/readiness").get_json()["checklist"]
     assert staff.client.post(f"/api/tps/{tps}/readiness", headers=staff.headers, json={
         "client_uuid": str(uuid.uuid4()),
