@@ -47,8 +47,9 @@ class LiveData:
     def readiness(self, tps: str, *, ready: bool) -> None:
         items = {i.key: ready for i in self.tax.readiness}
         with self.engine.begin() as conn:
-            self.touched.add(conn.execute(text("SELECT id FROM tps WHERE kode = :k"),
-                                          {"k": tps}).scalar_one())
+            self.touched.add(conn.execute(text(    # (election_id, kode): the unique index
+                "SELECT id FROM tps WHERE election_id = :e AND kode = :k"),
+                {"e": self.election_id, "k": tps}).scalar_one())
             entry_readiness.update(conn, tps, {"client_uuid": str(uuid.uuid4()),
                                                "items": items}, tax=self.tax, actor=MARK)
 
@@ -62,7 +63,7 @@ class LiveData:
                        (SELECT as_of FROM analysis_run WHERE election_id = :e)
                          - interval '1 hour', 'reported',
                        ST_Project(geom::geography, 50, 0)::geometry, :id, :mark
-                FROM tps WHERE kode = :t"""),
+                FROM tps WHERE election_id = :e AND kode = :t"""),
                 {"id": ident, "e": self.election_id, "t": tps, "mark": MARK})
             changes.incident(conn, ident, "incident.create")
         return ident
