@@ -8,6 +8,7 @@ and a filter may name only a property the layer declares.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -334,11 +335,11 @@ def features(conn: Connection, layer, *, election_id: int, bbox=None, filters=No
                          since=since, until=until, limit=limit, offset=offset)
 
     def rows() -> Iterator[tuple[dict, dict]]:
-        result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
-            text(sql), params)
-        for row in result:
-            props = {n: _jsonable(row[i]) for i, n in enumerate(names)}
-            yield props, json.loads(row[-1])
+        with conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
+                text(sql), params) as result:   # the server-side cursor closes with the stream
+            for row in result:
+                props = {n: _jsonable(row[i]) for i, n in enumerate(names)}
+                yield props, json.loads(row[-1])
     return rows()
 
 
@@ -355,10 +356,13 @@ def geojson_feature_collection(conn: Connection, layer, *, election_id: int, bbo
                                extra: dict | None = None) -> Iterator[str]:
     """A FeatureCollection as text chunks, one feature at a time (never one huge value).
 
-    Arguments are checked when called, so a bad filter fails before a response starts.
+    Arguments are checked and the query runs when called (the first row is fetched), so a
+    bad filter, or a value the database refuses, fails before a response starts.
     """
     rows = features(conn, layer, election_id=election_id, bbox=bbox, filters=filters,
                     limit=limit, offset=offset, since=since, until=until)
+    first = next(rows, None)
+    rows = itertools.chain([first] if first is not None else [], rows)
     head = {"type": "FeatureCollection", "name": layer.id, **(extra or {})}
     id_field = layer.properties[0].name  # the first property is the feature's stable key
 
