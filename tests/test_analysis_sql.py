@@ -557,8 +557,8 @@ def test_nearest_donors_fetched_one_at_a_time_and_widened_give_the_same_plan(eng
     widened = []
     real = plan._Donors.widen
 
-    def spy(self, kab, ran_out):
-        widened.append(real(self, kab, ran_out))
+    def spy(self, ran_out):
+        widened.append(real(self, ran_out))
         return widened[-1]
     monkeypatch.setattr(plan._Donors, "FIRST_K", 1)
     monkeypatch.setattr(plan._Donors, "widen", spy)

@@ -60,9 +60,7 @@ def replan(conn: Connection, rules: Rules, in_force, p: dict) -> int:
                                       r["n_escalated"], r["n_disagree"]) for r in by_kab[kab]])
         tables[kab] = (GapTable(classes, _gap_frame(by_kab[kab], classes), pd.DataFrame(),
                                 pd.DataFrame(), reserves[kab]), context)
-    donors = _Donors(conn, p["e"], short, rules)
-    plans = {kab: _plan(kab, tables[kab], donors, rules) for kab in sorted(short)}
-    plans = [(kab, plans[kab]) for kab in sorted(plans)]
+    plans = _plan(tables, _Donors(conn, p["e"], short, rules), rules)
     write_suggestions(conn, p["e"], plans)
     _gap_reasons(conn, q, in_kab, plans)
     return sum(len(advice) for _, advice in plans)
@@ -100,16 +98,20 @@ def _reserves(conn: Connection, rules: Rules, p: dict, kabs: list[str]) -> dict[
     return {k: pd.DataFrame(v, columns=cols) for k, v in out.items()}
 
 
-def _plan(kab: str, table_context, donors: "_Donors", rules: Rules) -> list:
-    """suggest() for one kab/kota over its kelurahan's nearest donors, widening the donor
-    lists of the kelurahan that walked to the end of a cut-off list, until none did: then
-    every walk saw exactly what it would have seen with every distance (same plan)."""
-    table, context = table_context
-    while True:
+def _plan(tables: dict, donors: "_Donors", rules: Rules) -> list[tuple[str, list]]:
+    """suggest() per kab/kota over its kelurahan's nearest donors; the kelurahan that walked
+    to the end of a cut-off list get longer lists (one query for all of them) and their
+    kab/kota is planned again, until none did: then every walk saw exactly what it would
+    have seen with every distance (the same plan)."""
+    plans: dict[str, list] = {}
+    todo = sorted(tables)
+    while todo:
         ran_out: set[str] = set()
-        advice = suggest(table, donors.lists(kab), rules, context, ran_out=ran_out)
-        if not donors.widen(kab, ran_out):
-            return advice
+        for kab in todo:
+            table, context = tables[kab]
+            plans[kab] = suggest(table, donors.lists(kab), rules, context, ran_out=ran_out)
+        todo = sorted({c[:5] for c in donors.widen(ran_out)})
+    return [(kab, plans[kab]) for kab in sorted(plans)]
 
 
 class _Donors:
@@ -150,12 +152,12 @@ class _Donors:
     def lists(self, kab: str):
         return NearestDonors({c: self.found.get(c, []) for c in self.codes_of[kab]})
 
-    def widen(self, kab: str, ran_out: set[str]) -> bool:
-        """Fetch longer lists for the cut-off ones among ``ran_out``; False when none was."""
-        codes = sorted(c for c in ran_out if c in self.cut and c in self.codes_of[kab])
+    def widen(self, ran_out: set[str]) -> list[str]:
+        """Fetch longer lists for the cut-off ones among ``ran_out``; returns those."""
+        codes = sorted(c for c in ran_out if c in self.cut)
         if codes:
             self._fetch(codes, 4 * max(self.cut[c] for c in codes))
-        return bool(codes)
+        return codes
 
     def _fetch(self, codes: list[str], k: int) -> None:
         # ST_Distance is taken in code order, so both directions give the same metres; the
