@@ -132,19 +132,22 @@ class _Donors:
         if not kabs:
             return
         conn.execute(text("DROP TABLE IF EXISTS _gd_pts"))
+        # one row per kelurahan and agency it is short of or can give: the ordered
+        # index scan from a short kelurahan then meets donors only
         conn.execute(sql("""
             CREATE TEMP TABLE _gd_pts ON COMMIT DROP AS
-            SELECT g.kelurahan_kode AS kode, left(g.kelurahan_kode, 5) AS kab,
-                   g.polri_gap > 0 AS sp, g.polri_gap < 0 AS dp,
-                   g.linmas_gap > 0 AS sl, g.linmas_gap < 0 AS dl,
-                   p.pt, p.pt::geography AS g, ST_Y(p.pt) AS lat
+            SELECT g.kelurahan_kode AS kode, left(g.kelurahan_kode, 5) AS kab, x.agency,
+                   x.gap > 0 AS short, p.pt, p.pt::geography AS g, ST_Y(p.pt) AS lat
             FROM kelurahan_gap g JOIN kelurahan k ON k.kode = g.kelurahan_kode
+            CROSS JOIN LATERAL (VALUES ('polri', g.polri_gap), ('linmas', g.linmas_gap))
+                 AS x(agency, gap)
             CROSS JOIN LATERAL (SELECT ST_PointOnSurface(k.geom) AS pt) p
-            WHERE g.election_id = :e AND g.n_tps > 0 AND (g.polri_gap <> 0 OR g.linmas_gap <> 0)
+            WHERE g.election_id = :e AND g.n_tps > 0 AND x.gap <> 0
               AND left(g.kelurahan_kode, 5) = ANY(:kabs)"""), {"e": eid, "kabs": kabs})
-        conn.execute(text("CREATE INDEX ON _gd_pts USING gist (pt)"))
+        conn.execute(text("CREATE INDEX ON _gd_pts USING gist (pt) WHERE NOT short"))
         conn.execute(text("ANALYZE _gd_pts"))
-        short = conn.execute(text("SELECT kode, kab FROM _gd_pts WHERE sp OR sl")).all()
+        short = conn.execute(text("SELECT DISTINCT kode, kab FROM _gd_pts WHERE short "
+                                  "ORDER BY kode")).all()
         for kode, kab in short:
             self.codes_of[kab].append(kode)
         self._fetch([k for k, _ in short], self.FIRST_K)
@@ -168,16 +171,20 @@ class _Donors:
                         ELSE ST_Distance(b.g, a.g) END AS m,
                    ST_Distance(a.pt, b.pt) * 110000 * cos(radians(least(abs(a.lat) + 1, 89)))
                      AS floor_m
-            FROM _gd_pts a CROSS JOIN LATERAL (
+            FROM (SELECT DISTINCT ON (kode) kode, kab, pt, g, lat FROM _gd_pts
+                  WHERE short AND kode = ANY(:kels) ORDER BY kode) a
+            CROSS JOIN LATERAL (
               SELECT b.kode, b.g, b.pt FROM _gd_pts b
               -- the box (a little wider than the radius) keeps the ordered index scan near
-              WHERE b.pt && ST_Expand(a.pt, :r / (110000.0 * cos(radians(least(
+              WHERE NOT b.short
+                AND b.pt && ST_Expand(a.pt, :r / (110000.0 * cos(radians(least(
                                                 abs(a.lat) + :r / 110000.0 + 0.01, 89.9)))),
                                       :r / 110000.0)
-                AND b.kab = a.kab AND b.kode <> a.kode AND ((a.sp AND b.dp) OR (a.sl AND b.dl))
+                AND b.kab = a.kab AND b.kode <> a.kode
+                AND b.agency IN (SELECT agency FROM _gd_pts s WHERE s.short AND s.kode = a.kode)
                 AND ST_DWithin(a.g, b.g, :r)
-              ORDER BY b.pt <-> a.pt LIMIT :k) b
-            WHERE a.kode = ANY(:kels)"""), {"kels": codes, "k": k, "r": self.radius}).all()
+              ORDER BY b.pt <-> a.pt LIMIT :k) b"""),
+            {"kels": codes, "k": k, "r": self.radius}).all()
         got: dict[str, list] = defaultdict(list)
         for a, b, metres, floor_m in rows:
             got[a].append((float(metres), b, floor_m))
@@ -189,7 +196,8 @@ class _Donors:
                 found = [x for x in found if x[0] <= horizon]
             else:
                 self.cut.pop(code, None)
-            self.found[code] = sorted((m, b) for m, b, _ in found)
+            # a donor of both agencies comes once per agency
+            self.found[code] = sorted({(m, b) for m, b, _ in found})
 
 
 def write_suggestions(conn: Connection, eid: int, plans) -> None:
