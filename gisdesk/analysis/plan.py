@@ -171,8 +171,9 @@ class _Donors:
                         ELSE ST_Distance(b.g, a.g) END AS m,
                    ST_Distance(a.pt, b.pt) * 110000 * cos(radians(least(abs(a.lat) + 1, 89)))
                      AS floor_m
-            FROM (SELECT DISTINCT ON (kode) kode, kab, pt, g, lat FROM _gd_pts
-                  WHERE short AND kode = ANY(:kels) ORDER BY kode) a
+            FROM (SELECT kode, min(kab) AS kab, (array_agg(pt))[1] AS pt,
+                         (array_agg(g))[1] AS g, min(lat) AS lat, array_agg(agency) AS agencies
+                  FROM _gd_pts WHERE short AND kode = ANY(:kels) GROUP BY kode) a
             CROSS JOIN LATERAL (
               SELECT b.kode, b.g, b.pt FROM _gd_pts b
               -- the box (a little wider than the radius) keeps the ordered index scan near
@@ -181,7 +182,7 @@ class _Donors:
                                                 abs(a.lat) + :r / 110000.0 + 0.01, 89.9)))),
                                       :r / 110000.0)
                 AND b.kab = a.kab AND b.kode <> a.kode
-                AND b.agency IN (SELECT agency FROM _gd_pts s WHERE s.short AND s.kode = a.kode)
+                AND b.agency = ANY(a.agencies)
                 AND ST_DWithin(a.g, b.g, :r)
               ORDER BY b.pt <-> a.pt LIMIT :k) b"""),
             {"kels": codes, "k": k, "r": self.radius}).all()
