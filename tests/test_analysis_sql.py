@@ -547,3 +547,21 @@ def test_recomputing_over_earlier_results_gives_the_fresh_results(engine, demo, 
         again = snapshot(conn, demo)
         trans.rollback()
     assert_same(fresh, again)
+
+
+def test_nearest_donors_fetched_one_at_a_time_and_widened_give_the_same_plan(engine, synthetic,
+                                                                          monkeypatch):
+    """KNN lists cut off after 1 donor: walks that reach the end are widened until none
+    does, and the plan is the one every distance gives."""
+    from gisdesk.analysis import plan
+    widened = []
+    real = plan._Donors.widen
+
+    def spy(self, ran_out):
+        widened.append(real(self, ran_out))
+        return widened[-1]
+    monkeypatch.setattr(plan._Donors, "FIRST_K", 1)
+    monkeypatch.setattr(plan._Donors, "widen", spy)
+    s_py, s_sql = both(engine, synthetic, DEMO_AS_OF)
+    assert_same(s_py, s_sql)
+    assert any(widened) and not widened[-1]
