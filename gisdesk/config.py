@@ -21,6 +21,9 @@ class Settings:
     layers_dir: Path = Path(__file__).resolve().parent.parent / "layers"
     timezone: str = WITA
     max_upload_mb: int = 20
+    upload_max_rows: int = 100_000          # data rows of one uploaded table
+    upload_max_problems: int = 10_000       # problems kept in an answer and its report
+    upload_parallel: int = 2                # uploads checked at once, across all workers
     # failed logins from one address for one user name / within seconds before delays start
     # [/first delay in seconds, doubling]; see gisdesk.login_throttle
     login_rate_limit: str = "5/900/5"
@@ -50,6 +53,9 @@ _ENV = {
     "rules_file": ("GISDESK_RULES_FILE", Path),
     "layers_dir": ("GISDESK_LAYERS_DIR", Path),
     "max_upload_mb": ("GISDESK_MAX_UPLOAD_MB", int),
+    "upload_max_rows": ("GISDESK_UPLOAD_MAX_ROWS", int),
+    "upload_max_problems": ("GISDESK_UPLOAD_MAX_PROBLEMS", int),
+    "upload_parallel": ("GISDESK_UPLOAD_PARALLEL", int),
     "login_rate_limit": ("GISDESK_LOGIN_RATE_LIMIT", str),
     "session_idle_minutes": ("GISDESK_SESSION_IDLE_MINUTES", int),
     "session_max_hours": ("GISDESK_SESSION_MAX_HOURS", int),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import json
 import uuid
 from dataclasses import dataclass
@@ -176,7 +177,7 @@ def read_payload(payload, tax: Taxonomy) -> IncidentInput:
                                 value=str(fields.get("occurred_at"))[:40]))
     description = _text(fields, "description", tax.description_max, problems) or ""
     tps = _text(fields, "tps", 40, problems)
-    if tps and tps.isdigit():
+    if tps and re.fullmatch(r"[0-9]+", tps):     # ASCII: "²".isdigit() is true
         tps = str(int(tps))
     reporter = _text(fields, "reporter_name", 200, problems)
     point = _point(fields, problems)

@@ -43,7 +43,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["gisdesk.read_engine"] = read_engine_for(settings)
 
     csrf.init_app(app)
-    from gisdesk.web import auth, dbs, errors, pages
+    from gisdesk.web import auth, db_health, dbs, errors, input_guard, pages
+
+    @app.before_request
+    def _nonce():   # first, so that every answer (a refusal too) carries its CSP nonce
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    # before anything reads the database or the input: one 503 while the database is down,
+    # then one 422 for input no view should see (NUL, surrogates, deep or huge JSON)
+    db_health.init_app(app)
+    app.before_request(input_guard.guard)
     dbs.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
@@ -51,10 +60,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     for module in _blueprint_modules():
         module.init_app(app)
-
-    @app.before_request
-    def _nonce():
-        g.csp_nonce = secrets.token_urlsafe(16)
 
     @app.after_request
     def _security_headers(response):

@@ -11,6 +11,7 @@ from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_t
                    request, session, url_for)
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import NotFound
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -23,6 +24,9 @@ from gisdesk.roles import ROLE_LABELS, allowed
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 PUBLIC_ENDPOINTS = {"auth.login", "pages.healthz", "static", "assets.vendor"}
+# A view needing only these is secret (the quick count): to a signed-in user without the right
+# it answers exactly what an unknown URL answers (404), so not even its existence shows.
+SECRET_PERMISSIONS = frozenset({"quickcount", "result_entry"})
 
 
 class User(UserMixin):
@@ -123,8 +127,24 @@ def _check_access():
         return _deny(401, "Silakan masuk (login) terlebih dahulu.")
     needed = getattr(view, "gisdesk_permissions", None)
     if not needed or not any(current_user.can(p) for p in needed):
+        if is_secret(view):
+            raise NotFound()   # the very 404 of an unknown URL (gisdesk.web.errors)
         return _deny(403, "Peran Anda tidak berwenang membuka halaman ini.")
     return None
+
+
+def is_secret(view) -> bool:
+    needed = getattr(view, "gisdesk_permissions", None)
+    return bool(needed) and needed <= SECRET_PERMISSIONS
+
+
+def hidden_from_caller(endpoints) -> bool:
+    """True when every endpoint is secret and the signed-in caller may use none of them (a
+    405 for such a URL would tell that it exists)."""
+    views = [current_app.view_functions.get(e) for e in endpoints]
+    return bool(views) and current_user.is_authenticated and all(
+        is_secret(v) and not any(current_user.can(p) for p in v.gisdesk_permissions)
+        for v in views)
 
 
 def _csrf_unless_token():
