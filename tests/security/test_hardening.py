@@ -120,18 +120,13 @@ def test_nul_in_a_header_a_query_filter_a_form_field_and_the_login_name_is_refus
 
 # --- item 4: incident GeoPackage after a report through the API ---------------------------
 
-def test_incident_geopackage_exports_after_a_report_came_through_the_api(app, demo_engine):
-    desk = _login(app, "desk_staff")
-    with demo_engine.connect() as c:     # a point where the demo desk officer may report
-        lon, lat = c.execute(text(
-            "SELECT ST_X(ST_PointOnSurface(k.geom)), ST_Y(ST_PointOnSurface(k.geom)) "
-            "FROM kelurahan k JOIN users u ON u.kelurahan_kode = k.kode "
-            "WHERE u.username = :u"), {"u": ROLE_USERS["desk_staff"]}).one()
+def test_incident_geopackage_exports_after_a_report_came_through_the_api(app):
+    desk = _login(app, "supervisor")   # city-wide (the demo desk staff are kelurahan-scoped)
     r = desk.post("/api/incidents", json={
         "id": str(uuid.uuid4()), "category": "intimidasi", "severity": "sedang",
-        "description": "uji ekspor", "occurred_at": "2024-02-14T09:30", "lon": lon,
-        "lat": lat, "confirm_warnings": True}, headers={"X-CSRFToken": desk.csrf})
-    assert r.status_code == 201, r.get_json()
+        "description": "uji ekspor", "occurred_at": "2024-02-14T09:30", "lon": 116.1,
+        "lat": -8.58}, headers={"X-CSRFToken": desk.csrf})
+    assert r.status_code == 201
     with _login(app, "supervisor").get("/export/incidents.gpkg") as r:
         assert r.status_code == 200
         assert r.get_data()[:16] == b"SQLite format 3\x00"
