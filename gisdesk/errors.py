@@ -65,3 +65,9 @@ class ConfigError(GisdeskError):
 
 class DatabaseUnavailable(GisdeskError):
     status = 503
+
+
+class RateLimited(GisdeskError):
+    """Too many failures from one caller in a window (shared by every worker)."""
+
+    status = 429

@@ -55,6 +55,27 @@ def geojson_chunks(layer, rows: Rows) -> Iterator[bytes]:
     yield b"\n]}\n"
 
 
+def feature_collection_chunks(layer, rows: Rows, limit: int, head: dict,
+                              tail: Callable[[int, bool], dict]) -> Iterator[str]:
+    """An OGC API page: up to ``limit`` features of ``rows`` (which may hold one more: then
+    there is a next page), with ``head`` members first and ``tail(returned, more)`` members
+    after the features, so the page streams without knowing its length in advance. Times
+    stay UTC ('Z') here, as the API has always given them."""
+    key = layer.properties[0].name
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ['
+    returned, more = 0, False
+    for props, geometry in rows:
+        if returned == limit:
+            more = True
+            break
+        feature = {"type": "Feature", "geometry": geometry, "properties": props}
+        if props.get(key) is not None:  # the key may be left out by ``properties``
+            feature["id"] = props[key]
+        yield ("," if returned else "") + json.dumps(feature, ensure_ascii=False)
+        returned += 1
+    yield "], " + json.dumps(tail(returned, more), ensure_ascii=False)[1:]
+
+
 # --- CSV ----------------------------------------------------------------------------------
 
 def _cell(kind: str, value) -> str:

@@ -5,6 +5,7 @@ to everybody (fail closed), except the few public endpoints listed here.
 """
 from __future__ import annotations
 
+import base64
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
@@ -50,16 +51,50 @@ def _load_user(user_id: str):
     return User(row) if row else None
 
 
+# HTTP Basic (user name + personal token) is what stock QGIS can send; it is accepted only
+# for reading the API and the downloads, so it can never carry a write.
+BASIC_PATHS = ("/api", "/export/")
+
+
 @login_manager.request_loader
 def _load_token_user(req):
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    """A caller with ``Authorization: Bearer TOKEN``, or HTTP Basic with the user name and a
+    personal token as the password (GET/HEAD of /api and /export only; the account password
+    is never accepted here). Failed checks count per address (shared in the database); at the
+    limit every token check from that address is refused with 429 for a while."""
+    credentials = _token_credentials(req)
+    if credentials is None:
         return None
+    username, token = credentials
+    settings = current_app.extensions["gisdesk.settings"]
+    limit, seconds = (int(v) for v in settings.login_rate_limit.split("/"))
+    bucket = f"token:addr:{req.remote_addr}"
     with engine().begin() as conn:
-        row = accounts.user_for_token(conn, header[7:].strip())
+        row = accounts.user_for_token(conn, token, username=username,
+                                      throttle=(bucket, limit * 5, seconds))
+        if row is None:
+            accounts.record_failure(conn, bucket)
     if row:
         g.via_token = True
     return User(row) if row else None
+
+
+def _token_credentials(req) -> tuple[str | None, str] | None:
+    header = req.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return None, value.strip()
+    if scheme.lower() != "basic" or req.method not in ("GET", "HEAD") \
+            or not (req.path == "/api" or req.path.startswith(BASIC_PATHS)):
+        return None
+    try:
+        username, sep, token = base64.b64decode(value.strip(), validate=True).decode(
+            "utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not sep or not username or not token:
+        return None
+    return username.strip().lower(), token
 
 
 def requires(*permissions: str):
