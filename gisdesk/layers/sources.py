@@ -346,9 +346,10 @@ def features(conn: Connection, layer, *, election_id: int, bbox=None, filters=No
     def rows() -> Iterator[tuple[dict, dict]]:
         result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
             text(sql), params)
-        for row in result:
-            props = {n: _jsonable(row[i]) for i, n in enumerate(names)}
-            yield props, json.loads(row[-1])
+        with result:  # a reader that stops early closes the server-side cursor too
+            for row in result:
+                props = {n: _jsonable(row[i]) for i, n in enumerate(names)}
+                yield props, json.loads(row[-1])
     return rows()
 
 

@@ -73,6 +73,7 @@ def feature_collection_chunks(layer, rows: Rows, limit: int, head: dict,
             feature["id"] = props[key]
         yield ("," if returned else "") + json.dumps(feature, ensure_ascii=False)
         returned += 1
+    getattr(rows, "close", lambda: None)()  # stopped early: release the cursor now
     yield "], " + json.dumps(tail(returned, more), ensure_ascii=False)[1:]
 
 
