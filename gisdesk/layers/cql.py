@@ -49,12 +49,27 @@ def parse(raw: str, lang: str | None):
     try:
         if lang == JSON:
             from pygeofilter.parsers.cql2_json import parse as parse_json
-            return parse_json(json.loads(raw))
+            return parse_json(_between_as_pygeofilter_reads_it(json.loads(raw)))
         from pygeofilter.parsers.cql2_text import parse as parse_text
         return parse_text(raw)
     except Exception as exc:  # lark/pygeofilter raise many kinds; all mean "not CQL2"
         raise InputRejected(f"filter bukan {lang} yang sah: {str(exc).splitlines()[0][:160]}",
                             field="filter") from None
+
+
+def _between_as_pygeofilter_reads_it(node):
+    """CQL2 1.0 writes BETWEEN as args [value, low, high]; pygeofilter 0.4 reads the draft
+    form [value, [low, high]]. Accept both."""
+    if isinstance(node, list):
+        return [_between_as_pygeofilter_reads_it(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _between_as_pygeofilter_reads_it(v) for k, v in node.items()}
+    args = node.get("args")
+    if str(node.get("op", "")).lower() == "between" and isinstance(args, list) \
+            and len(args) == 3:
+        node["args"] = [args[0], [args[1], args[2]]]
+    return node
 
 
 class _Compiler:

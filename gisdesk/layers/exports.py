@@ -195,10 +195,9 @@ def parse_selection(layer, args: Mapping[str, list[str]], *,
         # a layer without a time property is not filtered by it (the value is still checked)
         if not layer.time_field:
             since = until = None
-    cql = None
+    cql, filter_crs = None, crs_mod.parse(first("filter-crs"), "filter-crs")
     if first("filter"):
-        cql = cql_mod.compile_filter(layer, first("filter"), first("filter-lang"),
-                                     crs_mod.parse(first("filter-crs"), "filter-crs"))
+        cql = cql_mod.compile_filter(layer, first("filter"), first("filter-lang"), filter_crs)
     return Selection(bbox=bbox, filters=filters, since=since, until=until, bbox_crs=bbox_crs,
                      cql=cql, cql_text=first("filter"),
                      crs=crs_mod.parse(first("crs"), "crs"),
