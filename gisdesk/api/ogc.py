@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import (Response, current_app, jsonify, render_template, request, send_file,
                    url_for)
@@ -345,7 +346,7 @@ def item(collection_id: str, feature_id: str):
 
 # --- file downloads ("export what I see") -------------------------------------------------------
 
-@downloads.get("/export/<layer_id>.<any(geojson, csv, gpkg):fmt>")
+@downloads.get("/export/<layer_id>.<any(geojson, csv, gpkg, zip):fmt>")
 @requires("export")
 def download(layer_id: str, fmt: str):
     layer = _layer(layer_id)
@@ -379,7 +380,9 @@ def download(layer_id: str, fmt: str):
 
 
 def _filename(layer_id: str, fmt: str) -> str:
-    return f"{layer_id}-{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M}.{fmt}"
+    """``tps-20240214-1000-WITA.csv``: the desk's local time, as every page shows it."""
+    zone = ZoneInfo(current_app.extensions["gisdesk.settings"].timezone)
+    return f"{layer_id}-{dt.datetime.now(zone):%Y%m%d-%H%M}-WITA.{fmt}"
 
 
 def _download(chunks, layer_id: str, fmt: str) -> Response:

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, text
 from gisdesk import audit
 from gisdesk.layers import cql as cql_mod, crs as crs_mod, sources as layer_sources
 from gisdesk.errors import InputRejected
-from gisdesk.layers.writers import RENDERERS
+from gisdesk.layers.writers import RENDERERS, csvt, prj
 from gisdesk.roles import allowed
 
 LOGGER = logging.getLogger(__name__)
@@ -57,6 +57,10 @@ class Selection:
 
     def output(self) -> dict:
         return {"crs": self.crs, "properties": self.properties, "sort": self.sort}
+
+    def for_files(self) -> "Selection":
+        """Files keep x/y (lon/lat) order whatever the CRS: GDAL and QGIS read them so."""
+        return dataclasses.replace(self, crs=dataclasses.replace(self.crs, lat_first=False))
 
     def describe(self) -> dict:
         """JSON-able, for the audit log."""
@@ -271,8 +275,9 @@ def stream(conn: Connection, layer, fmt: str, selection: Selection, *, election_
     renderer = RENDERERS[fmt]
     if renderer.stream is None:
         raise InputRejected(f"Format '{fmt}' ditulis ke berkas, tidak dialirkan", field="f")
+    selection = selection.for_files()
     return renderer.stream(layer, rows(conn, layer, selection, election_id=election_id,
-                                       limit=limit, offset=offset))
+                                       limit=limit, offset=offset), selection)
 
 
 def write_file(engine, layers: list, path: Path, fmt: str, selection: Selection, *,
@@ -293,19 +298,22 @@ def write_file(engine, layers: list, path: Path, fmt: str, selection: Selection,
             tmp.unlink()  # GDAL creates the file itself
         with engine.connect() as conn:
             for layer in layers:
-                sel = _with(selection, (extra_filters or {}).get(layer.id))
+                sel = _with(selection, (extra_filters or {}).get(layer.id)).for_files()
                 data = rows(conn, layer, sel, election_id=election_id)
                 if renderer.write is not None:
-                    counts[layer.id] = renderer.write(tmp, layer, data)
+                    counts[layer.id] = renderer.write(tmp, layer, data, sel)
                 else:
                     counted = _Counted(data)
                     with open(tmp, "wb") as fh:
-                        for chunk in renderer.stream(layer, counted):
+                        for chunk in renderer.stream(layer, counted, sel):
                             fh.write(chunk)
                     counts[layer.id] = counted.n
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    if fmt == "csv":  # sidecars GDAL and QGIS read: column types and the CRS
+        path.with_suffix(".csvt").write_text(csvt(layers[0], selection), encoding="utf-8")
+        path.with_suffix(".prj").write_text(prj(selection), encoding="utf-8")
     with engine.begin() as conn:
         for layer in layers:
             sel = _with(selection, (extra_filters or {}).get(layer.id))
