@@ -281,9 +281,11 @@ def stream(conn: Connection, layer, fmt: str, selection: Selection, *, election_
 
 
 def write_file(engine, layers: list, path: Path, fmt: str, selection: Selection, *,
-               election_id, actor: str, via: str, extra_filters=None) -> dict[str, int]:
+               election_id, actor: str, via: str,
+               per_layer: dict[str, Selection] | None = None) -> dict[str, int]:
     """Write ``layers`` to ``path`` (all or nothing: a temporary file renamed at the end)
-    and audit each; returns the feature count per layer."""
+    and audit each; returns the feature count per layer. ``per_layer`` overrides the
+    selection of some layers (each has its own properties to filter on)."""
     renderer = RENDERERS[fmt]
     if renderer.write is None and len(layers) != 1:
         raise InputRejected(f"Format '{fmt}' memuat satu lapisan per berkas; pakai gpkg "
@@ -298,7 +300,7 @@ def write_file(engine, layers: list, path: Path, fmt: str, selection: Selection,
             tmp.unlink()  # GDAL creates the file itself
         with engine.connect() as conn:
             for layer in layers:
-                sel = _with(selection, (extra_filters or {}).get(layer.id)).for_files()
+                sel = (per_layer or {}).get(layer.id, selection).for_files()
                 data = rows(conn, layer, sel, election_id=election_id)
                 if renderer.write is not None:
                     counts[layer.id] = renderer.write(tmp, layer, data, sel)
@@ -316,15 +318,9 @@ def write_file(engine, layers: list, path: Path, fmt: str, selection: Selection,
         path.with_suffix(".prj").write_text(prj(selection), encoding="utf-8")
     with engine.begin() as conn:
         for layer in layers:
-            sel = _with(selection, (extra_filters or {}).get(layer.id))
+            sel = (per_layer or {}).get(layer.id, selection)
             record(conn, actor, layer, fmt, sel, counts[layer.id], via, file=path.name)
     return counts
-
-
-def _with(selection: Selection, filters: dict | None) -> Selection:
-    if not filters:
-        return selection
-    return dataclasses.replace(selection, filters={**selection.filters, **filters})
 
 
 class _Counted:
