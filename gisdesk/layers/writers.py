@@ -188,7 +188,7 @@ def _frame(layer, rows: list[tuple[dict, dict | None]], selection=None):
     import pandas as pd
     from shapely.geometry import shape
 
-    dtypes = {"string": "object", "array": "object", "integer": "Int64",
+    dtypes = {"string": "object", "array": "object", "integer": "Int32",
               "number": "float64", "boolean": "boolean"}
     columns = {}
     for p in _columns(layer, selection):
