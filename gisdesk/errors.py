@@ -71,3 +71,9 @@ class RateLimited(GisdeskError):
     """Too many failures from one caller in a window (shared by every worker)."""
 
     status = 429
+
+
+class Busy(GisdeskError):
+    """Too much of one kind of work is running (e.g. parallel uploads); try again shortly."""
+
+    status = 429

@@ -3,10 +3,16 @@ file downloads /export/<layer>.<fmt>.
 
 Views parse the request, call gisdesk.layers.sources / gisdesk.layers.exports, respond. A layer the
 user's role may not see is absent from /api/collections and 404 everywhere else.
+
+Readers never compute the analysis: they read the last committed results. Item pages carry
+their version and as_of (``analysis`` in the JSON, "keadaan per" in HTML) and an ETag made
+of the results' version and everything else they show (304 when unchanged).
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -17,11 +23,11 @@ from flask import (Response, current_app, jsonify, render_template, request, sen
 from flask_login import current_user
 
 from gisdesk import layers as registry
-from gisdesk.layers import crs as crs_mod, exports, sources as layer_sources
-from gisdesk.analysis.store import ensure_fresh
+from gisdesk.layers import crs as crs_mod, exports, schemas, sources as layer_sources, writers
 from gisdesk.api import bp, downloads
 from gisdesk.errors import Forbidden, InputRejected, NotFound
-from gisdesk.layers import schemas, writers
+from gisdesk.layers.tiles import data_version
+from gisdesk.maps import data
 from gisdesk.layers.writers import RENDERERS
 from gisdesk.web.auth import requires
 from gisdesk.web.dbs import read_engine, read_write_engine
@@ -86,10 +92,18 @@ def _format(choices: tuple[str, ...]) -> str:
 
 
 def _election_id() -> int | None:
-    try:
-        return ensure_fresh(_engine())
-    except NotFound:  # no election yet: boundaries still show, election layers are empty
-        return None
+    """The active election (None: boundaries still show, election layers are empty)."""
+    with read_engine().connect() as conn:
+        election = data.active_election(conn)
+    return election and election["id"]
+
+
+def _etag(conn, election: dict | None) -> str:
+    """The results' version, plus a digest of everything else the page depends on."""
+    version = election and election["version"]
+    seen = data_version(conn, election and election["id"])
+    digest = hashlib.sha256("|".join((seen, current_user.role, request.full_path)).encode())
+    return f"v{version or 0}-{digest.hexdigest()[:24]}"
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -212,13 +226,17 @@ def items(collection_id: str):
     if fmt == "csv" and not exports.may_export(current_user.role, layer):
         raise Forbidden("Unduhan CSV adalah ekspor: perlu hak 'export' (planner ke atas). "
                         "Peran Anda boleh membaca halaman JSON/HTML.", field="f")
-    election_id = _election_id()
-    if fmt == "csv":
-        conn = read_engine().connect()
-        return _csv_page(conn, layer, selection, election_id, limit, offset)
-    # one snapshot for the count and the rows, so numberMatched/numberReturned agree
+    # one snapshot for the results' version, the count and the rows, so they agree
     conn = read_engine().connect().execution_options(isolation_level="REPEATABLE READ")
     try:
+        election = data.active_election(conn)
+        election_id = election and election["id"]
+        etag = _etag(conn, election)
+        if fmt == "json" and etag in request.if_none_match:
+            conn.close()
+            return _with_version(Response(status=304), etag, election)
+        if fmt == "csv":
+            return _csv_page(conn, layer, selection, election_id, limit, offset)
         # one row more than asked says whether a next page exists, without counting
         rows = exports.rows(conn, layer, selection, election_id=election_id,
                             limit=limit + 1, offset=offset)
@@ -226,29 +244,40 @@ def items(collection_id: str):
         # (a reader starts there), known for free on the last page, left out in between
         matched = (exports.count(conn, layer, selection, election_id=election_id)
                    if offset == 0 else None)
+        # the query runs now (first row fetched): a value the database refuses fails
+        # before a response starts
+        first = next(rows, None)
+        rows = itertools.chain([first] if first is not None else [], rows)
         if fmt == "html":
             rows = list(rows)
+            conn.close()
             more = len(rows) > limit
             return render_template("api/items.html", layer=layer, rows=rows[:limit],
                                    matched=matched, offset=offset,
+                                   analysis=data.results_state(election),
                                    links=_page_links(fmt, limit, offset, more))
     except Exception:
         conn.close()
         raise
-    finally:
-        if fmt == "html":
-            conn.close()
-
     links = {more: _page_links("json", limit, offset, more) for more in (True, False)}
 
     def tail(returned: int, more: bool) -> dict:  # runs while streaming: no request here
         known = matched if matched is not None else None if more else offset + returned
         return {**({"numberMatched": known} if known is not None else {}),
                 "numberReturned": returned, "links": links[more]}
-    head = {"type": "FeatureCollection", "name": layer.id, "timeStamp": _now()}
+    head = {"type": "FeatureCollection", "name": layer.id, "timeStamp": _now(),
+            "analysis": data.results_state(election)}
     chunks = writers.feature_collection_chunks(layer, rows, limit, head, tail)
-    return Response(_closing(chunks, conn), mimetype=GEOJSON,
-                    headers={"Content-Crs": f"<{selection.crs.uri}>"})
+    return _with_version(Response(_closing(chunks, conn), mimetype=GEOJSON,
+                                  headers={"Content-Crs": f"<{selection.crs.uri}>"}),
+                         etag, election)
+
+
+def _with_version(response: Response, etag: str, election: dict | None) -> Response:
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache, private"
+    response.headers["X-Analysis-Version"] = str((election and election["version"]) or "")
+    return response
 
 
 def _limit() -> int:

@@ -14,7 +14,7 @@ import click
 
 from gisdesk import layers as registry
 from gisdesk.layers import exports
-from gisdesk.analysis.store import ensure_fresh
+from gisdesk.analysis.catchup import for_command
 from gisdesk.errors import NotFound
 from gisdesk.layers.writers import RENDERERS
 
@@ -74,7 +74,7 @@ def export(obj, layer_ids, output, fmt, bbox, bbox_crs, kecamatan, cql, crs, all
     selection = selections[chosen[0].id]
     engine = obj.engine
     try:
-        election_id = ensure_fresh(engine)
+        election_id = for_command(engine, obj.settings.rules_file)
     except NotFound:
         election_id = None  # boundaries can be exported before any election exists
     if kecamatan:

@@ -14,7 +14,8 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from gisdesk import audit
-from gisdesk.entry import UTC, active_election, mark_stale
+from gisdesk.analysis import changes
+from gisdesk.entry import UTC, active_election, scope as scopes
 from gisdesk.entry.placement import TPS_CODE
 from gisdesk.entry.taxonomy import Taxonomy
 from gisdesk.errors import Conflict, InputRejected, NotFound, Problem
@@ -108,10 +109,12 @@ def readiness(conn: Connection, tps_kode: str, tax: Taxonomy, history_limit: int
 
 
 def update(conn: Connection, tps_kode: str, payload, *, tax: Taxonomy,
-           actor: str) -> tuple[bool, dict]:
-    """Record one checklist; returns (created, readiness of the TPS)."""
+           actor: str, scope: str | None = None) -> tuple[bool, dict]:
+    """Record one checklist; returns (created, readiness of the TPS). ``scope``: the only
+    kelurahan the writer may record for (``entry.scope``), None for city-wide."""
     client_uuid, items, note = read_update(payload, tax)
     tps = _tps(conn, tps_kode)
+    scopes.check(conn, scope, tps["kelurahan_kode"], f"TPS {tps['kode']}", "tps_kode")
     state = derive_state(items, tax)
     jsonb = (bindparam("items", type_=JSONB),)
     new = conn.execute(text("""
@@ -134,7 +137,7 @@ def update(conn: Connection, tps_kode: str, payload, *, tax: Taxonomy,
             note = EXCLUDED.note, updated_at = EXCLUDED.updated_at,
             updated_by = EXCLUDED.updated_by""").bindparams(*jsonb),
         {"t": tps["id"], "state": state, "items": items, "note": note, "actor": actor})
-    mark_stale(conn, tps["election_id"])
+    changes.tps(conn, [tps["id"]], "readiness.update")
     result = readiness(conn, tps_kode, tax)
     audit.record(conn, actor, "readiness.update", tps["kode"],
                  {"state": state, "client_uuid": client_uuid,
