@@ -208,6 +208,9 @@ def openapi():
     server = url_for("api.landing", _external=True).rstrip("/")
     doc = document(visible(), server)
     body = current_app.json.dumps(doc)
-    return Response(body, mimetype="application/vnd.oai.openapi+json",
-                    headers={"Content-Type": OPENAPI_JSON} if request.args.get("f") != "json"
-                    else {"Content-Type": "application/json"})
+    response = Response(body)
+    # the version parameter matters: GDAL 3.6 refuses the document without it (and then
+    # filters on the client)
+    response.headers["Content-Type"] = (OPENAPI_JSON if request.args.get("f") != "json"
+                                        else "application/json")
+    return response

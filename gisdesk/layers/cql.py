@@ -112,6 +112,9 @@ class _Compiler:
         if isinstance(node, ast.Like):
             if self.kind_of(node.lhs) != "string" or not isinstance(node.pattern, str):
                 self.fail("LIKE hanya untuk atribut teks dengan pola teks")
+            self.literal(node.pattern, "string")
+            if (len(node.pattern) - len(node.pattern.rstrip("\\"))) % 2:
+                self.fail("Pola LIKE tidak boleh berakhir dengan '\\' tunggal")
             # CQL2's wildcards are SQL's: '%' any run, '_' one character, '\' escapes
             op = "ILIKE" if node.nocase else "LIKE"
             return (f"({self.expr(node.lhs, 'string')} {'NOT ' if node.not_ else ''}{op} "
@@ -175,6 +178,13 @@ class _Compiler:
               "datetime": isinstance(value, (dt.datetime, dt.date))}[kind]
         if not ok:
             self.fail(f"Nilai {str(value)[:40]!r} tidak cocok dengan tipe {kind}")
+        if kind == "string":  # PostgreSQL text holds neither NUL nor lone surrogates
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                self.fail("Teks dalam filter bukan UTF-8 yang sah")
+            if "\x00" in value:
+                self.fail("Teks dalam filter berisi karakter NUL")
         if kind == "datetime":
             if not isinstance(value, dt.datetime):
                 value = dt.datetime(value.year, value.month, value.day)

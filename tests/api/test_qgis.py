@@ -47,3 +47,28 @@ def test_stock_qgis_reads_every_collection_the_role_may_see(live, demo, app, eng
     assert tps["escalated"] == "Boolean" and tps["dpt"] == "Integer"
     assert tps["reasons"] == "StringList" and incidents["occurred_at"] == "DateTime"
     assert read["tps"]["crs"] == "EPSG:4326"
+
+
+OWSLIB = """
+import json, sys
+from owslib.ogcapi.features import Features
+from owslib.util import Authentication
+api = Features(sys.argv[1], auth=Authentication(sys.argv[2], sys.argv[3]))
+page = api.collection_items("tps", limit=1000, filter="kelas = 'rawan'",
+                            crs="http://www.opengis.net/def/crs/EPSG/0/32750")
+print(json.dumps({"matched": page["numberMatched"], "first": page["features"][0]["geometry"],
+                  "collections": [c["id"] for c in api.collections()["collections"]]}))
+"""
+
+
+def test_the_readme_owslib_lines_read_filtered_tps_in_utm(live, demo, engine):
+    proc = subprocess.run(["/usr/bin/python3", "-c", OWSLIB, f"{live.url}/api",
+                           DEMO_USERS["planner"], demo["tokens"]["planner"]],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout)
+    with engine.connect() as conn:
+        rawan = conn.execute(text("SELECT count(*) FROM tps_risk WHERE kelas = 'rawan'")).scalar()
+    assert got["matched"] == rawan > 0 and "tps" in got["collections"]
+    x, y = got["first"]["coordinates"]
+    assert 300_000 < x < 500_000 and 9_000_000 < y < 9_100_000  # UTM 50S metres

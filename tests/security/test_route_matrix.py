@@ -21,6 +21,7 @@ ROUTES: dict[str, tuple[str, ...] | str] = {
     "auth.logout": ("view", "result_entry"), "pages.index": ("view", "result_entry"),
     "mapview.map_page": ("view",), "mapview.layer_geojson": ("view",),
     "mapview.gaps": ("view",), "mapview.summary": ("view",), "mapview.search": ("view",),
+    "mapview.analysis_state": ("view",),
     "api.landing": ("view",), "api.conformance": ("view",), "api.collections": ("view",),
     "api.collection": ("view",), "api.items": ("view",), "api.item": ("view",),
     "api.openapi": ("view",), "api.queryables": ("view",),
@@ -66,8 +67,8 @@ def samples(demo_engine):
     return {"collection_id": "tps", "feature_id": tps, "tps_kode": tps, "layer_id": "tps",
             "fmt": "geojson", "incident_id": incident, "action": "verify", "flag_id": 1,
             "lib": "leaflet", "path": "leaflet.js", "filename": "gisdesk.css",
-            "token": "0" * 32, "token_id": 1, "assignment_id": 1, "layer": "tps", "z": 12, "x": 3368,
-            "y": 2145}
+            "token": "0" * 32, "token_id": 1, "assignment_id": 1, "layer": "tps", "z": 12,
+            "x": 3368, "y": 2145}
 
 
 def _url(app, rule, samples) -> str:
