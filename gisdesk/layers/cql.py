@@ -212,11 +212,27 @@ class _Compiler:
             self.fail("BBOX perlu 4 (atau 6) angka")
         w, s, e, n = (corners if len(corners) == 4 else corners[:2] + corners[3:5])
         w, s, e, n = crs_mod.to_lonlat_order(self.crs, [w, s, e, n])
+        self.on_earth([w, e, w, e], [s, s, n, n])
         return self.transformed(f"ST_MakeEnvelope({self.bind(float(w))}, {self.bind(float(s))}"
                                 f", {self.bind(float(e))}, {self.bind(float(n))}, "
                                 f"{self.bind(self.crs.srid)})")
 
+    def on_earth(self, xs, ys) -> None:
+        try:
+            crs_mod.check_xy(self.crs, [float(x) for x in xs], [float(y) for y in ys],
+                             "filter")
+        except (TypeError, ValueError):
+            self.fail("Koordinat geometri dalam filter tidak sah")
+
     def shape(self, geometry: dict) -> str:
+        coords = list(_positions(geometry.get("coordinates")))
+        if not coords:
+            self.fail("Geometri dalam filter tanpa koordinat")
+        xs, ys = zip(*((c[1], c[0]) if self.crs.lat_first else (c[0], c[1]) for c in coords))
+        if self.crs.geographic and not all(abs(x) <= 180 and abs(y) <= 90
+                                           for x, y in zip(xs, ys)):
+            self.fail("Koordinat geometri dalam filter di luar jangkauan")
+        self.on_earth(xs, ys)
         text = json.dumps(geometry)
         sql = f"ST_GeomFromGeoJSON(CAST({self.bind(text)} AS text))"
         if self.crs.lat_first:
@@ -225,6 +241,17 @@ class _Compiler:
 
     def transformed(self, sql: str) -> str:
         return sql if self.crs.srid == 4326 else f"ST_Transform({sql}, 4326)"
+
+
+def _positions(coords):
+    """Every [x, y, ...] position in GeoJSON coordinates, however deeply nested."""
+    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (int, float)):
+        if len(coords) < 2:
+            raise InputRejected("Posisi geometri perlu dua angka", field="filter")
+        yield coords
+    elif isinstance(coords, (list, tuple)):
+        for part in coords:
+            yield from _positions(part)
 
 
 def compile_filter(layer, raw: str, lang: str | None = None,

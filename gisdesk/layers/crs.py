@@ -76,3 +76,22 @@ def to_lonlat_order(crs: Crs, values: list[float]) -> list[float]:
     half = len(values) // 2
     swap = lambda part: [part[1], part[0], *part[2:]]  # noqa: E731
     return swap(values[:half]) + swap(values[half:])
+
+
+@lru_cache(maxsize=None)
+def _to_lonlat(srid: int):
+    import pyproj
+
+    return pyproj.Transformer.from_crs(srid, 4326, always_xy=True)
+
+
+def check_xy(crs: Crs, xs: list[float], ys: list[float], field: str) -> None:
+    """Refuse coordinates (x/y order) that do not land on the Earth in ``crs``: PostGIS
+    would fail to transform them, which must be the caller's 400, not a server error."""
+    if crs.srid == 4326 or not xs:
+        return
+    lons, lats = _to_lonlat(crs.srid).transform(xs, ys, errcheck=False)
+    for lon, lat in zip(lons, lats):
+        if not (abs(lon) <= 180 and abs(lat) <= 90):  # also false for inf and nan
+            raise InputRejected(f"{field}: koordinat di luar jangkauan {crs.epsg}",
+                                field=field)

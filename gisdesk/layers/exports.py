@@ -115,6 +115,7 @@ def parse_bbox(raw: str, bbox_crs: crs_mod.Crs = crs_mod.DEFAULT) -> tuple[float
                             "-90 <= selatan <= utara <= 90", field="bbox")
     if not (west <= east and south <= north):
         raise InputRejected("bbox: barat harus <= timur dan selatan <= utara", field="bbox")
+    crs_mod.check_xy(bbox_crs, [west, east, west, east], [south, south, north, north], "bbox")
     return west, south, east, north
 
 
