@@ -4,16 +4,14 @@ carries WITA time; a viewer (no export right) sees no control."""
 from __future__ import annotations
 
 import json
-import threading
 import zipfile
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
-from map.conftest import make_app
+from map.conftest import make_app, serving
 from map.seed import PASSWORD, seed
 
 
@@ -22,13 +20,8 @@ def server(engine, tmp_path_factory):
     with engine.begin() as conn:
         seed(conn, n_tps=120)
     app = make_app(engine, tmp_path_factory.mktemp("home"), WTF_CSRF_ENABLED=True)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 def open_map(browser, server, role):
