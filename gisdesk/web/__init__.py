@@ -99,6 +99,7 @@ def _csp(nonce: str) -> str:
 def _blueprint_modules():
     """Every blueprint module, registered through one door: each exposes init_app(app)."""
     from gisdesk import api
-    from gisdesk.web import (assets, bulk, entry, mapview, quickcount, readiness_pages,
-                             tiles_view)
-    return (assets, mapview, api, quickcount, entry, bulk, readiness_pages, tiles_view)
+    from gisdesk.web import (account, assets, bulk, entry, map_download, mapview, quickcount,
+                             readiness_pages, tiles_view)
+    return (assets, mapview, api, quickcount, entry, bulk, readiness_pages, tiles_view,
+            account, map_download)

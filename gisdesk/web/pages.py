@@ -41,6 +41,7 @@ NAV = [
     ("quickcount.input_page", "Input hasil", ("result_entry",)),
     ("api.landing", "API", ("export",)),
     ("bulk.audit_page", "Audit", ("review",)),
+    ("account.account_page", "Akun", ("view", "result_entry")),
 ]
 
 
