@@ -41,12 +41,19 @@ def _source(name: str, sql: str, columns: dict[str, str], order_by: str) -> None
     SOURCES[name] = Source(name, sql, columns, order_by)
 
 
+# Per kecamatan, the sums stored with the results version (kecamatan_gap): shortfall = sum of
+# the positive kelurahan gaps, surplus = of the negative ones; TNI as assigned only.
+_KECAMATAN_SUMS = ("n_tps", "polri_required", "polri_assigned", "polri_short", "polri_surplus",
+                   "linmas_required", "linmas_assigned", "linmas_short", "linmas_surplus",
+                   "tni_assigned", "polri_reserve")
 _source("kecamatan", """
     SELECT kec.kode AS kecamatan_kode, kec.nama AS kecamatan_nama,
            (SELECT count(*) FROM kelurahan k WHERE k.kecamatan_kode = kec.kode) AS n_kelurahan,
-           kec.geom
-    FROM kecamatan kec""",
-        {"kecamatan_kode": "string", "kecamatan_nama": "string", "n_kelurahan": "integer"},
+           """ + ", ".join(f"g.{c}" for c in _KECAMATAN_SUMS) + """, kec.geom
+    FROM kecamatan kec
+    LEFT JOIN kecamatan_gap g ON g.kecamatan_kode = kec.kode AND g.election_id = :election_id""",
+        {"kecamatan_kode": "string", "kecamatan_nama": "string", "n_kelurahan": "integer",
+         **{c: "integer" for c in _KECAMATAN_SUMS}},
         "kecamatan_kode")
 
 # LEFT JOIN: a kelurahan without analysis results is still drawn (neutral, gap unknown)

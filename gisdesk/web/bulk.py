@@ -80,9 +80,10 @@ def _run(kind: str, path: Path, form) -> object:
     if kind == "incidents":
         return w.import_incidents(_engine(), path, actor=actor, tax=load_taxonomy(tax_file),
                                   reporter_id=current_user.id, dry_run=dry,
-                                  confirm_warnings=form.get("confirm_warnings") == "1")
+                                  confirm_warnings=form.get("confirm_warnings") == "1",
+                                  scope=current_user.write_scope)
     return w.import_readiness(_engine(), path, actor=actor, tax=load_taxonomy(tax_file),
-                              dry_run=dry)
+                              dry_run=dry, scope=current_user.write_scope)
 
 
 @bp.get("/unggah")

@@ -150,7 +150,8 @@ def gaps():
 def summary():
     with _engine().connect() as conn:
         election = data.active_election(conn)
-        totals = data.summary(conn, election["id"]) if election else None
+        totals = (data.summary(conn, election["id"], kecamatan_kode=request.args.get("kecamatan"))
+                  if election else None)
     if election:
         election = {**election, "voting_date": election["voting_date"].isoformat(),
                     "as_of": election["as_of"] and election["as_of"].isoformat()}

@@ -89,10 +89,11 @@ def test_vote_written_as_superscript_two_is_refused_not_a_server_error(app, demo
     with demo_engine.connect() as c:
         tps = c.execute(text("SELECT kode FROM tps ORDER BY kode LIMIT 1")).scalar_one()
     before = _rows(demo_engine)
-    r = client.post("/api/results", json={"id": str(uuid.uuid4()), "tps": tps,
+    r = client.post("/api/results", json={"id": str(uuid.uuid4()), "tps_kode": tps,
                                           "contest": "ppwp", "votes": {"1": "²", "2": "3"}},
                     headers={"X-CSRFToken": client.csrf})
     assert r.status_code == 422
+    assert r.get_json()["field"] == "votes.1"
     assert _rows(demo_engine) == before
 
 
