@@ -97,9 +97,9 @@ def test_the_fuzz_pass_finds_the_write_routes(app):
 
 
 def test_hostile_writes_get_4xx_and_change_no_data_table(app, demo_engine):
-    before = _counts(demo_engine)
     clients = {role: _client(app, role) for role in ROLE_USERS}
     clients[None] = _client(app, None)
+    before = _counts(demo_engine)            # after the logins (they open sessions)
     wrong = []
     for method, url, perms in _write_routes(app):
         roles = [None] if not perms else [r for r in ROLE_USERS
