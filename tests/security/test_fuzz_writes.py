@@ -3,7 +3,8 @@
 Each POST/PUT/PATCH/DELETE route gets, as every role that may use it (and the login form as
 nobody), hostile JSON and hostile form posts: NUL bytes, lone surrogates, nesting 50,000 deep,
 huge numbers, a body over the size limit. Every answer must be a 4xx, and no data table may
-gain or lose a row (the audit log and the rate-limit table may grow). A few hundred requests.
+gain or lose a row after the fuzzing clients have logged in (the audit log and the rate-limit
+table may grow). A few hundred requests.
 """
 from __future__ import annotations
 
