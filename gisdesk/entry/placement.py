@@ -33,6 +33,13 @@ class Placement:
         self.warnings.append({"code": code, "message": message, "field": field_name})
 
 
+def area_centre(conn: Connection) -> tuple[float, float] | None:
+    """(lat, lon) of the middle of the loaded kelurahan (completes short Plus Codes)."""
+    row = conn.execute(text("SELECT ST_Y(c), ST_X(c) FROM (SELECT ST_Centroid("
+                            "ST_Extent(geom)::geometry) AS c FROM kelurahan) e")).first()
+    return None if row is None or row[0] is None else (float(row[0]), float(row[1]))
+
+
 def _valid(lon: float, lat: float) -> bool:
     return -90 <= lat <= 90 and -180 <= lon <= 180
 
@@ -61,6 +68,18 @@ def _inside(conn, lon, lat, wil, tolerance) -> bool:
         return False
     row = _kelurahan(conn, lon, lat, wil)
     return row is not None and row.distance_m <= tolerance
+
+
+def locate(conn: Connection, lon: float, lat: float, *, wilayah: str | None,
+           tax: Taxonomy) -> dict:
+    """Where a point falls, for a check before sending: the kelurahan holding it (or the
+    nearest), how far outside the work area it is, and whether a report there is accepted."""
+    row = _kelurahan(conn, lon, lat, wilayah) if _valid(lon, lat) else None
+    if row is None:
+        return {"inside": False, "kelurahan_nama": None, "distance_m": None}
+    return {"inside": row.distance_m <= tax.boundary_tolerance_m,
+            "kelurahan_kode": row.kode, "kelurahan_nama": row.nama,
+            "distance_m": round(float(row.distance_m), 1)}
 
 
 def _reject(message: str, field_name: str, value: str):
