@@ -133,6 +133,14 @@ def incident_duplicates(incident_id):
                     "window_hours": _tax().duplicate_window_hours})
 
 
+@bp.get("/api/incidents/<uuid:incident_id>/candidates")
+@requires("review")
+def merge_candidates(incident_id):
+    """Reports this one may be merged into: likely duplicates first, then nearby ones."""
+    with _engine().connect() as conn:
+        return jsonify({"items": review.merge_candidates(conn, incident_id, _tax())})
+
+
 @bp.post("/api/tps/<tps_kode>/readiness")
 @requires("report")
 def update_readiness(tps_kode):
