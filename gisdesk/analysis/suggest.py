@@ -131,7 +131,7 @@ def _context_reasons(context: SuggestContext) -> dict[str, list[str]]:
     for kel, ids in incidents.items():
         if ids:      # an incident near several TPS is one incident
             out.setdefault(kel, []).append(
-                f"{len(ids)} insiden terverifikasi baru di dekat TPS"
+                f"{len(ids)} kejadian terverifikasi baru di dekat TPS"
                 + (f" ({escalated[kel]} TPS naik kelas)" if escalated[kel] else ""))
     for kel, n in disagree.items():
         if n:

@@ -38,8 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["gisdesk.read_engine"] = read_engine_for(settings)
 
     csrf.init_app(app)
-    from gisdesk.web import auth, dbs, errors, pages
+    from gisdesk.web import auth, dbs, errors, filters, pages
     dbs.init_app(app)
+    filters.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)

@@ -338,17 +338,31 @@
   }
 
   /* ---------------------------------------------------------------- /insiden review buttons */
+  var DONE_KEY = "gisdesk.review.done";
+  var fmtWhen = new Intl.DateTimeFormat("id-ID", { timeZone: "Asia/Makassar", day: "2-digit",
+    month: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  function num(n) { return Math.round(n).toLocaleString("id-ID"); }
+  function rowLabel(row) { return row.getAttribute("data-label") || "Laporan"; }
+  function candidateLabel(o) {
+    var where = (o.tps_kode ? "TPS " + o.tps_kode.slice(-3) + " · " : "") + (o.kelurahan_nama || "");
+    return (o.category_label || o.category) + " · " + where + " · " +
+      fmtWhen.format(new Date(o.occurred_at)).replace(",", "") + " WITA · " +
+      num(o.distance_m) + " m, " + num(o.minutes_apart) + " menit dari laporan ini";
+  }
+
   function bindReview(root) {
     var box = $("review-message");
     function say(kind, text) { box.className = "notice " + kind; box.textContent = text; box.hidden = false; }
-    function call(id, action, body) {
+    var done = sessionStorage.getItem(DONE_KEY);
+    if (done) { sessionStorage.removeItem(DONE_KEY); say("ok", done); }
+    function call(id, action, body, doneText) {
       return fetch(cfg.api + "/" + id + "/" + action, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken || "" },
         body: JSON.stringify(body || {})
       }).then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (d) {
-          if (r.ok) { window.location.reload(); return; }
+          if (r.ok) { sessionStorage.setItem(DONE_KEY, doneText); window.location.reload(); return; }
           if (r.status === 401 || isCsrf({ status: r.status, data: d })) {
             return say("err", "Sesi berakhir; muat ulang halaman atau masuk lagi.");
           }
@@ -356,35 +370,58 @@
         });
       }).catch(function () { say("err", "Jaringan tidak tersedia; coba lagi."); });
     }
+    function openMerge(row, id) {
+      var panel = row.querySelector(".merge-panel");
+      panel.hidden = false;
+      panel.textContent = "Mencari laporan di sekitar…";
+      fetch(cfg.api + "/" + id + "/candidates", { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json(); }).then(function (d) {
+          panel.textContent = "";
+          var items = d.items || [];
+          if (!items.length) {
+            panel.appendChild(el("p", { "class": "muted small" }, "Tidak ada laporan lain di sekitar waktu dan tempat ini."));
+            return;
+          }
+          var form = el("form", { "class": "merge-choose" });
+          form.appendChild(el("p", { "class": "small" }, "Gabungkan laporan ini ke:"));
+          items.forEach(function (o, i) {
+            var label = el("label", { "class": "candidate" });
+            var radio = el("input", { type: "radio", name: "into", value: o.id });
+            if (i === 0) { radio.checked = true; }
+            label.appendChild(radio);
+            label.appendChild(document.createTextNode(" " + candidateLabel(o)));
+            if (o.likely) { label.appendChild(el("span", { "class": "badge likely" }, "mungkin duplikat")); }
+            label.setAttribute("data-label", (o.category_label || o.category) + (o.kelurahan_nama ? " di " + o.kelurahan_nama : ""));
+            form.appendChild(label);
+          });
+          var actions = el("div", { "class": "actions" });
+          actions.appendChild(el("button", { type: "submit", "class": "primary small" }, "Gabungkan"));
+          actions.appendChild(el("button", { type: "button", "class": "secondary small", "data-action": "merge-cancel" }, "Batal"));
+          form.appendChild(actions);
+          form.addEventListener("submit", function (ev) {
+            ev.preventDefault();
+            var chosen = form.querySelector("input[name=into]:checked");
+            if (!chosen) { return; }
+            var into = chosen.closest("label").getAttribute("data-label");
+            call(id, "merge", { into: chosen.value },
+                 rowLabel(row) + " digabung ke laporan " + into + " (" + chosen.value.slice(0, 8) + ").");
+          });
+          panel.appendChild(form);
+        }).catch(function () { panel.textContent = "Jaringan tidak tersedia; coba lagi."; });
+    }
     root.addEventListener("click", function (ev) {
       var btn = ev.target.closest("button[data-action]");
       if (!btn) { return; }
       var row = btn.closest("tr"), id = row.getAttribute("data-id"), action = btn.getAttribute("data-action");
-      if (action === "verify" || action === "resolve") { return call(id, action, {}); }
+      if (action === "verify") { return call(id, action, {}, rowLabel(row) + " diverifikasi."); }
+      if (action === "resolve") { return call(id, action, {}, rowLabel(row) + " ditandai selesai."); }
       if (action === "reject") {
         var reason = window.prompt("Alasan penolakan:");
-        if (reason && reason.trim()) { call(id, "reject", { reason: reason.trim() }); }
+        if (reason && reason.trim()) { call(id, "reject", { reason: reason.trim() }, rowLabel(row) + " ditolak."); }
         return;
       }
-      if (action === "merge") {
-        var into = window.prompt("Gabungkan ke laporan nomor (UUID):");
-        if (into && into.trim()) { call(id, "merge", { into: into.trim() }); }
-        return;
-      }
-      if (action === "merge-into") { return call(id, "merge", { into: btn.getAttribute("data-into") }); }
-      if (action === "duplicates") {
-        var list = row.querySelector(".dup-list");
-        fetch(cfg.api + "/" + id + "/duplicates", { credentials: "same-origin", headers: { Accept: "application/json" } })
-          .then(function (r) { return r.json(); }).then(function (d) {
-            list.textContent = "";
-            (d.items || []).forEach(function (o) {
-              var line = el("div", {}, (o.category_label || o.category) + " · " + Math.round(o.distance_m) + " m · " +
-                Math.round(o.minutes_apart) + " menit · " + o.id.slice(0, 8) + " ");
-              line.appendChild(el("button", { type: "button", "class": "secondary small", "data-action": "merge-into", "data-into": o.id }, "Gabung ke sini"));
-              list.appendChild(line);
-            });
-          });
-      }
+      if (action === "merge") { return openMerge(row, id); }
+      if (action === "merge-cancel") { row.querySelector(".merge-panel").hidden = true; return; }
     });
   }
 
