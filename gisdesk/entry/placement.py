@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from gisdesk.entry.taxonomy import Taxonomy
 from gisdesk.errors import InputRejected, Problem
+from gisdesk.indonesian import angka
 
 _POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
 _AREA = "(CAST(:wil AS text) IS NULL OR k.kode LIKE CAST(:wil AS text) || '.%')"
@@ -99,7 +100,7 @@ def place_kelurahan(conn: Connection, lon: float, lat: float, *, wilayah: str | 
         place = Placement(row.kode, row.nama)
         if row.distance_m > 0:
             place.warn("near_boundary",
-                       f"Titik {row.distance_m:.0f} m di luar batas wilayah; dimasukkan ke "
+                       f"Titik {angka(row.distance_m)} m di luar batas wilayah; dimasukkan ke "
                        f"kelurahan terdekat, {row.nama}.", field_name)
         return place
     if _inside(conn, lat, lon, wilayah, tolerance):
@@ -110,7 +111,7 @@ def place_kelurahan(conn: Connection, lon: float, lat: float, *, wilayah: str | 
         _reject("Titik berada di luar wilayah, tetapi masuk wilayah bila tanda lintang "
                 "dibalik. Lintang selatan ditulis negatif (mis. -8.58) atau dengan S/LS. "
                 "(sign-flipped latitude?)", field_name, value)
-    where = f" ({row.distance_m / 1000:.1f} km dari batas terdekat)" if row else ""
+    where = f" ({angka(row.distance_m / 1000, 1)} km dari batas terdekat)" if row else ""
     _reject(f"Titik berada di luar wilayah kerja{where}.", field_name, value)
     raise AssertionError("unreachable")
 
@@ -152,12 +153,12 @@ def place_tps(conn: Connection, place: Placement, lon: float, lat: float, *,
                     f"{place.kelurahan_nama}).", "tps", given)
         if row.distance_m > far:
             place.warn("tps_far_from_point",
-                       f"TPS {row.kode} berjarak {row.distance_m / 1000:.1f} km dari titik "
+                       f"TPS {row.kode} berjarak {angka(row.distance_m / 1000, 1)} km dari titik "
                        "kejadian.", "tps")
     else:
         row = _nearest_tps(conn, lon, lat, election_id)
         if row is None or row.distance_m > far:
-            where = (f"TPS terdekat ({row.kode}) berjarak {row.distance_m / 1000:.1f} km"
+            where = (f"TPS terdekat ({row.kode}) berjarak {angka(row.distance_m / 1000, 1)} km"
                      if row else "Belum ada TPS untuk pemilu aktif")
             place.warn("far_from_tps", f"{where}; periksa kembali titiknya.", field_name)
     if row is not None:

@@ -21,6 +21,9 @@
   var STATE_LABELS = { pending: "Menunggu kirim", sending: "Mengirim…", retry: "Gagal kirim, dicoba lagi",
     login: "Perlu masuk lagi", forbidden: "Tidak berwenang", needs_confirmation: "Perlu konfirmasi",
     sent: "Terkirim", rejected: "Ditolak" };
+  var FIELD_LABELS = { coords: "Koordinat", lat: "Koordinat", lon: "Koordinat", geometry: "Koordinat",
+    occurred_at: "Waktu kejadian", category: "Kategori", severity: "Tingkat", tps: "TPS",
+    description: "Keterangan", reporter_name: "Nama pelapor" };
   var app = document.getElementById("entry-app") || document.getElementById("incidents-app");
   var data = (app && app.dataset) || {};
   var cfg = { api: data.api || "/api/incidents", parse: data.parse || "/api/coords/parse",
@@ -197,7 +200,9 @@
       li.appendChild(ul);
     }
     (item.problems || []).forEach(function (pr) {
-      li.appendChild(el("div", { "class": "small error" }, (pr.field ? pr.field + ": " : "") + pr.reason));
+      if (pr.reason === item.message) { return; }     // said once, not twice
+      var label = FIELD_LABELS[pr.field] || "";
+      li.appendChild(el("div", { "class": "small error" }, (label ? label + ": " : "") + pr.reason));
     });
     var actions = el("div", { "class": "actions" });
     if (state === "needs_confirmation") {
@@ -229,7 +234,31 @@
     rej.forEach(function (item) { rlist.appendChild(itemNode(item, "rejected")); });
     var net = $("net-state");
     if (net) { net.textContent = navigator.onLine ? "· daring" : "· luring (tanpa jaringan)"; }
+    showSubmitted(q, rej);
     if (q.some(function (i) { return i.state === "login" || i.state === "forbidden"; })) { loginNeeded(true); }
+  }
+
+  /* The message under the form follows the report just submitted, so it never says
+     "being sent" while the phone is offline or after the server refused it. */
+  var lastSubmitted = null;
+  function showSubmitted(q, rej) {
+    if (!lastSubmitted || !$("form-message")) { return; }
+    var id = lastSubmitted, item = q.filter(function (i) { return i.id === id; })[0];
+    var sent = sentThisPage.filter(function (i) { return i.id === id; })[0];
+    var refused = rej.filter(function (i) { return i.id === id; })[0];
+    if (sent) {
+      var r = sent.report || {};
+      return showMessage("ok", "Laporan terkirim dan diterima server" +
+        (r.kelurahan_nama ? " (Kelurahan " + r.kelurahan_nama + (r.tps_kode ? ", TPS " + r.tps_kode.slice(-3) : "") + ")" : "") + ".");
+    }
+    if (refused) { return showMessage("err", "Laporan ditolak server: " + refused.message + " Lihat \"Ditolak server\" di bawah untuk memperbaiki."); }
+    if (!item) { return showMessage("", ""); }
+    if (item.state === "needs_confirmation") { return showMessage("warn", "Laporan perlu konfirmasi: periksa peringatannya di antrean di bawah, lalu kirim atau batalkan."); }
+    if (item.state === "login" || item.state === "forbidden") { return showMessage("err", "Laporan tersimpan di perangkat; masuk lagi untuk mengirim."); }
+    if (!navigator.onLine || item.state === "retry") {
+      return showMessage("warn", "Tanpa jaringan: laporan tersimpan di perangkat ini dan dikirim otomatis saat jaringan kembali.");
+    }
+    showMessage("ok", "Laporan tersimpan dan sedang dikirim…");
   }
 
   /* ---------------------------------------------------------------- the form */
@@ -246,28 +275,52 @@
     if (box) { box.className = "notice " + kind; box.textContent = text; box.hidden = !text; }
   }
 
-  var previewTimer = null;
+  var previewTimer = null, lastCheck = { text: null, promise: null };
+  /* What the server reads from the typed text and where that point falls; null offline. */
+  function checkPoint(value) {
+    if (lastCheck.text === value && lastCheck.promise) { return lastCheck.promise; }
+    var promise = fetch(cfg.parse + "?q=" + encodeURIComponent(value), {
+      credentials: "same-origin", headers: { Accept: "application/json" }
+    }).then(function (r) {
+      return r.json().then(function (d) { return { ok: r.ok, data: d }; });
+    }).catch(function () { lastCheck.promise = null; return null; });
+    lastCheck = { text: value, promise: promise };
+    return promise;
+  }
+  function km(m) { return (m / 1000).toLocaleString("id-ID", { maximumFractionDigits: 1 }); }
+  function outsideText(d) {
+    return "Titik di luar wilayah kerja" + (d.distance_m ? " (" + km(d.distance_m) + " km dari batas terdekat" +
+      (d.kelurahan_nama ? ", Kelurahan " + d.kelurahan_nama : "") + ")" : "") +
+      ". Laporan di titik ini akan ditolak server: periksa koordinat atau pilih titik di peta.";
+  }
   function previewCoords(input) {
     var out = $("coords-preview");
     clearTimeout(previewTimer);
     if (!input.value.trim()) { out.textContent = ""; out.className = "preview muted"; return; }
     previewTimer = setTimeout(function () {
-      fetch(cfg.parse + "?q=" + encodeURIComponent(input.value), {
-        credentials: "same-origin", headers: { Accept: "application/json" }
-      }).then(function (r) {
-        return r.json().then(function (d) {
-          if (r.ok) {
-            out.className = "preview ok";
-            out.textContent = "Terbaca: lintang " + d.lat.toFixed(6) + ", bujur " + d.lon.toFixed(6) +
-              " (" + d.form + (d.guessed ? "; urutan ditebak lintang, bujur" : "") + ")";
-          } else {
-            out.className = "preview bad";
-            out.textContent = d.error || "Koordinat tidak terbaca.";
-          }
-        });
-      }).catch(function () {
-        out.className = "preview muted";
-        out.textContent = "Tanpa jaringan: koordinat akan dibaca server saat laporan terkirim.";
+      var value = input.value.trim();
+      if (!value) { return; }                      // cleared after sending
+      checkPoint(value).then(function (res) {
+        if (input.value.trim() !== value) { return; }
+        if (!res) {
+          out.className = "preview muted";
+          out.textContent = "Tanpa jaringan: koordinat akan dibaca server saat laporan terkirim.";
+          return;
+        }
+        var d = res.data;
+        if (!res.ok) {
+          out.className = "preview bad";
+          out.textContent = d.error || "Koordinat tidak terbaca.";
+          return;
+        }
+        // coordinates keep the decimal point: they are copied into other tools as they are
+        var fmt = function (x) { return x.toFixed(6); };
+        var read = "Terbaca: lintang " + fmt(d.lat) + ", bujur " + fmt(d.lon) +
+          " (" + d.form + (d.guessed ? "; urutan ditebak lintang, bujur" : "") + ")";
+        out.className = d.inside === false ? "preview bad" : "preview ok";
+        out.textContent = d.inside === false ? read + ". " + outsideText(d) :
+          read + (d.kelurahan_nama ? " · Kelurahan " + d.kelurahan_nama : "");
+        document.dispatchEvent(new CustomEvent("gisdesk:point", { detail: d }));
       });
     }, 350);
   }
@@ -296,18 +349,32 @@
       if (!f.occurred_at.value) { missing.push("waktu kejadian"); }
       if (!f.coords.value.trim()) { missing.push("koordinat"); }
       if (missing.length) { return showMessage("err", "Lengkapi: " + missing.join(", ") + "."); }
+      var typed = f.coords.value.trim();
+      var check = navigator.onLine ? checkPoint(typed) : Promise.resolve(null);
+      check.then(function (res) {
+        if (f.coords.value.trim() !== typed) { return; }
+        if (res && !res.ok && res.data && res.data.field === "coords") {
+          return showMessage("err", res.data.error || "Koordinat tidak terbaca.");
+        }
+        if (res && res.ok && res.data.inside === false) { return showMessage("err", outsideText(res.data)); }
+        send();
+      });
+    });
+    function send() {
+      var f = form.elements;
       var payload = {
         category: f.category.value, severity: f.severity.value, occurred_at: f.occurred_at.value,
         coords: f.coords.value.trim(), description: f.description.value.trim()
       };
       if (f.tps.value.trim()) { payload.tps = f.tps.value.trim(); }
       if (f.reporter_name.value.trim()) { payload.reporter_name = f.reporter_name.value.trim(); }
-      enqueue(payload);
-      showMessage("ok", "Laporan disimpan di antrean dan sedang dikirim.");
+      lastSubmitted = uuid();
+      payload.id = lastSubmitted;
       f.description.value = ""; f.coords.value = ""; f.tps.value = "";
       f.occurred_at.value = nowWita();
       $("coords-preview").textContent = "";
-    });
+      enqueue(payload);
+    }
     function onAction(ev) {
       var btn = ev.target.closest("button[data-do]");
       if (!btn) { return; }
