@@ -147,16 +147,38 @@ def apply_move(conn: Connection, payload: dict, *, actor: str) -> tuple[bool, di
             raise Conflict("client_uuid ini sudah dipakai untuk perpindahan lain.",
                            field="client_uuid")
         return False, done
+    detail = move_personnel(conn, eid, move, actor=actor)
+    mark_stale(conn, eid)
+    recompute(conn, eid)
+    to = move["to_kelurahan_kode"]
+    detail.update(client_uuid=client_uuid,
+                  to_gap=_gap_summary(conn, eid, to, move["agency"]),
+                  from_gap=(_gap_summary(conn, eid, move["from_kelurahan_kode"], move["agency"])
+                            if move["from_kelurahan_kode"] else None))
+    audit.record(conn, actor, "personnel.move", to, detail)
+    return True, detail
+
+
+def move_personnel(conn: Connection, eid: int, move: dict, *, actor: str,
+                   taken: dict | None = None) -> dict:
+    """Carry out one checked move (assignments and a personnel_move row), judging the donor
+    on the stored analysis; ``taken`` counts what earlier moves of the same plan already took
+    from each donor. No recompute, no audit: the caller does both once."""
     names = _names(conn)
     if move["to_kelurahan_kode"] not in names:
         _reject("to_kelurahan_kode", "kelurahan tujuan tidak dikenal", move["to_kelurahan_kode"])
     rows, can, donor = _donor_rows(conn, eid, move)
+    key = (move["agency"], donor)
+    if taken is not None and move["from_kelurahan_kode"]:
+        can = max(0, can - taken.get(key, 0))     # reserve rows are decremented as we go
     if move["count"] > can:
         what = (f"surplus {AGENCY_LABEL[move['agency']]} kelurahan "
                 f"{names.get(donor, donor)}" if move["from_kelurahan_kode"] else
                 f"cadangan {AGENCY_LABEL[move['agency']]} "
                 f"{'Polresta' if donor == 'polresta' else 'Polsek ' + names.get(donor, donor)}")
         _reject("count", f"Jumlah {move['count']} melebihi {what} ({can}).", move["count"])
+    if taken is not None:
+        taken[key] = taken.get(key, 0) + move["count"]
     left = move["count"]
     for r in rows:
         take = min(left, r.count)
@@ -189,14 +211,7 @@ def apply_move(conn: Connection, payload: dict, *, actor: str) -> tuple[bool, di
         VALUES (:e, :a, :n, :fk, :fr, :to, :reason, :by) RETURNING id"""),
         {"e": eid, "a": move["agency"], "n": move["count"], "fk": move["from_kelurahan_kode"],
          "fr": reserve_label, "to": to, "reason": move["reason"], "by": actor}).scalar_one()
-    mark_stale(conn, eid)
-    recompute(conn, eid)
-    detail = {**move, "id": move_id, "client_uuid": client_uuid,
-              "to_gap": _gap_summary(conn, eid, to, move["agency"]),
-              "from_gap": (_gap_summary(conn, eid, move["from_kelurahan_kode"], move["agency"])
-                           if move["from_kelurahan_kode"] else None)}
-    audit.record(conn, actor, "personnel.move", to, detail)
-    return True, detail
+    return {**move, "id": move_id}
 
 
 def _gap_summary(conn, eid, kode, agency):

@@ -24,10 +24,10 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from gisdesk import audit, moves
+from gisdesk import audit, moves, plans
 from gisdesk.analysis.store import active_election, ensure_fresh
 from gisdesk.entry import wita
-from gisdesk.errors import Forbidden, GisdeskError, InputRejected, Problem
+from gisdesk.errors import Conflict, Forbidden, GisdeskError, InputRejected, Problem
 from gisdesk.ingest.readers import check_zip
 from gisdesk.web.auth import requires, wants_json
 
@@ -185,37 +185,56 @@ def report_csv(token):
 @bp.get("/saran")
 @requires("view")
 def suggestions_page():
+    return _render_suggestions()
+
+
+def _render_suggestions(error: str | None = None, status: int = 200):
     eid = ensure_fresh(_engine())
     with _engine().connect() as conn:
         election = active_election(conn)
-        rows = conn.execute(text("""
-            SELECT s.*, k.nama AS kelurahan_nama, f.nama AS from_nama FROM suggestion s
-            JOIN kelurahan k ON k.kode = s.kelurahan_kode
-            LEFT JOIN kelurahan f ON f.kode = s.from_kelurahan_kode
-            WHERE s.election_id = :e ORDER BY s.rank, s.id"""), {"e": eid}).mappings().all()
+        blocks = plans.kelurahan_plans(conn, eid)
+        version = plans.results_version(conn, eid)
         done = moves.list_moves(conn, eid)
     for m in done:
         m["moved_wita"] = wita(m["moved_at"])
-    return render_template("bulk/saran.html", election=election, suggestions=rows, moves=done,
-                           can_apply=current_user.can("review"), new_uuid=uuid.uuid4)
+    return render_template("bulk/saran.html", election=election, blocks=blocks, moves=done,
+                           version=version, error=error, new_uuid=uuid.uuid4,
+                           can_apply=current_user.can("review")), status
 
 
-@bp.post("/saran/terapkan")
+@bp.post("/saran/rencana")
 @requires("review")
-def apply_suggestion():
-    form = request.form
-    payload = {k: form.get(k) or None for k in ("agency", "count", "to_kelurahan_kode",
-                                                 "from_kelurahan_kode", "from_reserve",
-                                                 "reason", "client_uuid")}
+def apply_plan():
+    """"Terapkan rencana" of one kelurahan: all its moves as one recorded action, or a 409
+    page when the results shown have moved on."""
+    payload = {k: request.form.get(k) for k in ("kelurahan_kode", "version", "client_uuid")}
     try:
         with _engine().begin() as conn:
-            created, move = moves.apply_move(conn, payload, actor=current_user.username)
+            created, plan = plans.apply_plan(conn, payload, actor=current_user.username)
+    except Conflict as exc:
+        return _render_suggestions(exc.message, 409)
     except GisdeskError as exc:
-        flash(f"Perpindahan ditolak: {exc.message}")
-        return redirect(url_for("bulk.suggestions_page")), 303
-    flash(f"Diterapkan: {move['count']} {moves.AGENCY_LABEL[move['agency']]} ke "
-          f"{move['to_kelurahan_kode']}." if created else "Perpindahan ini sudah diterapkan.")
+        return _render_suggestions(f"Rencana ditolak: {exc.message}", exc.status)
+    n = sum(m["count"] for m in plan["moves"])
+    flash(f"Rencana diterapkan: {len(plan['moves'])} perpindahan, {n} personel ke kelurahan "
+          f"{_kelurahan_name(plan['kelurahan_kode'])}." if created
+          else "Rencana ini sudah diterapkan.")
     return redirect(url_for("bulk.suggestions_page")), 303
+
+
+@bp.post("/api/plans")
+@requires("review")
+def create_plan():
+    with _engine().begin() as conn:
+        created, plan = plans.apply_plan(conn, request.get_json(silent=True),
+                                         actor=current_user.username)
+    return jsonify(plan), 201 if created else 200
+
+
+def _kelurahan_name(kode: str) -> str:
+    with _engine().connect() as conn:
+        return conn.execute(text("SELECT nama FROM kelurahan WHERE kode = :k"),
+                            {"k": kode}).scalar() or kode
 
 
 @bp.post("/api/moves")

@@ -1,0 +1,127 @@
+"""A kelurahan's plan: the suggested moves for it, in order, applied as one recorded action.
+
+The supervisor applies what the page showed, so the request names the analysis results
+``version`` it was based on; when the results have moved on since (another move, a verified
+incident, a recompute), nothing is applied and a Conflict (409) says to look again. The plan's
+moves come from the stored suggestions of that version (or are sent explicitly, e.g. from a
+what-if), each carried out like a single move (donor surplus or reserve checked, counting what
+earlier moves of the plan took), then one recompute and ONE audit entry (``personnel.plan``).
+With a ``client_uuid`` the same plan sent twice is applied once.
+"""
+from __future__ import annotations
+
+import uuid as uuid_mod
+
+from sqlalchemy import Connection, text
+
+from gisdesk import audit
+from gisdesk.analysis.store import active_election, mark_stale, recompute
+from gisdesk.errors import Conflict, InputRejected, Problem
+from gisdesk.moves import _count, _gap_summary, move_personnel, read_move
+
+MOVABLE = ("kelurahan", "polsek_reserve", "polresta_reserve")
+
+
+def results_version(conn: Connection, election_id: int) -> int | None:
+    return conn.execute(text("SELECT version FROM analysis_run WHERE election_id = :e"),
+                        {"e": election_id}).scalar()
+
+
+def planned_moves(conn: Connection, election_id: int, kelurahan_kode: str) -> list[dict]:
+    """The stored suggestions for a kelurahan as moves, in the order they were planned."""
+    rows = conn.execute(text("""
+        SELECT id FROM suggestion WHERE election_id = :e AND kelurahan_kode = :k
+          AND from_kind = ANY(:kinds) ORDER BY rank, agency, id"""),
+        {"e": election_id, "k": kelurahan_kode, "kinds": list(MOVABLE)}).scalars().all()
+    return [read_move(conn, {"suggestion_id": sid}, election_id) for sid in rows]
+
+
+def _previous(conn: Connection, client_uuid: str):
+    return conn.execute(text(
+        "SELECT detail FROM audit_log WHERE action = 'personnel.plan' "
+        "AND detail->>'client_uuid' = :u ORDER BY id LIMIT 1"), {"u": client_uuid}).scalar()
+
+
+def _client_uuid(value) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return str(uuid_mod.UUID(str(value)))
+    except ValueError:
+        raise InputRejected("client_uuid harus berupa UUID.",
+                            [Problem(None, "client_uuid", "bukan UUID", value=str(value)[:60])],
+                            field="client_uuid") from None
+
+
+def apply_plan(conn: Connection, payload: dict, *, actor: str) -> tuple[bool, dict]:
+    """Apply a kelurahan's plan in the caller's transaction; returns (created, plan)."""
+    if not isinstance(payload, dict):
+        raise InputRejected("Kirim rencana sebagai objek JSON.", field="body")
+    eid = active_election(conn)["id"]
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('gisdesk.personnel'), :e)"),
+                 {"e": eid})
+    client_uuid = _client_uuid(payload.get("client_uuid"))
+    done = _previous(conn, client_uuid) if client_uuid else None
+    if done is not None:
+        return False, done
+    based_on = _count(payload.get("version"), "version")
+    current = results_version(conn, eid)
+    if current != based_on:
+        raise Conflict("Hasil analisis sudah berubah sejak halaman ini dibuka (versi "
+                       f"{based_on} → {current or 'sedang dihitung ulang'}); rencana tidak "
+                       "diterapkan. Muat ulang halaman saran dan periksa rencananya lagi.",
+                       field="version")
+    kode = str(payload.get("kelurahan_kode") or "").strip()
+    if not kode:
+        raise InputRejected("kelurahan_kode wajib diisi.", field="kelurahan_kode")
+    given = payload.get("moves")
+    if given is None:
+        moves = planned_moves(conn, eid, kode)
+    elif isinstance(given, list):
+        moves = [read_move(conn, {**m, "to_kelurahan_kode": kode} if isinstance(m, dict) else m,
+                           eid) for m in given]
+    else:
+        raise InputRejected("moves harus berupa daftar perpindahan.", field="moves")
+    if not moves:
+        raise InputRejected("Tidak ada perpindahan dalam rencana kelurahan ini.",
+                            field="kelurahan_kode")
+    taken: dict = {}
+    done_moves = [move_personnel(conn, eid, m, actor=actor, taken=taken) for m in moves]
+    mark_stale(conn, eid)
+    recompute(conn, eid)
+    agencies = sorted({m["agency"] for m in done_moves})
+    detail = {"kelurahan_kode": kode, "based_on_version": based_on,
+              "version": results_version(conn, eid), "client_uuid": client_uuid,
+              "moves": done_moves,
+              "gap_after": {a: _gap_summary(conn, eid, kode, a) for a in agencies}}
+    audit.record(conn, actor, "personnel.plan", kode, detail)
+    return True, detail
+
+
+def kelurahan_plans(conn: Connection, election_id: int) -> list[dict]:
+    """The stored suggestions as one block per kelurahan, most urgent first: per agency the
+    need (required / assigned / short) and the moves in order, the reasons said once."""
+    rows = conn.execute(text("""
+        SELECT s.*, k.nama AS kelurahan_nama, kc.nama AS kecamatan_nama FROM suggestion s
+        JOIN kelurahan k ON k.kode = s.kelurahan_kode
+        JOIN kecamatan kc ON kc.kode = k.kecamatan_kode
+        WHERE s.election_id = :e ORDER BY s.rank, s.agency, s.id"""),
+        {"e": election_id}).mappings().all()
+    blocks: dict[str, dict] = {}
+    for r in rows:
+        block = blocks.setdefault(r["kelurahan_kode"], {
+            "kelurahan_kode": r["kelurahan_kode"], "kelurahan_nama": r["kelurahan_nama"],
+            "kecamatan_nama": r["kecamatan_nama"], "rank": r["rank"], "agencies": {},
+            "reasons": [], "movable": False})
+        need = block["agencies"].setdefault(r["agency"], {
+            "agency": r["agency"], "required": r["required"], "assigned": r["assigned"],
+            "gap": r["gap"], "moves": [], "unmet": 0})
+        if r["from_kind"] in MOVABLE:
+            need["moves"].append(r["move_text"])
+            block["movable"] = True
+        else:
+            need["unmet"] += r["count"]
+        for reason in r["reasons"] or []:
+            if reason not in block["reasons"]:
+                block["reasons"].append(reason)
+    return [{**b, "agencies": list(b["agencies"].values())} for b in blocks.values()]
