@@ -1,12 +1,13 @@
 """A kelurahan's plan: the suggested moves for it, in order, applied as one recorded action.
 
 The supervisor applies what the page showed, so the request names the analysis results
-``version`` it was based on; when the results have moved on since (another move, a verified
-incident, a recompute), nothing is applied and a Conflict (409) says to look again. The plan's
-moves come from the stored suggestions of that version (or are sent explicitly, e.g. from a
-what-if), each carried out like a single move (donor surplus or reserve checked, counting what
-earlier moves of the plan took), then one recompute and ONE audit entry (``personnel.plan``).
-With a ``client_uuid`` the same plan sent twice is applied once.
+``version`` it was based on; when the results have moved on since (the analysis worker stored
+newer ones), nothing is applied and a Conflict (409) says to look again. The plan's moves come
+from the stored suggestions of that version (or are sent explicitly, e.g. from a what-if),
+each carried out like a single move (donor surplus or reserve checked on the assignments as
+they are now, so earlier moves of the plan count), queued for the worker, and the plan is
+ONE audit entry (``personnel.plan``). With a ``client_uuid`` the same plan sent twice is
+applied once.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import uuid as uuid_mod
 from sqlalchemy import Connection, text
 
 from gisdesk import audit
-from gisdesk.analysis.store import active_election, mark_stale, recompute
+from gisdesk.analysis.store import active_election
 from gisdesk.errors import Conflict, InputRejected, Problem
 from gisdesk.moves import _count, _gap_summary, move_personnel, read_move
 
@@ -31,9 +32,19 @@ def planned_moves(conn: Connection, election_id: int, kelurahan_kode: str) -> li
     """The stored suggestions for a kelurahan as moves, in the order they were planned."""
     rows = conn.execute(text("""
         SELECT id FROM suggestion WHERE election_id = :e AND kelurahan_kode = :k
-          AND from_kind = ANY(:kinds) ORDER BY rank, agency, id"""),
+          AND from_kind = ANY(:kinds) ORDER BY kabkota_kode, rank, agency, id"""),
         {"e": election_id, "k": kelurahan_kode, "kinds": list(MOVABLE)}).scalars().all()
     return [read_move(conn, {"suggestion_id": sid}, election_id) for sid in rows]
+
+
+def applied_plans(conn: Connection, version: int | None) -> set[str]:
+    """Kelurahan whose plan was applied on these results (the worker has not caught up yet:
+    their suggestions still show, and must not be applied twice)."""
+    if version is None:
+        return set()
+    return set(conn.execute(text(
+        "SELECT target FROM audit_log WHERE action = 'personnel.plan' "
+        "AND (detail->>'based_on_version')::bigint = :v"), {"v": version}).scalars())
 
 
 def _previous(conn: Connection, client_uuid: str):
@@ -74,6 +85,9 @@ def apply_plan(conn: Connection, payload: dict, *, actor: str) -> tuple[bool, di
     kode = str(payload.get("kelurahan_kode") or "").strip()
     if not kode:
         raise InputRejected("kelurahan_kode wajib diisi.", field="kelurahan_kode")
+    if kode in applied_plans(conn, based_on):
+        raise Conflict("Rencana kelurahan ini sudah diterapkan pada hasil analisis yang sama; "
+                       "tunggu hasil baru lalu periksa lagi.", field="kelurahan_kode")
     given = payload.get("moves")
     if given is None:
         moves = planned_moves(conn, eid, kode)
@@ -85,13 +99,10 @@ def apply_plan(conn: Connection, payload: dict, *, actor: str) -> tuple[bool, di
     if not moves:
         raise InputRejected("Tidak ada perpindahan dalam rencana kelurahan ini.",
                             field="kelurahan_kode")
-    taken: dict = {}
-    done_moves = [move_personnel(conn, eid, m, actor=actor, taken=taken) for m in moves]
-    mark_stale(conn, eid)
-    recompute(conn, eid)
+    done_moves = [move_personnel(conn, eid, m, actor=actor) for m in moves]
     agencies = sorted({m["agency"] for m in done_moves})
     detail = {"kelurahan_kode": kode, "based_on_version": based_on,
-              "version": results_version(conn, eid), "client_uuid": client_uuid,
+              "client_uuid": client_uuid,
               "moves": done_moves,
               "gap_after": {a: _gap_summary(conn, eid, kode, a) for a in agencies}}
     audit.record(conn, actor, "personnel.plan", kode, detail)
@@ -105,7 +116,7 @@ def kelurahan_plans(conn: Connection, election_id: int) -> list[dict]:
         SELECT s.*, k.nama AS kelurahan_nama, kc.nama AS kecamatan_nama FROM suggestion s
         JOIN kelurahan k ON k.kode = s.kelurahan_kode
         JOIN kecamatan kc ON kc.kode = k.kecamatan_kode
-        WHERE s.election_id = :e ORDER BY s.rank, s.agency, s.id"""),
+        WHERE s.election_id = :e ORDER BY s.kabkota_kode, s.rank, s.agency, s.id"""),
         {"e": election_id}).mappings().all()
     blocks: dict[str, dict] = {}
     for r in rows:

@@ -25,10 +25,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from gisdesk import audit, moves, plans
-from gisdesk.analysis.store import active_election, ensure_fresh
+from gisdesk.analysis.store import active_election
 from gisdesk.entry import wita
 from gisdesk.errors import Conflict, Forbidden, GisdeskError, InputRejected, Problem
 from gisdesk.ingest.readers import check_zip
+from gisdesk.maps import data as map_data
 from gisdesk.web.auth import requires, wants_json
 
 bp = Blueprint("bulk", __name__)
@@ -189,17 +190,19 @@ def suggestions_page():
 
 
 def _render_suggestions(error: str | None = None, status: int = 200):
-    eid = ensure_fresh(_engine())
-    with _engine().connect() as conn:
+    with _engine().connect() as conn:   # the stored results: this page never computes
         election = active_election(conn)
+        eid = election["id"]
+        analysis = map_data.results_state(map_data.election(conn, eid))
         blocks = plans.kelurahan_plans(conn, eid)
-        version = plans.results_version(conn, eid)
+        applied = plans.applied_plans(conn, analysis["version"])
         done = moves.list_moves(conn, eid)
     for m in done:
         m["moved_wita"] = wita(m["moved_at"])
     return render_template("bulk/saran.html", election=election, blocks=blocks, moves=done,
-                           version=version, error=error, new_uuid=uuid.uuid4,
-                           can_apply=current_user.can("review")), status
+                           analysis=analysis, version=analysis["version"], error=error,
+                           applied=applied,
+                           new_uuid=uuid.uuid4, can_apply=current_user.can("review")), status
 
 
 @bp.post("/saran/rencana")

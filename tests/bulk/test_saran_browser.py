@@ -9,6 +9,7 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from bulk.conftest import DEMO_USERS, snapshot
+from gisdesk.analysis.catchup import drain
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
 
 
@@ -49,6 +50,9 @@ def test_supervisor_applies_a_plan_and_a_stale_page_is_told_to_look_again(browse
     moved = snapshot(engine)
     assert moved["moves"] > before["moves"] and moved["audit"] == before["audit"] + 1
     assert page.locator("table.moves tbody tr").count() == moved["moves"]
+    assert "Rencana sudah diterapkan" in page.inner_text(f"article.plan[data-kelurahan='{first}']")
+    drain(engine)                                     # the analysis worker catches up
+    moved = snapshot(engine)
 
     stale.locator(f"article.plan[data-kelurahan='{second}']").get_by_role(
         "button", name="Terapkan rencana").click()
