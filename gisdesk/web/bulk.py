@@ -7,8 +7,6 @@ fresh temporary directory with a sanitised name (the client's filename is never 
 """
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 import shutil
 import tempfile
@@ -28,6 +26,8 @@ from gisdesk import audit, moves, plans
 from gisdesk.analysis.store import active_election
 from gisdesk.entry import wita
 from gisdesk.errors import Conflict, Forbidden, GisdeskError, InputRejected, Problem
+from gisdesk.ingest.examples import example_csv
+from gisdesk.ingest.problem_report import problem_csv
 from gisdesk.ingest.readers import check_zip
 from gisdesk.maps import data as map_data
 from gisdesk.web.auth import requires, wants_json
@@ -41,6 +41,7 @@ KINDS = {
     "readiness": ("Kesiapan TPS", "report", (".csv", ".zip")),
 }
 AUDIT_PAGE = 50
+COUNT_LABELS = {"inserted": "baru", "updated": "diperbarui", "unchanged": "tidak berubah"}
 
 
 def init_app(app) -> None:
@@ -126,11 +127,7 @@ def _reports_dir() -> Path:
 
 def _store_report(problems: list[Problem]) -> str:
     token = secrets.token_urlsafe(16)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["row", "field", "severity", "reason", "value"])
-    writer.writeheader()
-    writer.writerows({k: p.as_dict()[k] for k in writer.fieldnames} for p in problems)
-    (_reports_dir() / f"{current_user.id}-{token}.csv").write_text(buffer.getvalue(),
+    (_reports_dir() / f"{current_user.id}-{token}.csv").write_text(problem_csv(problems),
                                                                    encoding="utf-8-sig")
     return token
 
@@ -168,6 +165,16 @@ def upload():
                         "problems": [p.as_dict() for p in result.problems]})
     return render_template("bulk/unggah.html", kinds=KINDS, kind=kind, result=result,
                            problems=result.problems, report_url=None, error=None)
+
+
+@bp.get("/unggah/contoh/<any(ratings, personnel, incidents, readiness):kind>.csv")
+@requires("report")
+def example_file(kind):
+    """A template for the kind: the columns the importer reads and two example rows."""
+    from gisdesk.entry.taxonomy import load_taxonomy
+    body = example_csv(kind, load_taxonomy(_settings().extra.get("incident_types_file")))
+    return Response(body.encode("utf-8-sig"), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=contoh-{kind}.csv"})
 
 
 @bp.get("/unggah/laporan/<token>.csv")
