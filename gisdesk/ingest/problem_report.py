@@ -17,9 +17,13 @@ def problem_rows(problems: list[Problem]) -> list[dict]:
              "nilai": "" if p.value in (None, "None") else p.value} for p in problems]
 
 
-def problem_csv(problems: list[Problem]) -> str:
+def problem_csv(problems: list[Problem], last_line: str | None = None) -> str:
+    """The report; ``last_line`` (e.g. "12 masalah lagi (tidak dicantumkan)") ends it."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=HEADERS)
     writer.writeheader()
     writer.writerows(problem_rows(problems))
+    if last_line:
+        writer.writerow({"baris": "", "kolom": "", "tingkat": "", "masalah": last_line,
+                         "nilai": ""})
     return buffer.getvalue()

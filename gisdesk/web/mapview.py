@@ -19,6 +19,7 @@ from gisdesk.errors import InputRejected, NotFound
 from gisdesk.maps import data
 from gisdesk.maps.builder import map_parts
 from gisdesk.maps.labels import VOCABULARIES
+from gisdesk.web.input_guard import int_param
 from gisdesk.web.auth import requires
 from gisdesk.web.dbs import read_engine
 
@@ -131,12 +132,7 @@ def _closing(chunks, conn):
 
 
 def _int(raw: str | None, field: str) -> int | None:
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InputRejected(f"'{field}' harus bilangan bulat", field=field) from None
+    return int_param(raw, field)
 
 
 @bp.route("/map/gaps.json")
@@ -154,7 +150,8 @@ def gaps():
 def summary():
     with _engine().connect() as conn:
         election = data.active_election(conn)
-        totals = data.summary(conn, election["id"]) if election else None
+        totals = (data.summary(conn, election["id"], kecamatan_kode=request.args.get("kecamatan"))
+                  if election else None)
     if election:
         election = {**election, "voting_date": election["voting_date"].isoformat(),
                     "as_of": election["as_of"] and election["as_of"].isoformat()}
