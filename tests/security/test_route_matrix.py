@@ -37,6 +37,7 @@ ROUTES: dict[str, tuple[str, ...] | str] = {
     "quickcount.post_result": ("result_entry",), "quickcount.my_results": ("result_entry",),
     "quickcount.input_page": ("result_entry",),
     "bulk.upload_page": ("report",), "bulk.upload": ("report",), "bulk.report_csv": ("report",),
+    "bulk.example_file": ("report",),
     "bulk.suggestions_page": ("view",), "bulk.apply_plan": ("review",),
     "bulk.create_plan": ("review",), "entry.merge_candidates": ("review",),
     "bulk.create_move": ("review",), "bulk.update_personnel": ("review",),
@@ -66,7 +67,7 @@ def samples(demo_engine):
             "fmt": "geojson", "incident_id": incident, "action": "verify", "flag_id": 1,
             "lib": "leaflet", "path": "leaflet.js", "filename": "gisdesk.css",
             "token": "0" * 32, "assignment_id": 1, "layer": "tps", "z": 12, "x": 3368,
-            "y": 2145}
+            "y": 2145, "kind": "incidents"}
 
 
 def _url(app, rule, samples) -> str:
