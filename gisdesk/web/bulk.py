@@ -19,12 +19,13 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from gisdesk import audit, audit_anchor, moves, plans
+from gisdesk import audit, audit_anchor, audit_words, moves, plans
 from gisdesk.analysis.store import active_election
 from gisdesk.entry import wita
 from gisdesk.errors import Conflict, Forbidden, GisdeskError, InputRejected
 from gisdesk.ingest.examples import example_csv
 from gisdesk.maps import data as map_data
+from gisdesk.people import author_labels
 from gisdesk.web import uploads
 from gisdesk.web.auth import requires, wants_json
 from gisdesk.web.input_guard import int_param
@@ -261,22 +262,11 @@ def audit_page():
         actions = list(actions)
         broken = audit.verify_chain(conn) + audit_anchor.check(
             conn, audit_anchor.load(_settings().var))    # a deleted tail shows too
-    entries = [{**r, "at_wita": wita(r["at"]), "summary": _summary(r["detail"])} for r in rows]
+        authors = author_labels(conn, (r["actor"] for r in rows))
+    entries = [{**r, "at_wita": wita(r["at"]), "summary": audit_words.detail_words(r["detail"]),
+                "action_label": audit_words.action_label(r["action"]),
+                "actor_label": authors.get(r["actor"], r["actor"])} for r in rows]
     return render_template("bulk/audit.html", entries=entries, total=total, page=page,
                            pages=max(1, -(-total // AUDIT_PAGE)), action=action,
-                           actions=actions, broken=broken)
-
-
-def _summary(detail: dict | None) -> str:
-    if not detail:
-        return ""
-    parts = []
-    for key, value in detail.items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k} {v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = ", ".join(map(str, value[:5])) + (" …" if len(value) > 5 else "")
-        if value not in (None, "", []):
-            parts.append(f"{key}: {value}")
-    text_ = "; ".join(parts)
-    return text_ if len(text_) <= 240 else text_[:237] + "…"
+                           actions=[(a, audit_words.action_label(a)) for a in actions],
+                           broken=broken)

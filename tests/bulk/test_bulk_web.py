@@ -144,10 +144,10 @@ def test_audit_page_lists_entries_filters_and_shows_the_chain(as_role, engine, d
     client, _ = as_role("supervisor")
     page = client.get("/audit?action=import").get_data(as_text=True)
     assert "Rantai hash utuh" in page
-    assert "<td>import.ratings</td>" in page and "<td>login.ok</td>" not in page
+    assert ">Impor penilaian kerawanan</td>" in page and ">Masuk</td>" not in page
     assert re.search(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2} WITA", page)
     everything = client.get("/audit").get_data(as_text=True)
-    assert "<td>login.ok</td>" in everything
+    assert ">Masuk</td>" in everything
     assert client.get("/audit?page=2").status_code == 200
     desk, _ = as_role("desk_staff")
     assert desk.get("/audit").status_code == 403

@@ -213,3 +213,16 @@ def test_a_plan_based_on_results_that_moved_on_is_refused_with_409(as_role, engi
 def _plan_kelurahan(page: str) -> list[str]:
     import re
     return re.findall(r'name="kelurahan_kode" value="([^"]+)"', page)
+
+
+def test_audit_page_says_moves_in_words_not_stored_keys(as_role, engine, demo):
+    import re
+    client, _ = as_role("supervisor")
+    html = client.get("/audit").get_data(as_text=True)
+    visible = re.sub(r"<[^>]+>", " ", html)
+    assert "Perpindahan personel" in visible and "Rencana personel diterapkan" in visible
+    assert "kekurangan tujuan setelahnya" in visible and "instansi: Polri" in visible
+    for key in ("personnel.move", "to_gap", "client_uuid", "from_kelurahan_kode", "cli:"):
+        assert key not in visible, key
+    filtered = client.get("/audit?action=personnel.move").get_data(as_text=True)
+    assert ">Perpindahan personel</option>" in filtered
