@@ -35,3 +35,6 @@ def tps_label(tps_kode: str | None, kelurahan_nama: str | None = None) -> str:
         return "—"
     number = tps_kode.rsplit("-", 1)[-1]
     return f"TPS {number} · {kelurahan_nama}" if kelurahan_nama else f"TPS {number}"
+
+
+JINJA_FILTERS = {"angka": angka, "persen": persen, "tps": tps_label}
