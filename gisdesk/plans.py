@@ -17,15 +17,20 @@ from sqlalchemy import Connection, text
 
 from gisdesk import audit
 from gisdesk.analysis.store import active_election
-from gisdesk.errors import Conflict, InputRejected, Problem
-from gisdesk.moves import _count, _gap_summary, move_personnel, read_move
+from gisdesk.errors import Conflict, GisdeskError, InputRejected, Problem
+from gisdesk.moves import _gap_summary, move_personnel, read_move
 
 MOVABLE = ("kelurahan", "polsek_reserve", "polresta_reserve")
 
 
-def results_version(conn: Connection, election_id: int) -> int | None:
+MAX_MOVES = 50
+
+
+def current_version(conn: Connection, election_id: int) -> int | None:
+    """The version of the stored results (None: never computed)."""
     return conn.execute(text("SELECT version FROM analysis_run WHERE election_id = :e"),
                         {"e": election_id}).scalar()
+
 
 
 def planned_moves(conn: Connection, election_id: int, kelurahan_kode: str) -> list[dict]:
@@ -64,49 +69,82 @@ def _client_uuid(value) -> str | None:
                             field="client_uuid") from None
 
 
-def apply_plan(conn: Connection, payload: dict, *, actor: str) -> tuple[bool, dict]:
-    """Apply a kelurahan's plan in the caller's transaction; returns (created, plan)."""
+def _based_on(payload: dict) -> int:
+    raw = payload.get("based_on_version", payload.get("version"))
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).isdigit():
+        raise InputRejected("Versi hasil analisis yang menjadi dasar rencana wajib diisi "
+                            "(bilangan bulat).", field="based_on_version")
+    return int(raw)
+
+
+def _given_moves(conn: Connection, eid: int, given, kode: str | None) -> list[dict]:
+    """Moves sent one by one (e.g. tried in the map's what-if), each checked; a bad one
+    refuses the whole plan, naming it."""
+    if not isinstance(given, list) or not given:
+        raise InputRejected("Rencana tidak berisi perpindahan.", field="moves")
+    if len(given) > MAX_MOVES:
+        raise InputRejected(f"Paling banyak {MAX_MOVES} perpindahan dalam satu rencana.",
+                            field="moves")
+    out = []
+    for i, item in enumerate(given, start=1):
+        try:
+            if kode and isinstance(item, dict):
+                item = {"to_kelurahan_kode": kode, **item}
+            out.append(read_move(conn, item, eid))
+        except GisdeskError as exc:
+            raise type(exc)(f"Perpindahan ke-{i}: {exc.message}",
+                            field=f"moves[{i - 1}].{exc.field or 'body'}") from None
+    return out
+
+
+def apply_plan(conn: Connection, payload, *, actor: str) -> dict:
+    """Apply a plan in the caller's transaction: a kelurahan's stored plan
+    (``kelurahan_kode``) or the ``moves`` given, on results ``based_on_version``. Returns the
+    plan recorded (``created`` False for a repeat of the same ``client_uuid``)."""
     if not isinstance(payload, dict):
         raise InputRejected("Kirim rencana sebagai objek JSON.", field="body")
     eid = active_election(conn)["id"]
+    # the same lock as a single move: no move can slip in between the check and the writes
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('gisdesk.personnel'), :e)"),
                  {"e": eid})
     client_uuid = _client_uuid(payload.get("client_uuid"))
     done = _previous(conn, client_uuid) if client_uuid else None
     if done is not None:
-        return False, done
-    based_on = _count(payload.get("version"), "version")
-    current = results_version(conn, eid)
-    if current != based_on:
-        raise Conflict("Hasil analisis sudah berubah sejak halaman ini dibuka (versi "
-                       f"{based_on} → {current or 'sedang dihitung ulang'}); rencana tidak "
-                       "diterapkan. Muat ulang halaman saran dan periksa rencananya lagi.",
-                       field="version")
-    kode = str(payload.get("kelurahan_kode") or "").strip()
-    if not kode:
-        raise InputRejected("kelurahan_kode wajib diisi.", field="kelurahan_kode")
-    if kode in applied_plans(conn, based_on):
+        return {**done, "created": False}
+    based_on = _based_on(payload)
+    kode = str(payload.get("kelurahan_kode") or "").strip() or None
+    given = payload.get("moves")
+    if given is None and not kode:
+        raise InputRejected("Sebutkan kelurahan_kode (rencananya) atau moves.",
+                            field="kelurahan_kode")
+    now = current_version(conn, eid)
+    if now != based_on:
+        raise Conflict("Hasil analisis sudah berubah sejak rencana ini dibuat (versi "
+                       f"{based_on}, sekarang {now if now is not None else 'belum ada'}). "
+                       "Tidak ada yang diubah: muat ulang halaman, periksa rencananya, lalu "
+                       "terapkan lagi.", field="based_on_version")
+    if kode and kode in applied_plans(conn, based_on):
         raise Conflict("Rencana kelurahan ini sudah diterapkan pada hasil analisis yang sama; "
                        "tunggu hasil baru lalu periksa lagi.", field="kelurahan_kode")
-    given = payload.get("moves")
-    if given is None:
-        moves = planned_moves(conn, eid, kode)
-    elif isinstance(given, list):
-        moves = [read_move(conn, {**m, "to_kelurahan_kode": kode} if isinstance(m, dict) else m,
-                           eid) for m in given]
-    else:
-        raise InputRejected("moves harus berupa daftar perpindahan.", field="moves")
+    moves = planned_moves(conn, eid, kode) if given is None else \
+        _given_moves(conn, eid, given, kode)
     if not moves:
         raise InputRejected("Tidak ada perpindahan dalam rencana kelurahan ini.",
                             field="kelurahan_kode")
-    done_moves = [move_personnel(conn, eid, m, actor=actor) for m in moves]
-    agencies = sorted({m["agency"] for m in done_moves})
-    detail = {"kelurahan_kode": kode, "based_on_version": based_on,
-              "client_uuid": client_uuid,
-              "moves": done_moves,
-              "gap_after": {a: _gap_summary(conn, eid, kode, a) for a in agencies}}
-    audit.record(conn, actor, "personnel.plan", kode, detail)
-    return True, detail
+    done_moves = []
+    for i, m in enumerate(moves, start=1):
+        try:
+            done_moves.append(move_personnel(conn, eid, m, actor=actor))
+        except GisdeskError as exc:   # the whole plan is refused; say which move and why
+            raise type(exc)(f"Perpindahan ke-{i}: {exc.message}",
+                            field=f"moves[{i - 1}].{exc.field or 'body'}") from None
+    targets = sorted({m["to_kelurahan_kode"] for m in done_moves})
+    detail = {"kelurahan_kode": kode, "based_on_version": based_on, "version": now,
+              "client_uuid": client_uuid, "applied": len(done_moves), "moves": done_moves,
+              "gap_after": {f"{t} {a}": _gap_summary(conn, eid, t, a) for t in targets
+                            for a in sorted({m["agency"] for m in done_moves})}}
+    audit.record(conn, actor, "personnel.plan", kode or ", ".join(targets), detail)
+    return {**detail, "created": True}
 
 
 def kelurahan_plans(conn: Connection, election_id: int) -> list[dict]:

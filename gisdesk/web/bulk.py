@@ -195,17 +195,18 @@ def _render_suggestions(error: str | None = None, status: int = 200):
 def apply_plan():
     """"Terapkan rencana" of one kelurahan: all its moves as one recorded action, or a 409
     page when the results shown have moved on."""
-    payload = {k: request.form.get(k) for k in ("kelurahan_kode", "version", "client_uuid")}
+    payload = {k: request.form.get(k) for k in ("kelurahan_kode", "based_on_version",
+                                                 "client_uuid")}
     try:
         with _engine().begin() as conn:
-            created, plan = plans.apply_plan(conn, payload, actor=current_user.username)
+            plan = plans.apply_plan(conn, payload, actor=current_user.username)
     except Conflict as exc:
         return _render_suggestions(exc.message, 409)
     except GisdeskError as exc:
         return _render_suggestions(f"Rencana ditolak: {exc.message}", exc.status)
     n = sum(m["count"] for m in plan["moves"])
     flash(f"Rencana diterapkan: {len(plan['moves'])} perpindahan, {n} personel ke kelurahan "
-          f"{_kelurahan_name(plan['kelurahan_kode'])}." if created
+          f"{_kelurahan_name(plan['kelurahan_kode'])}." if plan["created"]
           else "Rencana ini sudah diterapkan.")
     return redirect(url_for("bulk.suggestions_page")), 303
 
@@ -214,9 +215,9 @@ def apply_plan():
 @requires("review")
 def create_plan():
     with _engine().begin() as conn:
-        created, plan = plans.apply_plan(conn, request.get_json(silent=True),
-                                         actor=current_user.username)
-    return jsonify(plan), 201 if created else 200
+        plan = plans.apply_plan(conn, request.get_json(silent=True),
+                                actor=current_user.username)
+    return jsonify(plan), 201 if plan["created"] else 200
 
 
 def _kelurahan_name(kode: str) -> str:

@@ -185,7 +185,7 @@ def test_terapkan_rencana_applies_the_whole_plan_as_one_recorded_action(as_role,
                                   "DESC LIMIT 1")).one()
     assert entry.action == "personnel.plan" and entry.target == kode
     assert sum(m["count"] for m in entry.detail["moves"]) == planned[1]
-    assert entry.detail["based_on_version"] == int(fields["version"])
+    assert entry.detail["based_on_version"] == int(fields["based_on_version"])
     assert client.post("/saran/rencana", data=fields).status_code == 303   # double click
     assert snapshot(engine)["moves"] == after["moves"]
     assert "Rencana ini sudah diterapkan" in client.get("/saran").get_data(as_text=True)
@@ -204,9 +204,9 @@ def test_a_plan_based_on_results_that_moved_on_is_refused_with_409(as_role, engi
     assert stale.status_code == 409
     assert "Hasil analisis sudah berubah" in stale.get_data(as_text=True)
     api = client.post("/api/plans", json={"kelurahan_kode": second["kelurahan_kode"],
-                                          "version": second["version"]},
+                                          "based_on_version": second["based_on_version"]},
                       headers={"X-CSRFToken": token})
-    assert api.status_code == 409 and api.get_json()["field"] == "version"
+    assert api.status_code == 409 and api.get_json()["field"] == "based_on_version"
     assert snapshot(engine) == before                           # nothing applied
 
 
@@ -226,3 +226,23 @@ def test_audit_page_says_moves_in_words_not_stored_keys(as_role, engine, demo):
         assert key not in visible, key
     filtered = client.get("/audit?action=personnel.move").get_data(as_text=True)
     assert ">Perpindahan personel</option>" in filtered
+
+
+def test_a_plan_of_given_moves_is_refused_whole_naming_the_bad_move(as_role, engine, demo):
+    client, token = as_role("supervisor")
+    with engine.connect() as conn:
+        version = conn.execute(text("SELECT version FROM analysis_run")).scalar_one()
+        to = conn.execute(text("SELECT kelurahan_kode FROM suggestion ORDER BY rank LIMIT 1")
+                          ).scalar_one()
+    before = snapshot(engine)
+    bad = client.post("/api/plans", headers={"X-CSRFToken": token}, json={
+        "based_on_version": version, "moves": [
+            {"agency": "polri", "count": 1, "to_kelurahan_kode": to, "from_reserve": "polresta"},
+            {"agency": "polri", "count": 0, "to_kelurahan_kode": to, "from_reserve": "polresta"}]})
+    body = bad.get_json()
+    assert bad.status_code == 422 and body["field"] == "moves[1].count"
+    assert body["error"].startswith("Perpindahan ke-2:")
+    assert snapshot(engine) == before                            # the first move is undone
+    empty = client.post("/api/plans", headers={"X-CSRFToken": token},
+                        json={"based_on_version": version, "moves": []})
+    assert empty.status_code == 422 and empty.get_json()["field"] == "moves"

@@ -2,25 +2,19 @@
 page left open while the results moved on gets a clear refusal (409), nothing applied."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from bulk.conftest import DEMO_USERS, snapshot
 from gisdesk.analysis.catchup import drain
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
+from live import serving
 
 
 @pytest.fixture(scope="module")
 def server(app):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 def open_saran(browser, server):

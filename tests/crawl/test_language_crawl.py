@@ -9,16 +9,15 @@ popups' tables, queue messages), minus ``<code>`` elements (codes are data)."""
 from __future__ import annotations
 
 import re
-import threading
 from collections import deque
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from gisdesk.demo.taxonomy import DEMO_PASSWORD, USERS
 from gisdesk.web import create_app
+from live import serving
 
 ENGLISH = re.compile(r"\b(Not Found|Forbidden|Unauthorized|Internal Server Error|Bad Request|"
                      r"Method Not Allowed|[Ee]rror|rows?|rejected|None|True|False|null|"
@@ -54,12 +53,8 @@ def server(demo_engine, tmp_path_factory):
     app = create_app({"database_url": demo_engine.url.render_as_string(hide_password=False),
                       "testing": True, "home": tmp_path_factory.mktemp("home"),
                       "secret_key": "crawl", "login_rate_limit": "1000/300"})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 def _visible(page) -> str:
