@@ -14,6 +14,7 @@ import pandas as pd
 
 from gisdesk.analysis.gap import GapTable
 from gisdesk.analysis.risk import TpsRisk
+from gisdesk.indonesian import angka
 from gisdesk.analysis.rules import Rules
 
 AGENCY_LABEL = {"polri": "Polri", "linmas": "Linmas"}
@@ -152,7 +153,7 @@ def _context_reasons(context: SuggestContext) -> dict[str, list[str]]:
     for kel, f in facts.items():
         if f.n_incidents:
             out.setdefault(kel, []).append(
-                f"{f.n_incidents} insiden terverifikasi baru di dekat TPS"
+                f"{f.n_incidents} kejadian terverifikasi baru di dekat TPS"
                 + (f" ({f.n_escalated} TPS naik kelas)" if f.n_escalated else ""))
     for kel, f in facts.items():
         if f.n_disagree:
@@ -172,7 +173,7 @@ def move_text(m: Move, agency: str, names: Mapping[str, str]) -> str:
     if m.source == "polsek_reserve":
         return f"{m.count} {who} dari cadangan Polsek {names.get(m.kode, m.kode)}"
     where = names.get(m.kode, m.kode)
-    dist = f"{m.distance_m:.0f} m" if m.distance_m is not None else "jarak tidak diketahui"
+    dist = f"{angka(m.distance_m)} m" if m.distance_m is not None else "jarak tidak diketahui"
     kec = "kecamatan sama" if m.same_kecamatan else "kecamatan lain"
     return f"{m.count} {who} dari surplus {where} ({dist}, {kec})"
 

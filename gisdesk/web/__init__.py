@@ -43,9 +43,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["gisdesk.read_engine"] = read_engine_for(settings)
 
     csrf.init_app(app)
-    from gisdesk.web import auth, db_health, dbs, errors, input_guard, pages
+    from gisdesk.web import auth, db_health, dbs, errors, filters, input_guard, pages
     db_health.init_app(app)
     dbs.init_app(app)
+    filters.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
