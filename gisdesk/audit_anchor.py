@@ -29,6 +29,7 @@ class Anchor:
     seq: int           # the head entry's position in the chain (audit_log.id today)
     hash: str          # its chain hash
     at: str            # when the anchor was taken (UTC, ISO 8601)
+    db: str = ""       # the database it anchors (one home may serve several; "" = any)
 
     def line(self) -> str:
         return f"audit anchor: entry {self.seq} hash {self.hash} at {self.at}"
@@ -40,6 +41,10 @@ class Anchor:
         if not seq.strip().isdigit() or len(digest.strip()) != 64:
             raise ValueError(f"anchor {value!r}: write SEQ:HASH (e.g. 1234:9f86d0…, 64 hex)")
         return cls(int(seq), digest.strip().lower(), "given")
+
+
+def database(conn: Connection) -> str:
+    return conn.execute(text("SELECT current_database()")).scalar_one()
 
 
 def head(conn: Connection) -> tuple[int, str] | None:
@@ -61,7 +66,7 @@ def anchor(conn: Connection, home: Path) -> Anchor | None:
     if found is None:
         return None
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    taken = Anchor(found[0], found[1], now)
+    taken = Anchor(found[0], found[1], now, database(conn))
     target = path_in(home)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -80,8 +85,10 @@ def load(home: Path) -> list[Anchor]:
 
 def check(conn: Connection, anchors: list[Anchor]) -> list[dict]:
     """Problems like ``audit.verify_chain``'s: an anchored entry missing or changed."""
-    bad = []
+    bad, here = [], database(conn)
     for a in anchors:
+        if a.db and a.db != here:
+            continue                   # an anchor of another database kept in the same home
         stored = hash_at(conn, a.seq)
         if stored is None:
             bad.append({"id": a.seq, "reason": f"anchored entry (at {a.at}) is missing: "
