@@ -43,6 +43,10 @@ def create_user(conn: Connection, username: str, password: str, role: str, *,
     if role == "operator" and not agency:
         raise InputRejected("An operator needs an agency (kpu, polri, bawaslu, pemkot)",
                             field="agency")
+    if kelurahan_kode and conn.execute(text("SELECT 1 FROM kelurahan WHERE kode = :k"),
+                                       {"k": kelurahan_kode}).first() is None:
+        raise InputRejected(f"Kelurahan {kelurahan_kode} tidak dikenal (tulis kodenya, mis. "
+                            "52.71.01.1004).", field="kelurahan")
     exists = conn.execute(text("SELECT 1 FROM users WHERE username = :u"),
                           {"u": username}).first()
     if exists:

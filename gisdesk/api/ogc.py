@@ -26,6 +26,7 @@ from gisdesk import layers as registry
 from gisdesk.layers import crs as crs_mod, exports, schemas, sources as layer_sources, writers
 from gisdesk.api import bp, downloads
 from gisdesk.errors import Forbidden, InputRejected, NotFound
+from gisdesk.indonesian import angka
 from gisdesk.layers.tiles import data_version
 from gisdesk.maps import data
 from gisdesk.layers.writers import RENDERERS
@@ -53,7 +54,7 @@ MEDIA = {"json": "application/json", "geojson": GEOJSON, "html": "text/html",
 EXPORT_RULE = (
     "Hak akses: setiap peran yang boleh melihat peta (viewer ke atas) boleh membaca API ini "
     f"per halaman dalam JSON/GeoJSON atau HTML (limit bawaan {DEFAULT_LIMIT}, paling banyak "
-    f"{MAX_LIMIT} fitur per halaman). Unduhan berkas (f=csv di sini, /export/<lapisan>.geojson|"
+    f"{angka(MAX_LIMIT)} fitur per halaman). Unduhan berkas (f=csv di sini, /export/<lapisan>.geojson|"
     ".csv|.gpkg, dan `gisdesk export`) adalah ekspor: perlu hak 'export' (planner, supervisor, "
     "admin) serta hak melihat lapisan itu, dan tercatat di log audit. Lapisan yang tidak boleh "
     "dilihat peran Anda tidak muncul sama sekali.")

@@ -40,7 +40,9 @@ ROUTES: dict[str, tuple[str, ...] | str] = {
     "quickcount.post_result": ("result_entry",), "quickcount.my_results": ("result_entry",),
     "quickcount.input_page": ("result_entry",),
     "bulk.upload_page": ("report",), "bulk.upload": ("report",), "bulk.report_csv": ("report",),
-    "bulk.suggestions_page": ("view",), "bulk.apply_suggestion": ("review",),
+    "bulk.example_file": ("report",),
+    "bulk.suggestions_page": ("view",), "bulk.apply_plan": ("review",),
+    "bulk.create_plan": ("review",), "entry.merge_candidates": ("review",),
     "bulk.create_move": ("review",), "bulk.update_personnel": ("review",),
     "bulk.audit_page": ("review",),
     "readiness.list_page": ("view",), "readiness.tps_page": ("view",),
@@ -68,7 +70,7 @@ def samples(demo_engine):
             "fmt": "geojson", "incident_id": incident, "action": "verify", "flag_id": 1,
             "lib": "leaflet", "path": "leaflet.js", "filename": "gisdesk.css",
             "token": "0" * 32, "token_id": 1, "assignment_id": 1, "layer": "tps", "z": 12,
-            "x": 3368, "y": 2145}
+            "x": 3368, "y": 2145, "kind": "incidents"}
 
 
 def _url(app, rule, samples) -> str:
