@@ -16,7 +16,7 @@ from gisdesk.maps.labels import CLASS_ORDER
 def active_election(conn: Connection) -> dict | None:
     """The election the app works on, with the time its analysis refers to (``as_of``)."""
     row = conn.execute(text(
-        "SELECT e.id, e.kode, e.nama, e.kind, e.voting_date, e.is_demo, a.as_of "
+        "SELECT e.id, e.kode, e.nama, e.kind, e.voting_date, e.is_demo, a.as_of, a.version "
         "FROM election e LEFT JOIN analysis_run a ON a.election_id = e.id "
         "WHERE e.active")).mappings().first()
     return dict(row) if row else None
@@ -24,45 +24,97 @@ def active_election(conn: Connection) -> dict | None:
 
 def election(conn: Connection, election_id: int) -> dict | None:
     row = conn.execute(text(
-        "SELECT e.id, e.kode, e.nama, e.kind, e.voting_date, e.is_demo, a.as_of "
+        "SELECT e.id, e.kode, e.nama, e.kind, e.voting_date, e.is_demo, a.as_of, a.version "
         "FROM election e LEFT JOIN analysis_run a ON a.election_id = e.id "
         "WHERE e.id = :e"), {"e": election_id}).mappings().first()
     return dict(row) if row else None
 
 
-def summary(conn: Connection, election_id: int) -> dict:
-    """City totals for the header strip. The shortfall sums only kelurahan that are short:
-    a surplus in one kelurahan does not staff another until someone moves people."""
-    classes = dict(conn.execute(text(
+KECAMATAN_KODE = re.compile(r"\d{2}\.\d{2}\.\d{2}")
+
+
+def summary(conn: Connection, election_id: int, *, kecamatan_kode: str | None = None,
+            classes: list[str] | None = None) -> dict:
+    """Totals for the header strip, for the city or one kecamatan (``kecamatan_kode``) and
+    the TPS classes picked (``classes``, None: all; "belum_dinilai" for unrated TPS).
+
+    The shortfall sums only kelurahan that are short: a surplus in one kelurahan does not
+    staff another until someone moves people, so ``required - assigned == short - surplus``.
+    Personnel are planned per kelurahan, not per class: they follow the kecamatan only."""
+    kec = _kecamatan(kecamatan_kode)
+    classes = _classes(classes)
+    counts = dict(conn.execute(text(
         "SELECT COALESCE(r.kelas, 'belum_dinilai'), count(*) FROM tps t "
         "LEFT JOIN tps_risk r ON r.tps_id = t.id AND r.election_id = t.election_id "
-        "WHERE t.election_id = :e GROUP BY 1"), {"e": election_id}).all())
+        "WHERE t.election_id = :e AND (CAST(:kec AS text) IS NULL OR t.kelurahan_kode LIKE :kp) "
+        "GROUP BY 1"), {"e": election_id, "kec": kec, "kp": f"{kec}.%"}).all())
     gap = conn.execute(text(
         "SELECT COALESCE(sum(polri_required), 0), COALESCE(sum(polri_assigned), 0), "
-        "       COALESCE(sum(GREATEST(polri_gap, 0)), 0), "
+        "       COALESCE(sum(GREATEST(polri_gap, 0)), 0), COALESCE(sum(GREATEST(-polri_gap, 0)), 0), "
+        "       count(*) FILTER (WHERE polri_gap > 0), count(*) FILTER (WHERE polri_gap < 0), "
         "       COALESCE(sum(linmas_required), 0), COALESCE(sum(linmas_assigned), 0), "
-        "       COALESCE(sum(GREATEST(linmas_gap, 0)), 0), "
+        "       COALESCE(sum(GREATEST(linmas_gap, 0)), 0), COALESCE(sum(GREATEST(-linmas_gap, 0)), 0), "
+        "       count(*) FILTER (WHERE linmas_gap > 0), count(*) FILTER (WHERE linmas_gap < 0), "
         "       count(*) FILTER (WHERE polri_gap > 0 OR linmas_gap > 0) "
-        "FROM kelurahan_gap WHERE election_id = :e"), {"e": election_id}).one()
+        "FROM kelurahan_gap WHERE election_id = :e "
+        "AND (CAST(:kec AS text) IS NULL OR kecamatan_kode = :kec)"),
+        {"e": election_id, "kec": kec}).one()
     incidents = conn.execute(text(
         "SELECT count(*) FROM incident WHERE election_id = :e "
-        "AND status NOT IN ('rejected', 'merged')"), {"e": election_id}).scalar_one()
-    by_class = {k: int(classes.get(k, 0)) for k in CLASS_ORDER}
-    if classes.get("belum_dinilai"):
-        by_class["belum_dinilai"] = int(classes["belum_dinilai"])
+        "AND status NOT IN ('rejected', 'merged') "
+        "AND (CAST(:kec AS text) IS NULL OR kelurahan_kode LIKE :kp)"),
+        {"e": election_id, "kec": kec, "kp": f"{kec}.%"}).scalar_one()
+    by_class = {k: int(counts.get(k, 0)) for k in CLASS_ORDER if classes is None or k in classes}
+    if counts.get("belum_dinilai") and (classes is None or "belum_dinilai" in classes):
+        by_class["belum_dinilai"] = int(counts["belum_dinilai"])
+
+    def agency(i: int) -> dict:
+        return {"required": int(gap[i]), "assigned": int(gap[i + 1]), "short": int(gap[i + 2]),
+                "surplus": int(gap[i + 3]), "kelurahan_short": int(gap[i + 4]),
+                "kelurahan_surplus": int(gap[i + 5])}
     return {
-        "tps": int(sum(classes.values())), "by_class": by_class,
-        "polri": {"required": int(gap[0]), "assigned": int(gap[1]), "short": int(gap[2])},
-        "linmas": {"required": int(gap[3]), "assigned": int(gap[4]), "short": int(gap[5])},
-        "kelurahan_short": int(gap[6]), "incidents": int(incidents),
+        "tps": int(sum(by_class.values())), "by_class": by_class,
+        "polri": agency(0), "linmas": agency(6),
+        "kelurahan_short": int(gap[12]), "incidents": int(incidents),
+        "scope": {"kecamatan_kode": kec, "kecamatan_nama": _kecamatan_nama(conn, kec),
+                  "classes": classes},
     }
+
+
+def _kecamatan(kode: str | None) -> str | None:
+    if kode in (None, ""):
+        return None
+    if not KECAMATAN_KODE.fullmatch(kode):
+        raise InputRejected("Kode kecamatan tidak sah (contoh: 52.71.01)", field="kecamatan")
+    return kode
+
+
+def _classes(classes: list[str] | None) -> list[str] | None:
+    """None for "every class"; otherwise the known classes picked, in their order."""
+    if classes is None:
+        return None
+    known = (*CLASS_ORDER, "belum_dinilai")
+    unknown = [c for c in classes if c not in known]
+    if unknown:
+        raise InputRejected(f"Kelas tidak dikenal: {unknown[0]} (pilih dari {', '.join(known)})",
+                            field="kelas")
+    picked = [c for c in known if c in classes]
+    return None if len(picked) == len(known) else picked
+
+
+def _kecamatan_nama(conn: Connection, kode: str | None) -> str | None:
+    if kode is None:
+        return None
+    nama = conn.execute(text("SELECT nama FROM kecamatan WHERE kode = :k"), {"k": kode}).scalar()
+    if nama is None:
+        raise InputRejected(f"Kecamatan {kode} tidak ada.", field="kecamatan")
+    return nama
 
 
 def gap_rows(conn: Connection, election_id: int, *, kecamatan_kode: str | None = None,
              limit: int | None = None) -> list[dict]:
     """Kelurahan by Polri shortfall (then Linmas), largest first, with their reasons."""
-    if kecamatan_kode is not None and not re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", kecamatan_kode):
-        raise InputRejected("Kode kecamatan tidak sah (contoh: 52.71.01)", field="kecamatan")
+    kecamatan_kode = _kecamatan(kecamatan_kode)
     if limit is not None and not 0 < int(limit) <= 10000:
         raise InputRejected("limit harus 1..10000", field="limit")
     sql = (

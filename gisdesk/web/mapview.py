@@ -46,11 +46,32 @@ def map_page():
             conn, _visible(), election=election,
             layer_source=lambda layer: {"url": url_for(".layer_geojson", layer_id=layer.id)},
             extra_config={"gaps_url": url_for(".gaps"), "search_url": url_for(".search"),
+                          "strip_url": url_for(".strip"), "user": current_user.username,
                           **_live_config(conn, election)})
-        summary = data.summary(conn, election["id"]) if election else None
+        summary = data.summary(conn, election["id"], **_scope()) if election else None
         kecamatan = conn.execute(text("SELECT kode, nama FROM kecamatan ORDER BY kode")).all()
     return render_template("map.html", parts=parts, election=election, summary=summary,
                            kecamatan=kecamatan, as_of=data.wita(election and election["as_of"]),
+                           kelas_labels=VOCABULARIES["kelas"])
+
+
+def _scope() -> dict:
+    """The strip's scope from the URL (the map's filter state): ``kecamatan=52.71.01`` and
+    ``kelas=rawan,sangat_rawan`` (absent: every class; empty: none)."""
+    kelas = request.args.get("kelas")
+    return {"kecamatan_kode": request.args.get("kecamatan") or None,
+            "classes": None if kelas is None else [k for k in kelas.split(",") if k]}
+
+
+@bp.route("/map/strip")
+@requires("view")
+def strip():
+    """The totals strip alone, for the scope the filters picked (map.js swaps it in)."""
+    with _engine().connect() as conn:
+        election = data.active_election(conn)
+        summary = data.summary(conn, election["id"], **_scope()) if election else None
+    return render_template("partials/map_strip.html", election=election, summary=summary,
+                           as_of=data.wita(election and election["as_of"]),
                            kelas_labels=VOCABULARIES["kelas"])
 
 
@@ -152,7 +173,7 @@ def gaps():
 def summary():
     with _engine().connect() as conn:
         election = data.active_election(conn)
-        totals = data.summary(conn, election["id"]) if election else None
+        totals = data.summary(conn, election["id"], **_scope()) if election else None
     if election:
         election = {**election, "voting_date": election["voting_date"].isoformat(),
                     "as_of": election["as_of"] and election["as_of"].isoformat()}
