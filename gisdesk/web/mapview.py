@@ -16,7 +16,7 @@ from sqlalchemy import text
 from gisdesk import layers as registry
 from gisdesk.layers import sources as layer_sources
 from gisdesk.errors import InputRejected, NotFound
-from gisdesk.maps import data
+from gisdesk.maps import briefing, data
 from gisdesk.maps.builder import map_parts
 from gisdesk.maps.labels import VOCABULARIES
 from gisdesk.web.auth import requires
@@ -166,6 +166,38 @@ def gaps():
         rows = data.gap_rows(conn, election["id"], kecamatan_kode=request.args.get("kecamatan"),
                              limit=_int(request.args.get("limit"), "limit")) if election else []
     return jsonify({"election_id": election and election["id"], "rows": rows})
+
+
+@bp.route("/map/cetak")
+@requires("view")
+def briefing_page():
+    """The briefing print (A4 landscape) for the city or ``?kecamatan=``."""
+    ctx = _briefing()
+    kec = {"kecamatan": ctx["summary"]["scope"]["kecamatan_kode"]} if ctx else {}
+    return render_template("briefing.html", **(ctx or {}), standalone=False,
+                           back_url=url_for(".map_page", **kec),
+                           pdf_url=url_for(".briefing_pdf", **kec))
+
+
+@bp.route("/map/cetak.pdf")
+@requires("view")
+def briefing_pdf():
+    ctx = _briefing()
+    body = briefing.pdf(ctx)
+    scope = ctx["summary"]["scope"]["kecamatan_kode"] or "kota"
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="briefing-{scope}.pdf"'})
+
+
+def _briefing() -> dict:
+    with _engine().connect() as conn:
+        election = data.active_election(conn)
+        if election is None:
+            raise NotFound("Belum ada pemilihan aktif untuk dicetak.", field="election")
+        return briefing.context(conn, election["id"], role=current_user.role,
+                                layers=current_app.extensions["gisdesk.layers"],
+                                kecamatan_kode=request.args.get("kecamatan") or None,
+                                printed_by=current_user.username)
 
 
 @bp.route("/map/summary.json")
