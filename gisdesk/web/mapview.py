@@ -52,7 +52,8 @@ def map_page():
         kecamatan = conn.execute(text("SELECT kode, nama FROM kecamatan ORDER BY kode")).all()
     return render_template("map.html", parts=parts, election=election, summary=summary,
                            kecamatan=kecamatan, as_of=data.wita(election and election["as_of"]),
-                           kelas_labels=VOCABULARIES["kelas"])
+                           kelas_labels=VOCABULARIES["kelas"],
+                           print_url=url_for(".briefing_page"))
 
 
 def _scope() -> dict:

@@ -749,6 +749,9 @@
   // A chosen hit: the list closes, the map goes there and the place is marked. A TPS gets
   // its popup and a ring around it (among a field of identical dots), whatever the filters.
   var highlight = L.layerGroup().addTo(map);
+  map.createPane("gd-found").style.zIndex = 460;  // above the points' canvas, lets clicks through
+  map.getPane("gd-found").style.pointerEvents = "none";
+  var ringRenderer = L.svg({pane: "gd-found"});
   function closeResults() {
     var out = $("#search-results");
     clearTimeout(searchTimer);
@@ -769,7 +772,7 @@
     if (!where) return;
     map.setView(where, Math.max(map.getZoom(), 18), {animate: false});
     L.circleMarker(where, {radius: 16, color: "#0b5cad", weight: 4, fill: false, interactive: false,
-      className: "gd-found"}).addTo(highlight);
+      className: "gd-found", renderer: ringRenderer, pane: "gd-found"}).addTo(highlight);
     var html = item ? popupHtml(st.config, item.props, where) : '<div class="gd-popup"><h3>' + esc(hit.label) + "</h3></div>";
     L.popup({maxWidth: 320, className: "gd-found-popup"}).setLatLng(where).setContent(html).openOn(map);
   }

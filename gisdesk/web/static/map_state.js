@@ -58,6 +58,14 @@
       });
   }
 
+  // the briefing print covers the kecamatan picked (or the city)
+  function refreshPrintLink() {
+    var link = document.getElementById("print-link");
+    if (!link) return;
+    var base = link.getAttribute("data-base");
+    link.href = sel && sel.value ? base + "?kecamatan=" + encodeURIComponent(sel.value) : base;
+  }
+
   // --- the address ----------------------------------------------------------------------
   document.body.addEventListener("gisdesk:filters", function (e) {
     if (e.detail.by !== "user") return;
@@ -65,18 +73,21 @@
     var url = location.pathname + (query ? "?" + query : "") + location.hash;
     if (url !== location.pathname + location.search + location.hash) history.pushState({gisdesk: query}, "", url);
     refreshStrip(p);
+    refreshPrintLink();
   });
   window.addEventListener("popstate", function () {
     var before = sel ? sel.value : "", p = new URLSearchParams(location.search);
     controlsFromParams(p);
     gd.applyFilters(sel ? sel.value !== before : false, "url");
     refreshStrip(p);
+    refreshPrintLink();
   });
   // a shared link: the page was drawn for its scope already; set the controls to match
   var start = new URLSearchParams(location.search);
   if (start.toString()) {
     controlsFromParams(start);
     gd.applyFilters(false, "url");
+    refreshPrintLink();
     if (sel && sel.value) gd.ready.then(function () { gd.applyFilters(true, "url"); });
   }
 })();
