@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from gisdesk import layers as registry
+from gisdesk import plans
 from gisdesk.layers import sources as layer_sources
 from gisdesk.errors import InputRejected, NotFound
 from gisdesk.maps import briefing, data
@@ -47,13 +48,20 @@ def map_page():
             layer_source=lambda layer: {"url": url_for(".layer_geojson", layer_id=layer.id)},
             extra_config={"gaps_url": url_for(".gaps"), "search_url": url_for(".search"),
                           "strip_url": url_for(".strip"), "user": current_user.username,
-                          **_live_config(conn, election)})
+                          **_plan_config(), **_live_config(conn, election)})
         summary = data.summary(conn, election["id"], **_scope()) if election else None
         kecamatan = conn.execute(text("SELECT kode, nama FROM kecamatan ORDER BY kode")).all()
     return render_template("map.html", parts=parts, election=election, summary=summary,
                            kecamatan=kecamatan, as_of=data.wita(election and election["as_of"]),
                            kelas_labels=VOCABULARIES["kelas"],
                            print_url=url_for(".briefing_page"))
+
+
+def _plan_config() -> dict:
+    """The what-if panel, for those who may move personnel (supervisor, admin)."""
+    if not current_user.can("review"):
+        return {}
+    return {"plan_url": url_for(".apply_plan"), "suggestions_url": url_for(".suggestions")}
 
 
 def _scope() -> dict:
@@ -199,6 +207,27 @@ def _briefing() -> dict:
                                 layers=current_app.extensions["gisdesk.layers"],
                                 kecamatan_kode=request.args.get("kecamatan") or None,
                                 printed_by=current_user.username)
+
+
+@bp.route("/map/suggestions.json")
+@requires("view")
+def suggestions():
+    """The stored suggestions with what a what-if needs to replay them as moves."""
+    with _engine().connect() as conn:
+        election = data.active_election(conn)
+        rows = data.suggestion_moves(conn, election["id"]) if election else []
+    return jsonify({"version": election and election["version"], "rows": rows})
+
+
+@bp.post("/api/moves/plan")
+@requires("review")
+def apply_plan():
+    """Moves tried in the map's what-if, with the results version they were based on:
+    201 applied, 409 when the results have moved on (nothing changed)."""
+    with current_app.extensions["gisdesk.engine"].begin() as conn:
+        result = plans.apply_plan(conn, request.get_json(silent=True),
+                                  actor=current_user.username)
+    return jsonify(result), 201
 
 
 @bp.route("/map/summary.json")

@@ -647,9 +647,9 @@
   function renderGaps() {
     var body = $("#gap-rows");
     if (!body || !gaps) return;
-    var rows = gaps.filter(function (g) {
+    var rows = (state.preview || gaps).filter(function (g) {
       return (!state.kecamatan || g.kecamatan_kode === state.kecamatan) &&
-             (g.polri_gap > 0 || g.linmas_gap > 0);
+             (g.polri_gap > 0 || g.linmas_gap > 0 || g.whatif);
     });
     var limit = Number(body.getAttribute("data-limit") || 15);
     $("#gap-count").textContent = rows.length ? rows.length + " kelurahan kekurangan personel" :
@@ -658,12 +658,27 @@
       var reasons = (g.reasons || []).slice(0, 2).map(esc).join("; ");
       function n(v, short) { return '<td class="num' + (short && v > 0 ? " short" : "") + '">' + fmtNum.format(v) + "</td>"; }
       var kode = esc(g.kelurahan_kode);
-      return '<tr tabindex="0" class="main" data-kode="' + kode + '"><td><b>' +
+      var changed = g.whatif ? " whatif" : "";
+      return '<tr tabindex="0" class="main' + changed + '" data-kode="' + kode + '"><td><b>' +
         esc(g.kelurahan_nama) + '</b><small>' + esc(g.kecamatan_nama) + "</small></td>" +
         n(g.polri_required) + n(g.polri_assigned) + n(Math.max(g.polri_gap, 0), true) +
         n(g.linmas_required) + n(g.linmas_assigned) + n(Math.max(g.linmas_gap, 0), true) + "</tr>" +
-        '<tr class="why" data-kode="' + kode + '"><td colspan="7">' + (reasons || "&nbsp;") + "</td></tr>";
+        '<tr class="why' + changed + '" data-kode="' + kode + '"><td colspan="7">' + (g.whatif ? "<b>Simulasi:</b> " + esc(g.whatif) + "; " : "") +
+        (reasons || "&nbsp;") + "</td></tr>";
     }).join("");
+  }
+  // The what-if (map_whatif.js) shows gaps as they would be after its moves: the table and the
+  // kelurahan shading read these rows until preview(null) puts the stored results back.
+  function preview(rows) {
+    state.preview = rows;
+    var st = state.layers.kelurahan, byKode = {};
+    (rows || []).forEach(function (g) { byKode[g.kelurahan_kode] = g; });
+    (st && st.items || []).forEach(function (it) {
+      var g = byKode[it.props.kelurahan_kode];
+      it.leaf.setStyle(pathStyle(st.config, g ? Object.assign({}, it.props, {polri_gap: g.polri_gap,
+        linmas_gap: g.linmas_gap}) : it.props));
+    });
+    renderGaps();
   }
   function onGapRow(e) {
     var tr = e.target.closest("tr[data-kode]");
@@ -892,6 +907,6 @@
 
   window.gisdesk = {map: map, layers: state.layers, ready: ready, selectKelurahan: selectKelurahan,
                     applyFilters: applyFilters, config: cfg, esc: esc, fmtNum: fmtNum,
-                    renderGaps: renderGaps, setTime: setTime, render: render,
+                    setTime: setTime, preview: preview, gaps: function () { return gaps; },
                     state: state, live: live, poll: poll, tiled: tiled, tileStats: tileStats};
 })();

@@ -1,0 +1,152 @@
+"""What-if on the map for supervisors, in headless Chromium on the analysed Mataram demo:
+moves tried in the browser change the gaps shown (nothing stored); applying them sends the
+results version they were based on and gets 409 when the results have moved on since."""
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from gisdesk.analysis.store import recompute
+from gisdesk.demo.taxonomy import DEMO_PASSWORD
+from gisdesk.web import create_app
+
+
+@pytest.fixture(scope="module")
+def app(demo_engine, tmp_path_factory):
+    return create_app({"database_url": demo_engine.url.render_as_string(hide_password=False),
+                       "testing": True, "home": tmp_path_factory.mktemp("home"),
+                       "secret_key": "x", "login_rate_limit": "1000/300"})
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    srv.server_close()
+    thread.join(5)
+
+
+def open_map(browser, server, username):
+    context = browser.new_context(viewport={"width": 1366, "height": 800}, locale="id-ID")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server + "/login?next=/map")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-map-ready='1']", timeout=30000)
+    return context, page, errors
+
+
+def counts(engine) -> tuple[int, int]:
+    with engine.connect() as conn:
+        return (conn.execute(text("SELECT count(*) FROM personnel_move")).scalar_one(),
+                conn.execute(text("SELECT version FROM analysis_run")).scalar_one())
+
+
+def kurang(page, kode: str) -> int:
+    """The Polri 'Kurang' cell of a kelurahan in the gap table."""
+    return int(page.locator(f"#gap-rows tr.main[data-kode='{kode}'] td").nth(3).inner_text())
+
+
+def test_viewer_has_no_what_if(browser, server):
+    context, page, errors = open_map(browser, server, "koordinator")
+    assert not page.locator("#whatif").is_visible() and errors == []
+    context.close()
+
+
+def test_what_if_changes_the_gaps_shown_and_a_stale_plan_gets_409(browser, server, demo_engine):
+    moves_before, version = counts(demo_engine)
+    context, page, errors = open_map(browser, server, "supervisor")
+    panel = page.locator("#whatif")
+    assert panel.is_visible() and page.inner_text("#wi-version") == str(version)
+    to = page.input_value("#wi-to")            # the kelurahan shortest of Polri
+    before = kurang(page, to)
+    page.fill("#wi-count", "1")
+    page.click("text=Tambah ke simulasi")
+    effect = page.inner_text("#wi-effect")
+    short = re.search(r"Polri: kurang ([\d.]+) → ([\d.]+)", effect)
+    assert short and int(short.group(1).replace(".", "")) - 1 == int(short.group(2).replace(".", ""))
+    assert kurang(page, to) == before - 1
+    assert page.locator(f"#gap-rows tr.main.whatif[data-kode='{to}']").count() == 1
+    assert counts(demo_engine) == (moves_before, version)        # nothing stored
+    # a donor cannot give more than it has spare
+    page.fill("#wi-count", "999")
+    page.click("text=Tambah ke simulasi")
+    assert "hanya berlebih" in page.inner_text("#wi-message")
+    assert page.locator("#wi-moves li").count() == 1
+
+    # meanwhile the results move on (the analysis worker's recompute: a new version)
+    with demo_engine.begin() as conn:
+        recompute(conn, conn.execute(text("SELECT id FROM election WHERE active")).scalar_one())
+    _, newer = counts(demo_engine)
+    assert newer > version
+    page.click("text=Terapkan rencana")
+    message = page.locator("#wi-message.bad")
+    message.wait_for(timeout=10000)
+    assert "Hasil analisis sudah berubah sejak simulasi ini dibuat" in message.inner_text()
+    assert f"versi {version}, sekarang {newer}" in message.inner_text()
+    assert "Tidak ada yang diubah" in message.inner_text()
+    assert counts(demo_engine) == (moves_before, newer)
+
+    # on the fresh results, a suggestion taken into the what-if applies
+    page.reload()
+    page.wait_for_selector("body[data-map-ready='1']", timeout=30000)
+    assert page.inner_text("#wi-version") == str(newer)
+    page.click("text=Ambil dari saran")
+    page.locator("#wi-suggestions button").first.click()
+    assert page.locator("#wi-moves li").count() == 1
+    page.click("text=Terapkan rencana")
+    page.locator("#wi-message", has_text="Rencana diterapkan: 1 perpindahan").wait_for(timeout=15000)
+    moves_after, latest = counts(demo_engine)
+    assert moves_after == moves_before + 1 and latest > newer
+    with demo_engine.connect() as conn:
+        plan = conn.execute(text("SELECT actor, detail FROM audit_log WHERE action = "
+                                 "'personnel.plan' ORDER BY id DESC LIMIT 1")).one()
+    assert plan.actor == "supervisor" and plan.detail["based_on_version"] == newer
+    assert errors == []
+    context.close()
+
+
+def _client(app, username="supervisor"):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
+                                "csrf_token": token})
+    return client, token
+
+
+def test_plan_api_refuses_bad_plans_whole_and_names_the_move(app, demo_engine):
+    client, token = _client(app)
+    headers = {"X-CSRFToken": token}
+    moves_before, version = counts(demo_engine)
+    with demo_engine.connect() as conn:
+        kel = conn.execute(text("SELECT kode FROM kelurahan ORDER BY kode LIMIT 1")).scalar_one()
+    missing = client.post("/api/moves/plan", headers=headers, json={"moves": []})
+    assert missing.status_code == 422 and missing.get_json()["field"] == "based_on_version"
+    empty = client.post("/api/moves/plan", headers=headers,
+                        json={"based_on_version": version, "moves": []})
+    assert empty.status_code == 422 and empty.get_json()["field"] == "moves"
+    bad = client.post("/api/moves/plan", headers=headers, json={
+        "based_on_version": version,
+        "moves": [{"agency": "polri", "count": 1, "to_kelurahan_kode": kel,
+                   "from_reserve": "polresta"},
+                  {"agency": "polri", "count": 0, "to_kelurahan_kode": kel,
+                   "from_reserve": "polresta"}]})
+    body = bad.get_json()
+    assert bad.status_code == 422 and body["field"] == "moves[1].count"
+    assert body["error"].startswith("Perpindahan ke-2:")
+    assert counts(demo_engine) == (moves_before, version)      # the first move is undone too
+    viewer, vtoken = _client(app, "koordinator")
+    refused = viewer.post("/api/moves/plan", headers={"X-CSRFToken": vtoken},
+                          json={"based_on_version": version, "moves": [{}]})
+    assert refused.status_code == 403
