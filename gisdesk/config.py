@@ -22,6 +22,8 @@ class Settings:
     timezone: str = WITA
     max_upload_mb: int = 20
     login_rate_limit: str = "10/300"         # attempts / seconds, per user name and per address
+    worker_clock_seconds: float = 60.0     # the analysis worker advances as_of this often
+    worker_debounce_ms: int = 250          # and waits this long for more writes to batch
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -41,6 +43,8 @@ _ENV = {
     "layers_dir": ("GISDESK_LAYERS_DIR", Path),
     "max_upload_mb": ("GISDESK_MAX_UPLOAD_MB", int),
     "login_rate_limit": ("GISDESK_LOGIN_RATE_LIMIT", str),
+    "worker_clock_seconds": ("GISDESK_WORKER_CLOCK_SECONDS", float),
+    "worker_debounce_ms": ("GISDESK_WORKER_DEBOUNCE_MS", int),
 }
 
 

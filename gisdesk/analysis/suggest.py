@@ -21,12 +21,25 @@ SHORT = "tidak_tercukupi"
 
 
 @dataclass(frozen=True)
+class KelurahanFacts:
+    """What the reasons say about one kelurahan's TPS: counted incidents near them (each
+    incident once), TPS raised a class, TPS whose sources disagree."""
+
+    kelurahan_kode: str
+    n_incidents: int = 0
+    n_escalated: int = 0
+    n_disagree: int = 0
+
+
+@dataclass(frozen=True)
 class SuggestContext:
-    """Optional facts for the reasons: effective classes and incidents (tps_risks) and the
-    number of not-ready TPS per kelurahan (kelurahan_kode -> n)."""
+    """Optional facts for the reasons: effective classes and incidents (tps_risks, or the
+    same already summed per kelurahan in ``kelurahan``) and the number of not-ready TPS per
+    kelurahan (kelurahan_kode -> n)."""
 
     tps_risks: Sequence[TpsRisk] = ()
     not_ready: Mapping[str, int] = field(default_factory=dict)
+    kelurahan: Sequence[KelurahanFacts] = ()
 
 
 @dataclass(frozen=True)
@@ -119,23 +132,31 @@ def _class_reason(row: Mapping, classes: Sequence[str], rules: Rules) -> str | N
     return ", ".join([f"{n} TPS {label}", *parts[1:]])
 
 
-def _context_reasons(context: SuggestContext) -> dict[str, list[str]]:
+def kelurahan_facts(tps_risks: Iterable[TpsRisk]) -> dict[str, KelurahanFacts]:
+    """The per-TPS facts summed per kelurahan (an incident near several TPS is one incident)."""
     incidents: dict[str, set[str]] = {}
     escalated: dict[str, int] = {}
     disagree: dict[str, int] = {}
-    for r in context.tps_risks:
+    for r in tps_risks:
         incidents.setdefault(r.kelurahan_kode, set()).update(r.incident_ids)
         escalated[r.kelurahan_kode] = escalated.get(r.kelurahan_kode, 0) + r.escalated
         disagree[r.kelurahan_kode] = disagree.get(r.kelurahan_kode, 0) + r.disagree
+    return {k: KelurahanFacts(k, len(ids), escalated[k], disagree[k])
+            for k, ids in incidents.items()}
+
+
+def _context_reasons(context: SuggestContext) -> dict[str, list[str]]:
+    facts = kelurahan_facts(context.tps_risks)
+    facts.update({f.kelurahan_kode: f for f in context.kelurahan})
     out: dict[str, list[str]] = {}
-    for kel, ids in incidents.items():
-        if ids:      # an incident near several TPS is one incident
+    for kel, f in facts.items():
+        if f.n_incidents:
             out.setdefault(kel, []).append(
-                f"{len(ids)} insiden terverifikasi baru di dekat TPS"
-                + (f" ({escalated[kel]} TPS naik kelas)" if escalated[kel] else ""))
-    for kel, n in disagree.items():
-        if n:
-            out.setdefault(kel, []).append(f"{n} TPS dinilai berbeda oleh sumber")
+                f"{f.n_incidents} insiden terverifikasi baru di dekat TPS"
+                + (f" ({f.n_escalated} TPS naik kelas)" if f.n_escalated else ""))
+    for kel, f in facts.items():
+        if f.n_disagree:
+            out.setdefault(kel, []).append(f"{f.n_disagree} TPS dinilai berbeda oleh sumber")
     for kel, n in context.not_ready.items():
         if n:
             out.setdefault(kel, []).append(f"{n} TPS belum siap")

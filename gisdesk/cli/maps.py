@@ -21,12 +21,12 @@ from gisdesk.roles import ROLES
 def map_(obj, output, pdf_path, kecamatan, role):
     """Write a standalone HTML map and/or a PDF briefing (works offline, no CDN)."""
     from gisdesk import audit
-    from gisdesk.analysis.store import ensure_fresh
+    from gisdesk.analysis.catchup import for_command
     if not output and not pdf_path:
         raise click.UsageError("Sebutkan -o FILE.html dan/atau --pdf FILE.pdf.")
     if kecamatan and not pdf_path:
         raise click.UsageError("--kecamatan hanya untuk briefing PDF (--pdf).")
-    election_id = ensure_fresh(obj.engine)
+    election_id = for_command(obj.engine, obj.settings.rules_file)
     if output:
         from gisdesk.maps import build_standalone_map
         with obj.engine.connect() as conn:  # the builder streams results on its connection

@@ -26,6 +26,12 @@ def get_engine(url: str) -> Engine:
     ``?prepare_threshold=none`` in the URL switches off psycopg's server-side prepared
     statements, for PgBouncer older than 1.21 in transaction mode (see docs/DEPLOYMENT.md).
     """
+    return new_engine(url)
+
+
+def new_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+    """An engine of its own (not shared): the worker gives each loop one, so a long
+    recompute in one loop never holds a connection another loop waits for."""
     connect_args: dict = {"options": "-c timezone=UTC"}
     parsed = make_url(url)
     if "prepare_threshold" in parsed.query:
@@ -33,8 +39,14 @@ def get_engine(url: str) -> Engine:
         connect_args["prepare_threshold"] = None if raw in ("", "none", "off") else int(raw)
         parsed = parsed.difference_update_query(["prepare_threshold"])
     # pool_pre_ping: the embedded cluster may have been restarted under a long-running app
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         connect_args=connect_args)
+    return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size,
+                         max_overflow=max_overflow, connect_args=connect_args)
+
+
+def libpq_conninfo(url: str) -> str:
+    """The URL as libpq reads it (for a raw psycopg session, e.g. LISTEN)."""
+    parsed = make_url(url).difference_update_query(["prepare_threshold"])
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def engine_for(settings: Settings) -> Engine:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from gisdesk import audit
+from gisdesk.analysis import changes
 from gisdesk.entry import UTC, WITA, active_election
 from gisdesk.entry.coords import CoordsError, parse_coords
 from gisdesk.entry.placement import place_kelurahan, place_tps
@@ -281,6 +282,7 @@ def submit(conn: Connection, payload, *, tax: Taxonomy, reporter_id: int | None,
     if inserted is None:  # a concurrent request with the same id won the race
         _same_or_conflict(_stored(conn, inp.id), inp)
         return False, get_incident(conn, inp.id, tax)
+    changes.incident(conn, inp.id, "incident.create")
     report = get_incident(conn, inp.id, tax)
     audit.record(conn, actor, "incident.create", inp.id,
                  {"category": inp.category, "severity": inp.severity,

@@ -14,7 +14,8 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from gisdesk import audit
-from gisdesk.entry import UTC, active_election, mark_stale
+from gisdesk.analysis import changes
+from gisdesk.entry import UTC, active_election
 from gisdesk.entry.placement import TPS_CODE
 from gisdesk.entry.taxonomy import Taxonomy
 from gisdesk.errors import Conflict, InputRejected, NotFound, Problem
@@ -134,7 +135,7 @@ def update(conn: Connection, tps_kode: str, payload, *, tax: Taxonomy,
             note = EXCLUDED.note, updated_at = EXCLUDED.updated_at,
             updated_by = EXCLUDED.updated_by""").bindparams(*jsonb),
         {"t": tps["id"], "state": state, "items": items, "note": note, "actor": actor})
-    mark_stale(conn, tps["election_id"])
+    changes.tps(conn, [tps["id"]], "readiness.update")
     result = readiness(conn, tps_kode, tax)
     audit.record(conn, actor, "readiness.update", tps["kode"],
                  {"state": state, "client_uuid": client_uuid,

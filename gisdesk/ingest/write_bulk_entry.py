@@ -85,8 +85,8 @@ def run_bulk(engine: Engine, path: str | Path, *, kind: str, actor: str, check, 
         progress(f"writing {path.name} in one transaction")
         result.counts.update(write(conn, election, plan, batch))
         if result.changed:
-            from gisdesk.analysis.store import mark_stale
-            mark_stale(conn, election["id"])
+            from gisdesk.analysis import changes
+            changes.full(conn, election["id"], f"import.{kind}")
         conn.execute(text("UPDATE import_batch SET counts = :c WHERE id = :id")
                      .bindparams(bindparam("c", type_=JSONB)),
                      {"c": result.counts, "id": batch})

@@ -13,8 +13,14 @@ from gisdesk.errors import InputRejected
 from gisdesk.maps.labels import CLASS_ORDER
 
 
+NO_RESULTS = ("Hasil analisis untuk pemilu ini belum ada: worker analisis sedang atau belum "
+              "menghitungnya (jalankan `gisdesk worker`, atau `gisdesk serve` yang "
+              "menjalankannya).")
+
+
 def active_election(conn: Connection) -> dict | None:
-    """The election the app works on, with the time its analysis refers to (``as_of``)."""
+    """The election the app works on, with its stored analysis results' ``as_of`` and
+    ``version`` (both None while none are stored: readers never compute them)."""
     row = conn.execute(text(
         "SELECT e.id, e.kode, e.nama, e.kind, e.voting_date, e.is_demo, a.as_of, a.version "
         "FROM election e LEFT JOIN analysis_run a ON a.election_id = e.id "
@@ -28,6 +34,17 @@ def election(conn: Connection, election_id: int) -> dict | None:
         "FROM election e LEFT JOIN analysis_run a ON a.election_id = e.id "
         "WHERE e.id = :e"), {"e": election_id}).mappings().first()
     return dict(row) if row else None
+
+
+def results_state(election: dict | None) -> dict:
+    """Which analysis results a reader shows: version, as_of (ISO and WITA), or why none."""
+    if election is None:
+        return {"version": None, "as_of": None, "keadaan": None,
+                "pesan": "Belum ada pemilu aktif."}
+    if election.get("version") is None:
+        return {"version": None, "as_of": None, "keadaan": None, "pesan": NO_RESULTS}
+    return {"version": int(election["version"]), "as_of": election["as_of"].isoformat(),
+            "keadaan": f"keadaan per {wita(election['as_of'])}", "pesan": None}
 
 
 KECAMATAN_KODE = re.compile(r"\d{2}\.\d{2}\.\d{2}")

@@ -25,10 +25,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from gisdesk import audit, moves
-from gisdesk.analysis.store import active_election, ensure_fresh
+from gisdesk.analysis.store import active_election
 from gisdesk.entry import wita
 from gisdesk.errors import Forbidden, GisdeskError, InputRejected, Problem
 from gisdesk.ingest.readers import check_zip
+from gisdesk.maps import data as map_data
 from gisdesk.web.auth import requires, wants_json
 
 bp = Blueprint("bulk", __name__)
@@ -185,18 +186,20 @@ def report_csv(token):
 @bp.get("/saran")
 @requires("view")
 def suggestions_page():
-    eid = ensure_fresh(_engine())
-    with _engine().connect() as conn:
+    with _engine().connect() as conn:   # the stored results: this page never computes
         election = active_election(conn)
+        eid = election["id"]
+        analysis = map_data.results_state(map_data.election(conn, eid))
         rows = conn.execute(text("""
             SELECT s.*, k.nama AS kelurahan_nama, f.nama AS from_nama FROM suggestion s
             JOIN kelurahan k ON k.kode = s.kelurahan_kode
             LEFT JOIN kelurahan f ON f.kode = s.from_kelurahan_kode
-            WHERE s.election_id = :e ORDER BY s.rank, s.id"""), {"e": eid}).mappings().all()
+            WHERE s.election_id = :e ORDER BY s.kabkota_kode, s.rank, s.id"""), {"e": eid}).mappings().all()
         done = moves.list_moves(conn, eid)
     for m in done:
         m["moved_wita"] = wita(m["moved_at"])
     return render_template("bulk/saran.html", election=election, suggestions=rows, moves=done,
+                           analysis=analysis,
                            can_apply=current_user.can("review"), new_uuid=uuid.uuid4)
 
 

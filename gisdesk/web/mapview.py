@@ -48,6 +48,8 @@ def map_page():
             layer_source=lambda layer: {"url": url_for(".layer_geojson", layer_id=layer.id)},
             extra_config={"gaps_url": url_for(".gaps"), "search_url": url_for(".search"),
                           "strip_url": url_for(".strip"), "user": current_user.username,
+                          "analysis_url": url_for(".analysis_state"),
+                          "analysis_version": election and election["version"],
                           **_plan_config(), **_live_config(conn, election)})
         summary = data.summary(conn, election["id"], **_scope()) if election else None
         kecamatan = conn.execute(text("SELECT kode, nama FROM kecamatan ORDER BY kode")).all()
@@ -240,6 +242,20 @@ def summary():
         election = {**election, "voting_date": election["voting_date"].isoformat(),
                     "as_of": election["as_of"] and election["as_of"].isoformat()}
     return jsonify({"election": election, "summary": totals})
+
+
+@bp.route("/map/analysis.json")
+@requires("view")
+def analysis_state():
+    """The stored results' version and as_of: the map polls it (ETag = version) and reloads
+    its analysis layers and gap table when the version changes."""
+    with _engine().connect() as conn:
+        state = data.results_state(data.active_election(conn))
+    etag = f"v{state['version'] or 0}"
+    response = Response(status=304) if etag in request.if_none_match else jsonify(state)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response
 
 
 @bp.route("/map/search")

@@ -75,6 +75,8 @@
     refreshStrip(p);
     refreshPrintLink();
   });
+  // new analysis results: the counts change too
+  document.body.addEventListener("gisdesk:results", function () { refreshStrip(paramsFromControls()); });
   window.addEventListener("popstate", function () {
     var before = sel ? sel.value : "", p = new URLSearchParams(location.search);
     controlsFromParams(p);

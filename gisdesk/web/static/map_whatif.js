@@ -9,10 +9,12 @@
   if (!gd || !cfg || !box || !cfg.plan_url || cfg.tiled || !cfg.election) return;
   box.hidden = false;
   var AGENCY = {polri: "Polri", linmas: "Linmas"};
-  var moves = [], suggestions = [];
+  // the results version the plan is worked out on: the one shown when its first move was added
+  // (the map may reload newer results meanwhile; the server then answers 409)
+  var moves = [], suggestions = [], basedOn = null;
   var el = function (id) { return document.getElementById(id); };
   var esc = gd.esc, num = function (v) { return gd.fmtNum.format(v); };
-  el("wi-version").textContent = String(cfg.election.version);
+  function shownVersion() { return gd.results && gd.results.version != null ? gd.results.version : cfg.election.version; }
 
   function names() {
     var out = {};
@@ -66,6 +68,8 @@
         num(before.kel) + " → " + num(after.kel) + " kelurahan";
     }).join("<br>") : "";
     el("wi-apply").disabled = el("wi-clear").disabled = !moves.length;
+    if (!moves.length) basedOn = null;
+    el("wi-version").textContent = String(basedOn === null ? shownVersion() : basedOn);
     gd.preview(moves.length ? rows : null);
     fillSelects();
   }
@@ -75,6 +79,7 @@
       var spare = donor ? -donor[move.agency + "_gap"] : 0;
       if (move.count > spare) { say("Kel. " + names()[move.from_kelurahan_kode] + " hanya berlebih " + num(Math.max(spare, 0)) + " " + AGENCY[move.agency] + ".", true); return; }
     }
+    if (basedOn === null) basedOn = shownVersion();
     moves.push(move);
     say("");
     show();
@@ -107,7 +112,7 @@
     fetch(cfg.plan_url, {method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", Accept: "application/json",
                 "X-CSRFToken": meta ? meta.content : ""},
-      body: JSON.stringify({based_on_version: cfg.election.version, moves: moves})})
+      body: JSON.stringify({based_on_version: basedOn, moves: moves})})
       .then(function (r) { return r.json().then(function (body) { return {status: r.status, body: body}; }); })
       .then(function (res) {
         if (res.status === 201) {
@@ -120,8 +125,9 @@
       }, function () { el("wi-apply").disabled = false; say("Tidak terhubung ke server; coba lagi.", true); });
   });
 
+  document.body.addEventListener("gisdesk:results", show);  // new rows under the same moves
   gd.ready.then(function () {
-    fillSelects();
+    show();
     if (!cfg.suggestions_url) return;
     fetch(cfg.suggestions_url, {credentials: "same-origin", headers: {Accept: "application/json"}})
       .then(function (r) { return r.ok ? r.json() : {rows: []}; })
