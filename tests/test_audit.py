@@ -39,3 +39,45 @@ def test_intact_log_verifies_and_tampering_is_detected(engine):
         bad = {b["id"]: b["reason"] for b in audit.verify_chain(c)}
     assert ids[1] in bad and "edited" in bad[ids[1]]
     assert ids[4] in bad and "deleted" in bad[ids[4]]
+
+
+def test_deleting_the_newest_entries_is_detected_by_an_anchor_kept_outside_the_table(
+        engine, tmp_path):
+    env = {**_env(engine), "GISDESK_HOME": str(tmp_path)}
+    with engine.begin() as c:
+        for i in range(4):
+            audit.record(c, "tester", "test.tail", f"t{i}", {"i": i})
+    runner = CliRunner()
+    taken = runner.invoke(main, ["audit", "anchor"], env=env)
+    assert taken.exit_code == 0, taken.output
+    with engine.connect() as c:
+        head_id, head_hash = c.execute(text("SELECT id, hash FROM audit_log "
+                                            "ORDER BY id DESC LIMIT 1")).one()
+    assert f"entry {head_id} hash {head_hash}" in taken.output
+    anchors_file = tmp_path / "audit-anchors.jsonl"
+    assert anchors_file.stat().st_mode & 0o777 == 0o600
+    # (this module's first test tampered with older entries: only the anchor is looked at)
+    assert "anchored entry" not in runner.invoke(main, ["audit", "verify"], env=env).output
+
+    _tamper(engine, f"DELETE FROM audit_log WHERE id >= {head_id - 1}")   # cut the tail
+    with engine.connect() as c:         # the shorter chain alone says nothing of its end
+        assert not [b for b in audit.verify_chain(c) if b["id"] >= head_id - 2]
+    cut = runner.invoke(main, ["audit", "verify"], env=env)
+    assert cut.exit_code == 1
+    assert f"entry {head_id}: anchored entry" in cut.output and "deleted" in cut.output
+    # an anchor the operator kept on paper catches it too, without the file
+    anchors_file.unlink()
+    paper = runner.invoke(main, ["audit", "verify", "--anchor", f"{head_id}:{head_hash}"],
+                          env=env)
+    assert paper.exit_code == 1 and "deleted" in paper.output
+
+
+def test_every_backup_takes_an_anchor_of_the_head_it_holds(engine, tmp_path):
+    env = {**_env(engine), "GISDESK_HOME": str(tmp_path)}
+    with engine.begin() as c:
+        audit.record(c, "tester", "test.backup", "b", {})
+        head_id = c.execute(text("SELECT max(id) FROM audit_log")).scalar_one()
+    out = CliRunner().invoke(main, ["db", "backup", "-o", str(tmp_path / "b.dump")], env=env)
+    assert out.exit_code == 0, out.output
+    assert f"audit anchor: entry {head_id} hash" in out.output
+    assert f'"seq": {head_id}' in (tmp_path / "audit-anchors.jsonl").read_text()

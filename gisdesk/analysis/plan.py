@@ -19,7 +19,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from gisdesk.analysis.gap import GapTable
 from gisdesk.analysis.rules import Rules
-from gisdesk.analysis.sql_gap import polresta_kabkota
 from gisdesk.analysis.sql_risk import sql
 from gisdesk.analysis.suggest import KelurahanFacts, SuggestContext, move_text, suggest
 
@@ -50,7 +49,7 @@ def replan(conn: Connection, rules: Rules, in_force, p: dict) -> int:
         by_kab[r["kab"]].append(r)
     short = [k for k, rs in by_kab.items()
              if any(r["polri_gap"] > 0 or r["linmas_gap"] > 0 for r in rs)]
-    reserves = _reserves(conn, rules, p["e"], short)
+    reserves = _reserves(conn, rules, p, short)
     distances = _distances(conn, p["e"], short, rules)
     classes = tuple(in_force.patterns)
     plans = []
@@ -77,9 +76,9 @@ def _gap_frame(rows: list, classes: tuple[str, ...]) -> pd.DataFrame:
     return frame.astype({c: "int64" for c in cols[2:]})
 
 
-def _reserves(conn: Connection, rules: Rules, eid: int, kabs: list[str]) -> dict[str, pd.DataFrame]:
+def _reserves(conn: Connection, rules: Rules, p: dict, kabs: list[str]) -> dict[str, pd.DataFrame]:
     """Per kab/kota: its Polsek reserves (per kecamatan) and its Polresta reserve (None)."""
-    polresta = polresta_kabkota(conn, eid)
+    eid, polresta = p["e"], p["polresta_kab"]
     tni = rules.tni_counts_as_polri
     out: dict[str, list[dict]] = {k: [] for k in kabs}
     for r in conn.execute(sql("""
@@ -131,7 +130,6 @@ def _distances(conn: Connection, eid: int, kabs: list[str],
                                :r / 110000.0)
          AND ((a.sp AND b.dp) OR (a.sl AND b.dl)) AND a.kode <> b.kode AND a.kab = b.kab
          AND ST_DWithin(a.g, b.g, :r)"""), {"r": radius}).all()
-    conn.execute(text("DROP TABLE _gd_pts"))
     out: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
     for kab, a, b, metres in rows:
         out[kab].append((a, b, metres))

@@ -54,9 +54,10 @@ def refresh(conn: Connection, election_id: int, *, as_of: dt.datetime,
     p = sql_risk.params(rules, election_id, as_of, kels)
     n_tps = n_advice = 0
     if kels != []:
-        old = conn.execute(text("SELECT current_setting('work_mem'), current_setting('jit')")).one()
-        conn.execute(text("SELECT set_config('work_mem', :w, true), set_config('jit', 'off', true)"),
-                     {"w": WORK_MEM})
+        old = conn.execute(text(
+            "SELECT current_setting('work_mem'), current_setting('jit'), "
+            "set_config('work_mem', :w, true), set_config('jit', 'off', true)"),
+            {"w": WORK_MEM}).one()
         sql_risk.drop_temp(conn)
         with conn.begin_nested():
             n_tps, n_advice = _compute(conn, rules, in_force, p, clock)
@@ -84,6 +85,7 @@ def _compute(conn: Connection, rules: Rules, in_force, p: dict, clock) -> tuple[
     clock("tps_risk")
     sql_risk.check_patterns(conn, rules, in_force)
     sql_gap.kelurahan_gap(conn, rules, p)
+    p["polresta_kab"] = sql_gap.polresta_kabkota(conn, p["e"])
     clock("kelurahan_gap")
     sql_gap.aggregates(conn, rules, p)
     clock("aggregates")

@@ -117,7 +117,7 @@ def _classes_sum(source: str, key: str, where: str) -> str:
 
 def aggregates(conn: Connection, rules: Rules, p: dict) -> None:
     """kecamatan_gap and kabkota_gap for the kecamatan and kab/kota of the kelurahan in scope
-    (all of them for a whole refresh)."""
+    (all of them for a whole refresh); ``p["polresta_kab"]``: see polresta_kabkota."""
     kecs = None if p["kels"] is None else sorted({k[:8] for k in p["kels"]})
     kabs = None if p["kels"] is None else sorted({k[:5] for k in p["kels"]})
     q = {**p, "kecs": kecs, "kabs": kabs}
@@ -156,7 +156,6 @@ def aggregates(conn: Connection, rules: Rules, p: dict) -> None:
           {_upsert("kecamatan_gap", "kecamatan_kode")})
         DELETE FROM kecamatan_gap x WHERE x.election_id = :e {in_kec.format("x.kecamatan_kode")}
           AND NOT EXISTS (SELECT 1 FROM g WHERE g.key = x.kecamatan_kode)"""), q)
-    q["polresta_kab"] = polresta_kabkota(conn, p["e"])
     conn.execute(sql(f"""
         WITH k AS (
           SELECT kabkota_kode AS key, {", ".join(f"sum({c}) AS {c}" for c in SUMS)}
@@ -199,3 +198,10 @@ def polresta_kabkota(conn: Connection, eid: int) -> str | None:
         SELECT DISTINCT left(kelurahan_kode, 5) FROM kelurahan_gap WHERE election_id = :e
         LIMIT 2"""), {"e": eid}).scalars().all()
     return kabs[0] if len(kabs) == 1 else None
+
+
+def store_aggregates(conn: Connection, election_id: int, rules: Rules) -> None:
+    """The whole election's kecamatan_gap and kabkota_gap from its kelurahan_gap rows as they
+    stand (for results written by other means than refresh, e.g. test seeds)."""
+    aggregates(conn, rules, {"e": election_id, "kels": None,
+                             "polresta_kab": polresta_kabkota(conn, election_id)})

@@ -33,7 +33,7 @@ from gisdesk.analysis.rules import Rules
 from gisdesk.errors import InputRejected
 
 TEMP_TABLES = ("_gd_map", "_gd_src", "_gd_pat", "_gd_sev", "_gd_kel", "_gd_near", "_gd_inc",
-               "_gd_kc")
+               "_gd_kc", "_gd_pts")
 
 
 def params(rules: Rules, eid: int, as_of: dt.datetime, kels: list[str] | None) -> dict:
@@ -72,12 +72,15 @@ def drop_temp(conn: Connection) -> None:
     conn.execute(text(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}"))
 
 
-def temp_from_rows(conn: Connection, name: str, columns: str, rows: list[dict]) -> None:
-    """A small temporary table from Python rows (one round trip, typed by ``columns``)."""
+def temp_from_rows(conn: Connection, name: str, columns: str, rows: list[dict],
+                   analyze: bool = False) -> None:
+    """A small temporary table from Python rows (one round trip, typed by ``columns``);
+    ``analyze`` when it may grow large enough for the planner to care."""
     conn.execute(text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS "
                       f"SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x({columns})"),
                  {"rows": json.dumps(rows)})
-    conn.execute(text(f"ANALYZE {name}"))
+    if analyze:
+        conn.execute(text(f"ANALYZE {name}"))
 
 
 def rule_tables(conn: Connection, rules: Rules, in_force, p: dict) -> None:
@@ -100,7 +103,7 @@ def rule_tables(conn: Connection, rules: Rules, in_force, p: dict) -> None:
         mapped.append({"source": source, "kelas": kelas or "", "indicators": indicators,
                        "rk": rules.rank(k), "txt": desc})
     temp_from_rows(conn, "_gd_map", "source text, kelas text, indicators jsonb, rk int, txt text",
-                   mapped)
+                   mapped, analyze=True)
     sev = []
     for (s,) in conn.execute(text("SELECT DISTINCT severity FROM incident WHERE election_id = :e"),
                              p):
@@ -255,12 +258,7 @@ def tps_risk(conn: Connection, p: dict) -> int:
         SELECT kelurahan_kode, kecamatan_kode, rk, count(*),
                count(*) FILTER (WHERE escalated), count(*) FILTER (WHERE disagree)
         FROM risk GROUP BY 1, 2, 3"""), p)
-    if p["kels"] is None:
-        # TPS deleted since the last run (a TPS moved to another kelurahan is upserted above)
-        conn.execute(text("""
-            DELETE FROM tps_risk r WHERE r.election_id = :e
-              AND NOT EXISTS (SELECT 1 FROM tps t WHERE t.id = r.tps_id AND t.election_id = :e)"""),
-            p)
+    # a deleted TPS takes its tps_risk row with it (ON DELETE CASCADE): nothing to delete here
     conn.execute(text("ANALYZE _gd_kc"))
     return int(conn.execute(text("SELECT coalesce(sum(n), 0) FROM _gd_kc")).scalar())
 

@@ -5,6 +5,7 @@ import click
 from sqlalchemy import text
 
 from gisdesk import audit as audit_log
+from gisdesk import audit_anchor as anchors
 
 
 @click.group()
@@ -13,18 +14,40 @@ def audit():
 
 
 @audit.command()
+@click.option("--anchor", "given", multiple=True, metavar="SEQ:HASH",
+              help="An anchor kept elsewhere (as printed by `gisdesk audit anchor`).")
 @click.pass_obj
-def verify(obj):
-    """Check the hash chain: any edited, deleted or inserted entry is named (exit 1)."""
+def verify(obj, given):
+    """Check the hash chain and its anchors: any edited, deleted or inserted entry, and a
+    deleted tail, is named (exit 1)."""
+    try:
+        extra = [anchors.Anchor.parse(g) for g in given]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--anchor") from None
+    kept = anchors.load(obj.settings.var) + extra
     with obj.engine.connect() as conn:
         total = conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
-        bad = audit_log.verify_chain(conn)
+        bad = audit_log.verify_chain(conn) + anchors.check(conn, kept)
     if bad:
         for b in bad:
             click.echo(f"entry {b['id']}: {b['reason']}", err=True)
         click.echo(f"audit log TAMPERED: {len(bad)} problem(s) in {total} entries", err=True)
         raise SystemExit(1)
-    click.echo(f"audit log intact: {total} entries, hash chain verified")
+    click.echo(f"audit log intact: {total} entries, hash chain verified, "
+               f"{len(kept)} anchor(s) found in it")
+
+
+@audit.command()
+@click.pass_obj
+def anchor(obj):
+    """Take the chain head (entry, hash, time) as an anchor: kept in $GISDESK_HOME and
+    printed; keep the printed line elsewhere too (`audit verify --anchor SEQ:HASH`)."""
+    with obj.engine.connect() as conn:
+        taken = anchors.anchor(conn, obj.settings.var)
+    if taken is None:
+        click.echo("audit log is empty: nothing to anchor")
+        return
+    click.echo(f"{taken.line()} (kept in {anchors.path_in(obj.settings.var)})")
 
 
 @audit.command("list")

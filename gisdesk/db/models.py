@@ -297,7 +297,22 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[dt.datetime] = _now()
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="users_role"),)
+
+
+class UserSession(Base):
+    """A login session: the signed cookie names it (by a random id, stored here as SHA-256);
+    this row says whether it is still alive, for every worker process alike."""
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sid_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    addr: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _now()
+    last_seen_at: Mapped[dt.datetime] = _now()
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiToken(Base):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import json
 import uuid
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from gisdesk import audit
 from gisdesk.analysis import changes
-from gisdesk.entry import UTC, WITA, active_election
+from gisdesk.entry import UTC, WITA, active_election, scope as scopes
 from gisdesk.entry.coords import CoordsError, parse_coords
 from gisdesk.entry.placement import place_kelurahan, place_tps
 from gisdesk.entry.taxonomy import Taxonomy
@@ -176,7 +177,7 @@ def read_payload(payload, tax: Taxonomy) -> IncidentInput:
                                 value=str(fields.get("occurred_at"))[:40]))
     description = _text(fields, "description", tax.description_max, problems) or ""
     tps = _text(fields, "tps", 40, problems)
-    if tps and tps.isdigit():
+    if tps and re.fullmatch(r"[0-9]+", tps):     # ASCII: "²".isdigit() is true
         tps = str(int(tps))
     reporter = _text(fields, "reporter_name", 200, problems)
     point = _point(fields, problems)
@@ -248,8 +249,10 @@ def _same_or_conflict(stored, inp: IncidentInput) -> None:
 
 
 def submit(conn: Connection, payload, *, tax: Taxonomy, reporter_id: int | None,
-           actor: str, now: dt.datetime | None = None) -> tuple[bool, dict]:
-    """Store a report once. Returns (created, report); raises InputRejected/Conflict."""
+           actor: str, now: dt.datetime | None = None,
+           scope: str | None = None) -> tuple[bool, dict]:
+    """Store a report once. Returns (created, report); raises InputRejected/Conflict, or
+    Forbidden when the place lies outside the writer's kelurahan ``scope``."""
     inp = read_payload(payload, tax)
     stored = _stored(conn, inp.id)
     if stored is not None:
@@ -261,6 +264,7 @@ def submit(conn: Connection, payload, *, tax: Taxonomy, reporter_id: int | None,
                             tax=tax, field_name=inp.coord_field)
     place_tps(conn, place, inp.lon, inp.lat, election_id=election["id"], given=inp.tps,
               tax=tax, field_name=inp.coord_field)
+    scopes.check(conn, scope, place.kelurahan_kode, "lokasi laporan ini", inp.coord_field)
     blocking = [w for w in place.warnings if w["code"] in tax.confirm]
     if blocking and not inp.confirm_warnings:
         raise NeedsConfirmation(place.warnings)

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from gisdesk import audit
 from gisdesk.analysis import changes
-from gisdesk.entry import UTC, active_election
+from gisdesk.entry import UTC, active_election, scope as scopes
 from gisdesk.entry.placement import TPS_CODE
 from gisdesk.entry.taxonomy import Taxonomy
 from gisdesk.errors import Conflict, InputRejected, NotFound, Problem
@@ -109,10 +109,12 @@ def readiness(conn: Connection, tps_kode: str, tax: Taxonomy, history_limit: int
 
 
 def update(conn: Connection, tps_kode: str, payload, *, tax: Taxonomy,
-           actor: str) -> tuple[bool, dict]:
-    """Record one checklist; returns (created, readiness of the TPS)."""
+           actor: str, scope: str | None = None) -> tuple[bool, dict]:
+    """Record one checklist; returns (created, readiness of the TPS). ``scope``: the only
+    kelurahan the writer may record for (``entry.scope``), None for city-wide."""
     client_uuid, items, note = read_update(payload, tax)
     tps = _tps(conn, tps_kode)
+    scopes.check(conn, scope, tps["kelurahan_kode"], f"TPS {tps['kode']}", "tps_kode")
     state = derive_state(items, tax)
     jsonb = (bindparam("items", type_=JSONB),)
     new = conn.execute(text("""

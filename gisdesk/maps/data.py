@@ -47,63 +47,55 @@ def results_state(election: dict | None) -> dict:
             "keadaan": f"keadaan per {wita(election['as_of'])}", "pesan": None}
 
 
-KECAMATAN_KODE = re.compile(r"\d{2}\.\d{2}\.\d{2}")
-
-
 def summary(conn: Connection, election_id: int, *, kecamatan_kode: str | None = None,
             classes: list[str] | None = None) -> dict:
-    """Totals for the header strip, for the city or one kecamatan (``kecamatan_kode``) and
-    the TPS classes picked (``classes``, None: all; "belum_dinilai" for unrated TPS).
-
-    The shortfall sums only kelurahan that are short: a surplus in one kelurahan does not
-    staff another until someone moves people, so ``required - assigned == short - surplus``.
-    Personnel are planned per kelurahan, not per class: they follow the kecamatan only."""
-    kec = _kecamatan(kecamatan_kode)
+    """Totals for the header strip (the whole election, or one kecamatan), read from the
+    aggregates stored with the results version (kabkota_gap / kecamatan_gap), never summed
+    over TPS per page view. ``classes`` (None: all; "belum_dinilai" for unrated TPS) narrows
+    the TPS counts; personnel are planned per kelurahan, not per class, so they follow the
+    kecamatan only. The shortfall sums only kelurahan that are short: a surplus in one
+    kelurahan does not staff another until someone moves people, so
+    ``required - assigned == short - surplus``."""
+    _check_kecamatan(kecamatan_kode)
     classes = _classes(classes)
-    counts = dict(conn.execute(text(
-        "SELECT COALESCE(r.kelas, 'belum_dinilai'), count(*) FROM tps t "
-        "LEFT JOIN tps_risk r ON r.tps_id = t.id AND r.election_id = t.election_id "
-        "WHERE t.election_id = :e AND (CAST(:kec AS text) IS NULL OR t.kelurahan_kode LIKE :kp) "
-        "GROUP BY 1"), {"e": election_id, "kec": kec, "kp": f"{kec}.%"}).all())
+    table, where = (("kabkota_gap", "") if kecamatan_kode is None
+                    else ("kecamatan_gap", "AND kecamatan_kode = :kec"))
     gap = conn.execute(text(
-        "SELECT COALESCE(sum(polri_required), 0), COALESCE(sum(polri_assigned), 0), "
-        "       COALESCE(sum(GREATEST(polri_gap, 0)), 0), COALESCE(sum(GREATEST(-polri_gap, 0)), 0), "
-        "       count(*) FILTER (WHERE polri_gap > 0), count(*) FILTER (WHERE polri_gap < 0), "
-        "       COALESCE(sum(linmas_required), 0), COALESCE(sum(linmas_assigned), 0), "
-        "       COALESCE(sum(GREATEST(linmas_gap, 0)), 0), COALESCE(sum(GREATEST(-linmas_gap, 0)), 0), "
-        "       count(*) FILTER (WHERE linmas_gap > 0), count(*) FILTER (WHERE linmas_gap < 0), "
-        "       count(*) FILTER (WHERE polri_gap > 0 OR linmas_gap > 0) "
-        "FROM kelurahan_gap WHERE election_id = :e "
-        "AND (CAST(:kec AS text) IS NULL OR kecamatan_kode = :kec)"),
-        {"e": election_id, "kec": kec}).one()
+        f"SELECT COALESCE(sum(n_tps), 0), COALESCE(sum(polri_required), 0), "
+        f"       COALESCE(sum(polri_assigned), 0), COALESCE(sum(polri_short), 0), "
+        f"       COALESCE(sum(polri_surplus), 0), COALESCE(sum(linmas_required), 0), "
+        f"       COALESCE(sum(linmas_assigned), 0), COALESCE(sum(linmas_short), 0), "
+        f"       COALESCE(sum(linmas_surplus), 0), COALESCE(sum(kelurahan_short), 0) "
+        f"FROM {table} WHERE election_id = :e {where}"),
+        {"e": election_id, "kec": kecamatan_kode}).one()
+    counts = dict(conn.execute(text(
+        f"SELECT c.key, sum(c.value::int) FROM {table}, jsonb_each_text(n_by_class) c "
+        f"WHERE election_id = :e {where} GROUP BY 1"),
+        {"e": election_id, "kec": kecamatan_kode}).all())
     incidents = conn.execute(text(
         "SELECT count(*) FROM incident WHERE election_id = :e "
         "AND status NOT IN ('rejected', 'merged') "
-        "AND (CAST(:kec AS text) IS NULL OR kelurahan_kode LIKE :kp)"),
-        {"e": election_id, "kec": kec, "kp": f"{kec}.%"}).scalar_one()
+        "AND (CAST(:kec AS text) IS NULL OR left(kelurahan_kode, 8) = :kec)"),
+        {"e": election_id, "kec": kecamatan_kode}).scalar_one()
     by_class = {k: int(counts.get(k, 0)) for k in CLASS_ORDER if classes is None or k in classes}
     if counts.get("belum_dinilai") and (classes is None or "belum_dinilai" in classes):
         by_class["belum_dinilai"] = int(counts["belum_dinilai"])
 
     def agency(i: int) -> dict:
         return {"required": int(gap[i]), "assigned": int(gap[i + 1]), "short": int(gap[i + 2]),
-                "surplus": int(gap[i + 3]), "kelurahan_short": int(gap[i + 4]),
-                "kelurahan_surplus": int(gap[i + 5])}
+                "surplus": int(gap[i + 3])}
     return {
-        "tps": int(sum(by_class.values())), "by_class": by_class,
-        "polri": agency(0), "linmas": agency(6),
-        "kelurahan_short": int(gap[12]), "incidents": int(incidents),
-        "scope": {"kecamatan_kode": kec, "kecamatan_nama": _kecamatan_nama(conn, kec),
-                  "classes": classes},
+        "tps": int(gap[0]) if classes is None else sum(by_class.values()),
+        "by_class": by_class, "polri": agency(1), "linmas": agency(5),
+        "kelurahan_short": int(gap[9]), "incidents": int(incidents),
+        "scope": {"kecamatan_kode": kecamatan_kode,
+                  "kecamatan_nama": _kecamatan_nama(conn, kecamatan_kode), "classes": classes},
     }
 
 
-def _kecamatan(kode: str | None) -> str | None:
-    if kode in (None, ""):
-        return None
-    if not KECAMATAN_KODE.fullmatch(kode):
+def _check_kecamatan(kecamatan_kode: str | None) -> None:
+    if kecamatan_kode is not None and not re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", kecamatan_kode):
         raise InputRejected("Kode kecamatan tidak sah (contoh: 52.71.01)", field="kecamatan")
-    return kode
 
 
 def _classes(classes: list[str] | None) -> list[str] | None:
@@ -130,8 +122,9 @@ def _kecamatan_nama(conn: Connection, kode: str | None) -> str | None:
 
 def gap_rows(conn: Connection, election_id: int, *, kecamatan_kode: str | None = None,
              limit: int | None = None) -> list[dict]:
-    """Kelurahan by Polri shortfall (then Linmas), largest first, with their reasons."""
-    kecamatan_kode = _kecamatan(kecamatan_kode)
+    """Kelurahan by Polri shortfall (then Linmas), largest first, with their reasons: the
+    stored kelurahan_gap rows read through their largest-gaps index."""
+    _check_kecamatan(kecamatan_kode)
     if limit is not None and not 0 < int(limit) <= 10000:
         raise InputRejected("limit harus 1..10000", field="limit")
     sql = (

@@ -20,6 +20,7 @@ from gisdesk.errors import InputRejected, NotFound
 from gisdesk.maps import briefing, data
 from gisdesk.maps.builder import map_parts
 from gisdesk.maps.labels import VOCABULARIES
+from gisdesk.web.input_guard import int_param
 from gisdesk.web.auth import requires
 from gisdesk.web.dbs import read_engine
 
@@ -161,12 +162,7 @@ def _closing(chunks, conn):
 
 
 def _int(raw: str | None, field: str) -> int | None:
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InputRejected(f"'{field}' harus bilangan bulat", field=field) from None
+    return int_param(raw, field)
 
 
 @bp.route("/map/gaps.json")

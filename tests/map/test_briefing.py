@@ -19,9 +19,9 @@ def a_suggestion(engine, seeded):
     with engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO suggestion (election_id, rank, kelurahan_kode, agency, count, from_kind, "
-            "from_kelurahan_kode, required, assigned, gap, move_text, reasons) VALUES "
+            "from_kelurahan_kode, required, assigned, gap, move_text, reasons, kabkota_kode) VALUES "
             "(:e, 1, '52.71.01.1004', 'polri', 2, 'kelurahan', '52.71.02.1001', 10, 4, 6, :m, "
-            "'[\"3 TPS sangat rawan\"]')"), {"e": seeded["election_id"], "m": MOVE})
+            "'[\"3 TPS sangat rawan\"]', '52.71')"), {"e": seeded["election_id"], "m": MOVE})
 
 
 def test_print_view_of_a_kecamatan_has_map_legend_totals_gaps_suggestions_time_and_source(app):

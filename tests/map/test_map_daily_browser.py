@@ -93,7 +93,7 @@ def test_strip_and_address_follow_the_filters_and_back_undoes_them(page, browser
     page.select_option("#f-kecamatan", label="Mataram")
     strip.filter(has_text="Kecamatan Mataram").wait_for(timeout=5000)
     text = page.locator("#map-strip").inner_text()
-    assert "100 TPS" in text and "lebih 2 di 1 kel. lain" in text
+    assert "100 TPS" in text and "lebih 2 di kelurahan lain" in text
     assert parse_qs(urlsplit(page.url).query) == {"kecamatan": ["52.71.02"]}
     page.uncheck("input[name=kelas][value=kurang_rawan]")
     page.locator("#map-strip", has_text="kelas rawan, sangat rawan, khusus").wait_for(timeout=5000)
