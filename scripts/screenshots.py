@@ -43,6 +43,14 @@ SHOTS = {
 }
 
 
+def _shrink(path: Path) -> None:
+    """256 colours are plenty for a map and tables: README images stay small in git."""
+    from PIL import Image
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
+
+
 @contextmanager
 def serving():
     app = create_app({"login_rate_limit": "1000/300"})
@@ -80,6 +88,7 @@ def shoot(out: Path, only: set[str] | None = None, user: str = "supervisor") -> 
                 wait(page)
                 target = out / f"{name}-{size}.png"
                 page.screenshot(path=str(target), full_page=full)
+                _shrink(target)
                 written.append(target)
             context.close()
         browser.close()
