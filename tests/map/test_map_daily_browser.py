@@ -7,13 +7,11 @@ Pagesangan), 300 TPS in the southern strip of each box; the northern part has no
 """
 from __future__ import annotations
 
-import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
-from map.conftest import make_app
+from map.conftest import live_server, make_app
 from map.seed import PASSWORD, kelas_of, seed
 from map.test_map_browser import login_and_open_map, open_context
 
@@ -24,14 +22,9 @@ N_TPS = 300
 def server(engine, tmp_path_factory):
     with engine.begin() as conn:
         seed(conn, n_tps=N_TPS)
-    app = make_app(engine, tmp_path_factory.mktemp("home"), WTF_CSRF_ENABLED=True)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    with live_server(make_app(engine, tmp_path_factory.mktemp("home"),
+                              WTF_CSRF_ENABLED=True)) as url:
+        yield url
 
 
 @pytest.fixture

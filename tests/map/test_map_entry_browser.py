@@ -7,7 +7,6 @@ never ``wait_for_function``.
 from __future__ import annotations
 
 import re
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -15,11 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from gisdesk import accounts
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
-from gisdesk.web import create_app
+from map.conftest import demo_app, live_server
 
 SHOTS = Path("/tmp/gisdesk-shots")
 POLL_SECONDS = 1  # the map polls every 20 s in use; the tests do not wait that long
@@ -34,21 +32,13 @@ CITY_DESK = "petugas_kota"
 def app(demo_engine, tmp_path_factory):
     with demo_engine.begin() as conn:
         accounts.create_user(conn, CITY_DESK, DEMO_PASSWORD, "desk_staff", actor="test")
-    return create_app({"database_url": demo_engine.url.render_as_string(hide_password=False),
-                       "testing": True, "home": tmp_path_factory.mktemp("home"),
-                       "secret_key": "x", "login_rate_limit": "1000/300",
-                       "MAP_POLL_SECONDS": POLL_SECONDS})
+    return demo_app(demo_engine, tmp_path_factory.mktemp("home"), MAP_POLL_SECONDS=POLL_SECONDS)
 
 
 @pytest.fixture(scope="module")
 def server(app):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,34 +4,25 @@ results version they were based on and gets 409 when the results have moved on s
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from gisdesk.analysis.catchup import drain
 from gisdesk.analysis.store import recompute
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
-from gisdesk.web import create_app
+from map.conftest import demo_app, live_server
 
 
 @pytest.fixture(scope="module")
 def app(demo_engine, tmp_path_factory):
-    return create_app({"database_url": demo_engine.url.render_as_string(hide_password=False),
-                       "testing": True, "home": tmp_path_factory.mktemp("home"),
-                       "secret_key": "x", "login_rate_limit": "1000/300"})
+    return demo_app(demo_engine, tmp_path_factory.mktemp("home"))
 
 
 @pytest.fixture(scope="module")
 def server(app):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    with live_server(app) as url:
+        yield url
 
 
 def open_map(browser, server, username):
