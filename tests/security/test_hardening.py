@@ -119,7 +119,7 @@ def test_nul_in_a_header_a_query_filter_a_form_field_and_the_login_name_is_refus
 # --- item 4: incident GeoPackage after a report through the API ---------------------------
 
 def test_incident_geopackage_exports_after_a_report_came_through_the_api(app):
-    desk = _login(app, "desk_staff")
+    desk = _login(app, "supervisor")   # city-wide (the demo desk staff are kelurahan-scoped)
     r = desk.post("/api/incidents", json={
         "id": str(uuid.uuid4()), "category": "intimidasi", "severity": "sedang",
         "description": "uji ekspor", "occurred_at": "2024-02-14T09:30", "lon": 116.1,

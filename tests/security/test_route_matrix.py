@@ -21,6 +21,7 @@ ROUTES: dict[str, tuple[str, ...] | str] = {
     "auth.logout": ("view", "result_entry"), "pages.index": ("view", "result_entry"),
     "mapview.map_page": ("view",), "mapview.layer_geojson": ("view",),
     "mapview.gaps": ("view",), "mapview.summary": ("view",), "mapview.search": ("view",),
+    "mapview.analysis_state": ("view",),
     "api.landing": ("view",), "api.conformance": ("view",), "api.collections": ("view",),
     "api.collection": ("view",), "api.items": ("view",), "api.item": ("view",),
     "api.openapi": ("view",),
