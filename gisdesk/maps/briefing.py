@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from gisdesk import layers as registry
+from gisdesk.analysis import report
 from gisdesk.errors import NotFound
 from gisdesk.layers.registry import Layer
 from gisdesk.maps import data, svgmap
@@ -48,6 +49,8 @@ def context(conn: Connection, election_id: int, *, role: str, layers: dict[str, 
     election = data.election(conn, election_id)
     if election is None:
         raise NotFound(f"Pemilihan {election_id} tidak ada.", field="election_id")
+    if election.get("version") is None:
+        raise NotFound(data.NO_RESULTS, field="election_id")
     summary = data.summary(conn, election_id, kecamatan_kode=kecamatan_kode)
     kecamatan_kode = summary["scope"]["kecamatan_kode"]          # checked by summary()
     drawn = [layer for layer in registry.visible_layers(role, layers).values()
@@ -79,14 +82,12 @@ def _sources(conn: Connection, election_id: int) -> list[str]:
     rows = conn.execute(text(
         "SELECT DISTINCT upper(source) FROM rating WHERE election_id = :e ORDER BY 1"),
         {"e": election_id}).scalars().all()
-    pattern = conn.execute(text(
-        "SELECT p.nama FROM analysis_run a JOIN security_pattern_set p ON p.id = a.pattern_set_id "
-        "WHERE a.election_id = :e"), {"e": election_id}).scalar()
+    pattern = report.run_header(conn, election_id)[1]
     out = []
     if rows:
         out.append("penilaian kerawanan: " + ", ".join(
             r.replace("POLRI", "Polri").replace("BAWASLU", "Bawaslu") for r in rows))
-    if pattern:
+    if pattern and pattern != "-":
         out.append(f"kebutuhan personel: {pattern}")
     out.append("penugasan personel, laporan kejadian dan kesiapan TPS: gisdesk (Desk Pemilu)")
     return out
