@@ -193,3 +193,31 @@ def test_briefing_print_for_the_filtered_kecamatan_and_its_pdf(page):
     page.click("text=Kembali ke peta")
     page.wait_for_selector("body[data-map-ready='1']", timeout=30000)
     assert page.input_value("#f-kecamatan") == "52.71.01"
+
+
+def test_incident_chart_counts_per_hour_and_the_slider_replays_the_day(page):
+    # the day of the results (13:00 WITA): one verified incident at 11:00 in Ampenan; the
+    # one of two days before is not in this day; the rejected one is never counted
+    bars = page.locator("#time-chart svg rect")
+    assert bars.count() == 1
+    assert bars.first.locator("title").text_content() == "11:00–12:00 WITA · Ampenan: 1 kejadian"
+    assert "Ampenan" in page.inner_text("#time-keys")
+    diamonds = page.locator(".leaflet-marker-pane .gd-diamond")
+    assert diamonds.count() == 1
+    page.focus("#time-slider")
+    page.keyboard.press("Home")                        # 00:00: nothing had happened yet
+    assert page.inner_text("#time-label") == "pukul 00:00 WITA"
+    assert not page.is_checked("#time-live")
+    assert diamonds.count() == 0
+    for _ in range(12):
+        page.keyboard.press("ArrowRight")
+    assert page.inner_text("#time-label") == "pukul 12:00 WITA"
+    assert diamonds.count() == 1
+    page.check("#time-live")                           # back to the latest state
+    assert page.inner_text("#time-label") == "sekarang (keadaan terbaru)"
+    assert diamonds.count() == 1
+    page.click("#time-play")                           # the replay starts at midnight
+    assert page.get_attribute("#time-play", "aria-pressed") == "true"
+    assert page.inner_text("#time-label").startswith("pukul 0")
+    page.click("#time-play")
+    assert page.get_attribute("#time-play", "aria-pressed") == "false"
