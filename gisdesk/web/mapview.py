@@ -14,15 +14,14 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from gisdesk import layers as registry
-from gisdesk import plans
 from gisdesk.layers import sources as layer_sources
-from gisdesk.errors import InputRejected, NotFound
+from gisdesk.errors import NotFound
 from gisdesk.maps import briefing, data
 from gisdesk.maps.builder import map_parts
 from gisdesk.maps.labels import VOCABULARIES
-from gisdesk.web.input_guard import int_param
 from gisdesk.web.auth import requires
 from gisdesk.web.dbs import read_engine
+from gisdesk.web.input_guard import int_param
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("mapview", __name__)
@@ -64,7 +63,7 @@ def _plan_config() -> dict:
     """The what-if panel, for those who may move personnel (supervisor, admin)."""
     if not current_user.can("review"):
         return {}
-    return {"plan_url": url_for(".apply_plan"), "suggestions_url": url_for(".suggestions")}
+    return {"plan_url": _endpoint_url("bulk.create_plan"), "suggestions_url": url_for(".suggestions")}
 
 
 def _scope() -> dict:
@@ -215,17 +214,6 @@ def suggestions():
         election = data.active_election(conn)
         rows = data.suggestion_moves(conn, election["id"]) if election else []
     return jsonify({"version": election and election["version"], "rows": rows})
-
-
-@bp.post("/api/moves/plan")
-@requires("review")
-def apply_plan():
-    """Moves tried in the map's what-if, with the results version they were based on:
-    201 applied, 409 when the results have moved on (nothing changed)."""
-    with current_app.extensions["gisdesk.engine"].begin() as conn:
-        result = plans.apply_plan(conn, request.get_json(silent=True),
-                                  actor=current_user.username)
-    return jsonify(result), 201
 
 
 @bp.route("/map/summary.json")

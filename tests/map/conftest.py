@@ -38,8 +38,8 @@ def login(client, role: str):
 
 
 @contextmanager
-def live_server(app):
-    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+def serving(app):
+    """``app`` on 127.0.0.1 (a free port) in a thread; yields its base URL."""
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from map.conftest import live_server, make_app
+from map.conftest import serving, make_app
 from map.seed import PASSWORD, kelas_of, seed
 from map.test_map_browser import login_and_open_map, open_context
 
@@ -22,7 +22,7 @@ N_TPS = 300
 def server(engine, tmp_path_factory):
     with engine.begin() as conn:
         seed(conn, n_tps=N_TPS)
-    with live_server(make_app(engine, tmp_path_factory.mktemp("home"),
+    with serving(make_app(engine, tmp_path_factory.mktemp("home"),
                               WTF_CSRF_ENABLED=True)) as url:
         yield url
 

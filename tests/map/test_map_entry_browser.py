@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy import text
 
 from gisdesk import accounts
+from gisdesk.analysis import changes
+from gisdesk.analysis.catchup import drain
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
-from map.conftest import demo_app, live_server
+from map.conftest import demo_app, serving
 
 SHOTS = Path("/tmp/gisdesk-shots")
 POLL_SECONDS = 1  # the map polls every 20 s in use; the tests do not wait that long
@@ -37,7 +39,7 @@ def app(demo_engine, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(app):
-    with live_server(app) as url:
+    with serving(app) as url:
         yield url
 
 
@@ -241,6 +243,39 @@ def test_polling_map_shows_a_verified_incident_without_reload(context, server, a
     assert page.evaluate(markers) == before_dom + 1
     assert page.evaluate("() => window.__sameDocument === true")  # no reload
     assert page.evaluate("() => window.gisdesk.live.changes") >= 1
+
+
+def test_map_reloads_its_analysis_layers_when_the_results_version_changes(context, server,
+                                                                          demo_engine):
+    page = context.new_page()
+    open_map(page, server, "koordinator")
+    page.evaluate("() => { window.__sameDocument = true; }")
+    version = page.evaluate("() => window.gisdesk.results.version")
+    assert version and page.inner_text("#analysis-as-of").startswith("keadaan per ")
+    assigned = """(kode) => window.gisdesk.layers.kelurahan.items.filter(
+        function (it) { return it.props.kelurahan_kode === kode; })[0].props.polri_assigned"""
+    with demo_engine.connect() as conn:
+        kode = conn.execute(text("SELECT kelurahan_kode FROM kelurahan_gap "
+                                 "ORDER BY kelurahan_kode LIMIT 1")).scalar_one()
+    before = page.evaluate(assigned, kode)
+
+    def write(sql, **params):   # queued as the product queues it; drain = the worker
+        with demo_engine.begin() as conn:
+            eid = conn.execute(text("SELECT id FROM election WHERE active")).scalar_one()
+            conn.execute(text(sql), {"e": eid, "k": kode, **params})
+            changes.kelurahan(conn, eid, [kode], "uji")
+        drain(demo_engine)
+    write("""INSERT INTO personnel_assignment (election_id, agency, target, kelurahan_kode,
+                                               count, note)
+             VALUES (:e, 'polri', 'kelurahan', :k, 3, 'uji versi peta')""")
+    try:
+        until(lambda: page.evaluate("() => window.gisdesk.results.reloads") >= 1,
+              what="the map reloading the new results")
+        assert page.evaluate("() => window.gisdesk.results.version") > version
+        until(lambda: page.evaluate(assigned, kode) == before + 3, what="the new numbers")
+        assert page.evaluate("() => window.__sameDocument === true")  # no page reload
+    finally:
+        write("DELETE FROM personnel_assignment WHERE note = 'uji versi peta'")
 
 
 def test_readiness_page_update_and_viewer_read_only(browser, context, server, demo_engine):

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from gisdesk.analysis.catchup import drain
 from gisdesk.analysis.store import recompute
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
-from map.conftest import demo_app, live_server
+from map.conftest import demo_app, serving
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def app(demo_engine, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(app):
-    with live_server(app) as url:
+    with serving(app) as url:
         yield url
 
 
@@ -84,7 +84,7 @@ def test_what_if_changes_the_gaps_shown_and_a_stale_plan_gets_409(browser, serve
     page.click("text=Terapkan rencana")
     message = page.locator("#wi-message.bad")
     message.wait_for(timeout=10000)
-    assert "Hasil analisis sudah berubah sejak simulasi ini dibuat" in message.inner_text()
+    assert "Hasil analisis sudah berubah sejak rencana ini dibuat" in message.inner_text()
     assert f"versi {version}, sekarang {newer}" in message.inner_text()
     assert "Tidak ada yang diubah" in message.inner_text()
     assert counts(demo_engine) == (moves_before, newer)
@@ -107,39 +107,3 @@ def test_what_if_changes_the_gaps_shown_and_a_stale_plan_gets_409(browser, serve
     assert plan.actor == "supervisor" and plan.detail["based_on_version"] == newer
     assert errors == []
     context.close()
-
-
-def _client(app, username="supervisor"):
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
-                                "csrf_token": token})
-    return client, token
-
-
-def test_plan_api_refuses_bad_plans_whole_and_names_the_move(app, demo_engine):
-    client, token = _client(app)
-    headers = {"X-CSRFToken": token}
-    moves_before, version = counts(demo_engine)
-    with demo_engine.connect() as conn:
-        kel = conn.execute(text("SELECT kode FROM kelurahan ORDER BY kode LIMIT 1")).scalar_one()
-    missing = client.post("/api/moves/plan", headers=headers, json={"moves": []})
-    assert missing.status_code == 422 and missing.get_json()["field"] == "based_on_version"
-    empty = client.post("/api/moves/plan", headers=headers,
-                        json={"based_on_version": version, "moves": []})
-    assert empty.status_code == 422 and empty.get_json()["field"] == "moves"
-    bad = client.post("/api/moves/plan", headers=headers, json={
-        "based_on_version": version,
-        "moves": [{"agency": "polri", "count": 1, "to_kelurahan_kode": kel,
-                   "from_reserve": "polresta"},
-                  {"agency": "polri", "count": 0, "to_kelurahan_kode": kel,
-                   "from_reserve": "polresta"}]})
-    body = bad.get_json()
-    assert bad.status_code == 422 and body["field"] == "moves[1].count"
-    assert body["error"].startswith("Perpindahan ke-2:")
-    assert counts(demo_engine) == (moves_before, version)      # the first move is undone too
-    viewer, vtoken = _client(app, "koordinator")
-    refused = viewer.post("/api/moves/plan", headers={"X-CSRFToken": vtoken},
-                          json={"based_on_version": version, "moves": [{}]})
-    assert refused.status_code == 403
