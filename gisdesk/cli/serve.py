@@ -7,7 +7,9 @@ machines: docs/DEPLOYMENT.md.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import sys
 
 import click
@@ -51,16 +53,33 @@ def serve(obj, host, port, workers, threads, timeout, access_log, proxies, max_r
     if demo_banner:
         from gisdesk.cli.demo_banner import banner
         click.echo(banner(obj))
-    if workers:
-        from gunicorn.app.wsgiapp import run as gunicorn_run
-        sys.argv = gunicorn_argv(host, port, workers=workers, threads=threads,
-                                 timeout=timeout, access_log=access_log,
-                                 max_requests=max_requests)
-        gunicorn_run()
-        return
-    from werkzeug.serving import run_simple
-    from gisdesk.web.wsgi import app  # the same app gunicorn serves (ProxyFix included)
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    with audit_sequencer_process():
+        if workers:
+            from gunicorn.app.wsgiapp import run as gunicorn_run
+            sys.argv = gunicorn_argv(host, port, workers=workers, threads=threads,
+                                     timeout=timeout, access_log=access_log,
+                                     max_requests=max_requests)
+            gunicorn_run()
+            return
+        from werkzeug.serving import run_simple
+        from gisdesk.web.wsgi import app  # the same app gunicorn serves (ProxyFix included)
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@contextlib.contextmanager
+def audit_sequencer_process():
+    """One audit sequencer beside the web processes (its own process: gunicorn forks, and a
+    forked child must not share the parent's pooled connections)."""
+    proc = subprocess.Popen([sys.executable, "-c", "from gisdesk.cli import main; main()",
+                             "audit", "sequencer"])
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def gunicorn_argv(host: str, port: int, *, workers: int, threads: int = 4,
