@@ -5,7 +5,7 @@ import functools
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Connection, Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from gisdesk.config import Settings
@@ -63,3 +63,25 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             yield session
     finally:
         session.close()
+
+
+@contextmanager
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """A transaction on ``conn`` for a block of several statements.
+
+    On a connection in a transaction already (the caller's), the block joins it and the
+    caller commits. On an autocommit connection (hot write paths send their common case as
+    one statement, which is its own transaction, saving BEGIN and COMMIT round trips) the
+    block gets a real transaction, committed at its end, rolled back on error.
+    """
+    if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        yield conn
+        return
+    if conn.in_transaction():
+        conn.commit()  # only SQLAlchemy's marker: nothing is open on the server
+    conn.execution_options(isolation_level=conn.dialect.default_isolation_level)
+    try:
+        with conn.begin():
+            yield conn
+    finally:
+        conn.execution_options(isolation_level="AUTOCOMMIT")

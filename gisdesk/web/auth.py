@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 
 from gisdesk import accounts, audit
 from gisdesk.roles import ROLE_LABELS, allowed
+from gisdesk.web.dbs import write_connection
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -55,8 +56,8 @@ def _load_token_user(req):
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    with engine().begin() as conn:
-        row = accounts.user_for_token(conn, header[7:].strip())
+    # one autocommit statement on the connection the request's write will use
+    row = accounts.user_for_token(write_connection(), header[7:].strip())
     if row:
         g.via_token = True
     return User(row) if row else None

@@ -20,6 +20,7 @@ from gisdesk.entry.incidents import NeedsConfirmation, parse_time
 from gisdesk.entry.taxonomy import load_taxonomy
 from gisdesk.errors import InputRejected, Problem
 from gisdesk.web.auth import requires
+from gisdesk.web.dbs import write_connection
 
 bp = Blueprint("entry", __name__)
 MAX_PAGE = 500
@@ -82,10 +83,9 @@ def _filters() -> dict:
 @bp.post("/api/incidents")
 @requires("report")
 def create_incident():
-    with _engine().begin() as conn:
-        created, report = incidents.submit(conn, request.get_json(silent=True), tax=_tax(),
-                                           reporter_id=current_user.id,
-                                           actor=current_user.username)
+    created, report = incidents.submit(write_connection(), request.get_json(silent=True),
+                                       tax=_tax(), reporter_id=current_user.id,
+                                       actor=current_user.username)
     response = jsonify(report)
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("entry.get_incident", incident_id=report["id"])
