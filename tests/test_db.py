@@ -66,3 +66,20 @@ def test_migrations_and_models_describe_the_same_schema(engine):
         context = MigrationContext.configure(c, opts={
             "include_object": alembic_helpers.include_object, "compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_a_pooled_connection_killed_while_idle_is_replaced_on_checkout(engine, monkeypatch):
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from gisdesk.db import engine as engines
+    monkeypatch.setattr(engines, "PING_AFTER_IDLE_S", 0.0)
+    with engine.connect() as a, engine.connect() as b:   # both idle in the pool afterwards
+        pids = [c.execute(text("SELECT pg_backend_pid()")).scalar() for c in (a, b)]
+    killer = create_engine(engine.url, poolclass=NullPool)
+    with killer.connect() as other:
+        for pid in pids:
+            other.execute(text("SELECT pg_terminate_backend(:p, 10000)"), {"p": pid})
+    killer.dispose()
+    with engine.connect() as c:
+        assert c.execute(text("SELECT pg_backend_pid()")).scalar() not in pids
