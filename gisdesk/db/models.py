@@ -126,6 +126,8 @@ class TpsReadiness(Base):
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = _now()
     updated_by: Mapped[str | None] = mapped_column(Text)
+    # when the checklist was ticked on the device (NULL: not sent; updated_at stands for it)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (CheckConstraint(_in("state", READINESS_STATES), name="readiness_state"),)
 
 
@@ -139,6 +141,7 @@ class TpsReadinessHistory(Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime] = _now()
     recorded_by: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (CheckConstraint(_in("state", READINESS_STATES), name="readiness_hist_state"),)
 
 

@@ -135,10 +135,19 @@ def incident_duplicates(incident_id):
 @bp.post("/api/tps/<tps_kode>/readiness")
 @requires("report")
 def update_readiness(tps_kode):
-    with _engine().begin() as conn:
-        created, result = readiness.update(conn, tps_kode, request.get_json(silent=True),
-                                           tax=_tax(), actor=current_user.username)
+    created, result = readiness.update(write_connection(), tps_kode,
+                                       request.get_json(silent=True), tax=_tax(),
+                                       actor=current_user.username)
     return jsonify(result), 201 if created else 200
+
+
+@bp.post("/api/readiness")
+@requires("report")
+def update_readiness_batch():
+    """Many TPS checklists in one request (an offline queue): all stored, or none."""
+    result = readiness.update_batch(write_connection(), request.get_json(silent=True),
+                                    tax=_tax(), actor=current_user.username)
+    return jsonify(result), 201 if result["created"] else 200
 
 
 @bp.get("/api/tps/<tps_kode>/readiness")

@@ -1,4 +1,5 @@
-"""Audit entries are chained by one sequencer, not under a lock on every write
+"""Audit entries are chained by one sequencer, not under a lock on every write; readiness
+checks carry the device's check time
 
 Revision ID: 0018
 Revises: 0006
@@ -11,6 +12,10 @@ sequencer (``gisdesk.audit_sequencer``) links committed entries in the order it 
 into the append-only ``audit_chain`` (sequence, entry id, previous hash, hash) with
 ``audit_chain_step()``. The hash of a link is the same ``audit_row_hash`` as before, so the
 existing chain moves over unchanged.
+
+Readiness: ``checked_at`` (when the checklist was ticked on the device; NULL for rows that
+came without one, whose ``recorded_at`` stands for it) on the history and the current state;
+the current state is the latest check, not the latest arrival.
 """
 from alembic import op
 
@@ -92,7 +97,14 @@ UPGRADE = [
     END $$""",
 ]
 
+UPGRADE += [
+    "ALTER TABLE tps_readiness_history ADD COLUMN checked_at timestamptz",
+    "ALTER TABLE tps_readiness ADD COLUMN checked_at timestamptz",
+]
+
 DOWNGRADE = [
+    "ALTER TABLE tps_readiness_history DROP COLUMN checked_at",
+    "ALTER TABLE tps_readiness DROP COLUMN checked_at",
     "DROP TRIGGER audit_log_mark_unchained ON audit_log",
     "DROP FUNCTION audit_log_mark_unchained()",
     "ALTER TABLE audit_log ADD COLUMN prev_hash varchar(64), ADD COLUMN hash varchar(64)",
