@@ -114,20 +114,6 @@ def read_check(payload, tax: Taxonomy, *, tps_kode: str | None = None,
     return Check(client_uuid, kode, items, (note or "").strip() or None, checked_at)
 
 
-def _tps(conn: Connection, tps_kode: str) -> dict:
-    if not TPS_CODE.match(tps_kode or ""):
-        raise InputRejected("Kode TPS ditulis seperti 52.71.01.1004-012.", field="tps_kode")
-    election = active_election(conn)
-    row = conn.execute(text(
-        "SELECT t.id, t.kode, t.nomor, t.kelurahan_kode, k.nama AS kelurahan_nama, "
-        "t.election_id FROM tps t JOIN kelurahan k ON k.kode = t.kelurahan_kode "
-        "WHERE t.election_id = :e AND t.kode = :k"),
-        {"e": election["id"], "k": tps_kode}).mappings().first()
-    if row is None:
-        raise NotFound(f"TPS {tps_kode} tidak ada pada pemilu aktif.", field="tps_kode")
-    return dict(row)
-
-
 def _iso(value):
     return value.astimezone(UTC).isoformat() if value else None
 
@@ -136,30 +122,49 @@ def _iso(value):
 _HISTORY_ORDER = "coalesce(checked_at, recorded_at) DESC, id DESC"
 
 
+# A TPS, its current state and its latest checks in one statement: one row per history
+# entry (the TPS and current columns repeated), or one row with no history.
+_READ = f"""
+    SELECT t.id, t.kode, t.nomor, t.kelurahan_kode, k.nama AS kelurahan_nama,
+           r.state AS cur_state, r.items AS cur_items, r.note AS cur_note,
+           r.updated_at AS cur_updated_at, r.updated_by AS cur_updated_by,
+           r.checked_at AS cur_checked_at, h.*
+    FROM tps t JOIN kelurahan k ON k.kode = t.kelurahan_kode
+    LEFT JOIN tps_readiness r ON r.tps_id = t.id
+    LEFT JOIN LATERAL (
+        SELECT client_uuid, state, items, note, recorded_at, recorded_by, checked_at
+        FROM tps_readiness_history WHERE tps_id = t.id ORDER BY {_HISTORY_ORDER} LIMIT :n
+    ) h ON true
+    WHERE t.election_id = (SELECT id FROM election WHERE active) AND t.kode = :k"""
+
+
 def readiness(conn: Connection, tps_kode: str, tax: Taxonomy, history_limit: int = 50) -> dict:
     """The current checklist of a TPS and its history, latest check first."""
-    tps = _tps(conn, tps_kode)
-    cur = conn.execute(text("SELECT state, items, note, updated_at, updated_by, checked_at "
-                            "FROM tps_readiness WHERE tps_id = :t"), {"t": tps["id"]}
-                       ).mappings().first()
-    hist = conn.execute(text(
-        "SELECT client_uuid, state, items, note, recorded_at, recorded_by, checked_at "
-        f"FROM tps_readiness_history WHERE tps_id = :t ORDER BY {_HISTORY_ORDER} "
-        "LIMIT :n"), {"t": tps["id"], "n": history_limit}).mappings().all()
+    if not TPS_CODE.match(tps_kode or ""):
+        raise InputRejected("Kode TPS ditulis seperti 52.71.01.1004-012.", field="tps_kode")
+    rows = conn.execute(text(_READ), {"k": tps_kode, "n": history_limit}).mappings().all()
+    if not rows:
+        active_election(conn)  # no active election says so; else the TPS is not in it
+        raise NotFound(f"TPS {tps_kode} tidak ada pada pemilu aktif.", field="tps_kode")
+    first = rows[0]
     current = None
-    if cur:
-        current = {**dict(cur), "updated_at": _iso(cur["updated_at"]),
-                   "checked_at": _iso(cur["checked_at"] or cur["updated_at"]),
-                   "state_label": STATE_LABELS[cur["state"]]}
+    if first["cur_state"]:
+        current = {"state": first["cur_state"], "items": first["cur_items"],
+                   "note": first["cur_note"], "updated_at": _iso(first["cur_updated_at"]),
+                   "updated_by": first["cur_updated_by"],
+                   "checked_at": _iso(first["cur_checked_at"] or first["cur_updated_at"]),
+                   "state_label": STATE_LABELS[first["cur_state"]]}
     return {
-        "tps_kode": tps["kode"], "nomor": tps["nomor"], "kelurahan_kode": tps["kelurahan_kode"],
-        "kelurahan_nama": tps["kelurahan_nama"],
+        "tps_kode": first["kode"], "nomor": first["nomor"],
+        "kelurahan_kode": first["kelurahan_kode"], "kelurahan_nama": first["kelurahan_nama"],
         "checklist": [{"key": i.key, "label": i.label, "critical": i.critical}
                       for i in tax.readiness],
         "current": current,
-        "history": [{**dict(h), "client_uuid": str(h["client_uuid"]) if h["client_uuid"]
-                     else None, "recorded_at": _iso(h["recorded_at"]),
-                     "checked_at": _iso(h["checked_at"] or h["recorded_at"])} for h in hist],
+        "history": [{"client_uuid": str(h["client_uuid"]) if h["client_uuid"] else None,
+                     "state": h["state"], "items": h["items"], "note": h["note"],
+                     "recorded_at": _iso(h["recorded_at"]), "recorded_by": h["recorded_by"],
+                     "checked_at": _iso(h["checked_at"] or h["recorded_at"])}
+                    for h in rows if h["state"] is not None],
     }
 
 

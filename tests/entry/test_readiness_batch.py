@@ -113,3 +113,17 @@ def test_batches_are_bounded_and_need_distinct_uuids(as_role):
     assert staff.post("/api/readiness", {"updates": [twice, twice]}).status_code == 422
     assert as_role("viewer").post("/api/readiness", {"updates": [check(TPS_A1)]}
                                   ).status_code == 403
+
+
+def test_a_readiness_tick_is_one_write_statement_and_one_read(as_role, engine):
+    from entry.test_incident_api import _statements
+    staff = as_role("desk_staff")
+    staff.get(f"/api/tps/{TPS_A1}/readiness")            # the token's last use is fresh now
+    resp, sent = _statements(engine, lambda: staff.post(f"/api/tps/{TPS_A1}/readiness",
+                                                        check(TPS_A1, minutes=-0.5)))
+    assert resp.status_code == 201
+    assert len(sent) == 3, sent                          # token, the write, the answer
+    assert "INSERT INTO tps_readiness_history" in sent[1]
+    batch, sent = _statements(engine, lambda: staff.post(
+        "/api/readiness", {"updates": [check(TPS_A1, minutes=-0.2), check(TPS_B1)]}))
+    assert batch.status_code == 201 and len(sent) == 2   # token, the write (in BEGIN/COMMIT)
