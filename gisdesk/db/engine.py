@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import time
 from contextlib import contextmanager
 from typing import Iterator
@@ -34,7 +35,11 @@ def get_engine(url: str) -> Engine:
         raw = str(parsed.query["prepare_threshold"]).strip().lower()
         connect_args["prepare_threshold"] = None if raw in ("", "none", "off") else int(raw)
         parsed = parsed.difference_update_query(["prepare_threshold"])
-    engine = create_engine(parsed, pool_size=10, max_overflow=20, connect_args=connect_args)
+    # GISDESK_DB_POOL_SIZE: `gisdesk serve` sizes it to the threads of a worker, so N
+    # workers hold about N x threads connections, not N x 30
+    size = int(os.environ.get("GISDESK_DB_POOL_SIZE") or 10)
+    engine = create_engine(parsed, pool_size=size, max_overflow=max(5, size),
+                           connect_args=connect_args)
     _ping_when_idle(engine)
     return engine
 
