@@ -131,13 +131,15 @@ def tps_page(tps_kode: str):
     if current:
         current["updated_wita"] = _wita(current["updated_at"])
     for h in data["history"]:
-        h["recorded_wita"] = _wita(h["recorded_at"])
+        h["checked_wita"] = _wita(h["checked_at"])   # when it was ticked on the device
     can_report = current_user.can("report")
     return render_template(
         "readiness/tps.html", r=data, tps=tps or {}, current=current,
         state_labels=readiness.STATE_LABELS, can_report=can_report,
         api_url=url_for("entry.update_readiness", tps_kode=data["tps_kode"])
         if "entry.update_readiness" in current_app.view_functions else None,
+        batch_url=url_for("entry.update_readiness_batch")
+        if "entry.update_readiness_batch" in current_app.view_functions else None,
         list_url=url_for(".list_page", kelurahan=data["kelurahan_kode"]),
         report_url=url_for("entry.report_page", tps=data["tps_kode"])
         if can_report and "entry.report_page" in current_app.view_functions else None)

@@ -289,6 +289,48 @@ def test_readiness_page_update_and_viewer_read_only(browser, context, server, de
     viewer_ctx.close()
 
 
+def test_readiness_saved_offline_is_queued_and_sent_later_in_check_order(context, server,
+                                                                        demo_engine):
+    with demo_engine.connect() as conn:
+        tps = conn.execute(text("SELECT t.id, t.kode FROM tps t JOIN tps_readiness r "
+                                "ON r.tps_id = t.id WHERE r.state = 'siap' ORDER BY t.kode "
+                                "OFFSET 1 LIMIT 1")).one()
+        n_hist = conn.execute(text("SELECT count(*) FROM tps_readiness_history WHERE tps_id = :t"),
+                              {"t": tps.id}).scalar_one()
+    page = context.new_page()
+    login(page, server, "petugas", f"/kesiapan/{tps.kode}")
+    context.set_offline(True)
+    page.uncheck("input[name=item][value=kotak_suara]")
+    page.fill("textarea[name=note]", "pertama: kotak belum tiba")
+    page.click("#readiness-save")
+    until(lambda: "1 data kesiapan" in page.inner_text("#readiness-queue"), what="1 queued")
+    page.check("input[name=item][value=kotak_suara]")
+    page.fill("textarea[name=note]", "kedua: semua lengkap")
+    until(lambda: not page.is_disabled("#readiness-save"), what="the button back")
+    page.click("#readiness-save")
+    until(lambda: "2 data kesiapan" in page.inner_text("#readiness-queue"), what="2 queued")
+    queued = page.evaluate("() => window.GisdeskReadiness.queue()")
+    assert [q["note"] for q in queued] == ["pertama: kotak belum tiba", "kedua: semua lengkap"]
+    assert queued[0]["checked_at"] <= queued[1]["checked_at"]
+    with demo_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM tps_readiness_history WHERE tps_id = :t"),
+                            {"t": tps.id}).scalar_one() == n_hist       # nothing sent yet
+    context.set_offline(False)
+    page.evaluate("() => window.GisdeskReadiness.flush()")
+    until(lambda: "Tersimpan" in (page.inner_text("#readiness-message") or ""),
+          what="the save message")
+    assert page.evaluate("() => window.GisdeskReadiness.queue().length") == 0
+    assert "Siap" in page.inner_text("#current-state")
+    with demo_engine.connect() as conn:
+        rows = conn.execute(text("SELECT client_uuid::text, note FROM tps_readiness_history "
+                                 "WHERE tps_id = :t ORDER BY checked_at DESC NULLS LAST "
+                                 "LIMIT 2"), {"t": tps.id}).all()
+        state = conn.execute(text("SELECT state, note FROM tps_readiness WHERE tps_id = :t"),
+                             {"t": tps.id}).one()
+    assert [r.client_uuid for r in rows] == [q["client_uuid"] for q in reversed(queued)]
+    assert tuple(state) == ("siap", "kedua: semua lengkap")
+
+
 def test_readiness_list_screenshots(browser, server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width, height, name in ((1366, 900, "desktop"), (390, 844, "390")):
