@@ -8,14 +8,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, text
 
-from gisdesk import audit
-from gisdesk.errors import Conflict, InputRejected
+from gisdesk import audit, sessions
+from gisdesk.errors import Conflict, InputRejected, NotFound
+from gisdesk.passwords import check_strength
 from gisdesk.roles import ROLES
 
 _hasher = PasswordHasher()
 # Verifying against a dummy hash when the user does not exist keeps timing uniform.
 _DUMMY_HASH = _hasher.hash("gisdesk-dummy-password")
-MIN_PASSWORD = 8
 
 
 def hash_password(password: str) -> str:
@@ -39,9 +39,7 @@ def create_user(conn: Connection, username: str, password: str, role: str, *,
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
         raise InputRejected("User name: letters, digits, '.', '-' or '_' (max 64)",
                             field="username")
-    if len(password) < MIN_PASSWORD:
-        raise InputRejected(f"Password must have at least {MIN_PASSWORD} characters",
-                            field="password")
+    check_strength(password, username)
     if role == "operator" and not agency:
         raise InputRejected("An operator needs an agency (kpu, polri, bawaslu, pemkot)",
                             field="agency")
@@ -74,6 +72,44 @@ def get_user(conn: Connection, user_id: int) -> dict | None:
     row = conn.execute(text("SELECT * FROM users WHERE id = :i AND active"),
                        {"i": user_id}).mappings().first()
     return dict(row) if row else None
+
+
+def _user_id(conn: Connection, username: str) -> int:
+    user_id = conn.execute(text("SELECT id FROM users WHERE username = :u"),
+                           {"u": (username or "").strip().lower()}).scalar()
+    if user_id is None:
+        raise NotFound(f"Pengguna '{username}' tidak ada.", field="username")
+    return user_id
+
+
+def _revoke_everything(conn: Connection, user_id: int, reason: str) -> dict:
+    """End the user's sessions and revoke their API tokens (a stolen cookie or token dies)."""
+    ended = sessions.end_all(conn, user_id, reason)
+    revoked = conn.execute(text("UPDATE api_token SET revoked = true "
+                                "WHERE user_id = :u AND NOT revoked"), {"u": user_id}).rowcount
+    return {"sessions_ended": ended, "tokens_revoked": revoked}
+
+
+def change_password(conn: Connection, username: str, password: str, *, actor: str) -> dict:
+    """Set a new (strong) password; every session and API token of the user ends."""
+    user_id = _user_id(conn, username)
+    check_strength(password, username.strip().lower())
+    conn.execute(text("UPDATE users SET password_hash = :h, password_changed_at = now() "
+                      "WHERE id = :i"), {"h": hash_password(password), "i": user_id})
+    ended = _revoke_everything(conn, user_id, "password")
+    audit.record(conn, actor, "user.password", username.strip().lower(), ended)
+    return ended
+
+
+def set_active(conn: Connection, username: str, active: bool, *, actor: str) -> dict:
+    """Enable or disable a user; disabling ends their sessions and revokes their tokens
+    (enabling again does not bring those back)."""
+    user_id = _user_id(conn, username)
+    conn.execute(text("UPDATE users SET active = :a WHERE id = :i"), {"a": active, "i": user_id})
+    ended = {} if active else _revoke_everything(conn, user_id, "disabled")
+    audit.record(conn, actor, "user.enable" if active else "user.disable",
+                 username.strip().lower(), ended)
+    return ended
 
 
 def token_digest(token: str) -> str:

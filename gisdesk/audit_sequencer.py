@@ -4,8 +4,8 @@ Writers append entries without any lock; this loop (one per deployment, with its
 connection) calls ``audit_chain_step()`` every ``interval`` seconds, which links the entries
 committed since the last step, in entry order, into ``audit_chain`` and removes their markers,
 in one transaction. A crash between a write and its chaining loses nothing: the marker
-stays until a step commits. Run it with ``gisdesk audit sequencer`` (or as a loop of the
-worker process).
+stays until a step commits. It runs as the "audit" loop of the worker process (`gisdesk
+worker`, started by `gisdesk serve`), or alone with ``gisdesk audit sequencer``.
 """
 from __future__ import annotations
 
@@ -51,11 +51,9 @@ def loop(engine: Engine, stop: threading.Event, *, interval: float = INTERVAL_S,
         stop.wait(max(0.0, interval - (time.monotonic() - started)))
 
 
-def start_thread(engine: Engine, *, interval: float = INTERVAL_S) -> tuple[threading.Thread,
-                                                                            threading.Event]:
-    """The loop in a daemon thread (for `gisdesk serve` until the worker process runs it)."""
-    stop = threading.Event()
-    thread = threading.Thread(target=loop, args=(engine, stop), kwargs={"interval": interval},
-                              name="audit-sequencer", daemon=True)
-    thread.start()
-    return thread, stop
+def worker_loop(ctx) -> None:
+    """The loop as one of the worker process's loops (``gisdesk.worker.registry``): its own
+    engine, never stalled by a recompute in another loop."""
+    ctx.ready.set()
+    loop(ctx.engine, ctx.stop)
+

@@ -21,7 +21,20 @@ class Settings:
     layers_dir: Path = Path(__file__).resolve().parent.parent / "layers"
     timezone: str = WITA
     max_upload_mb: int = 20
-    login_rate_limit: str = "10/300"         # attempts / seconds, per user name and per address
+    upload_max_rows: int = 100_000          # data rows of one uploaded table
+    upload_max_problems: int = 10_000       # problems kept in an answer and its report
+    upload_parallel: int = 2                # uploads checked at once, across all workers
+    # failed logins from one address for one user name / within seconds before delays start
+    # [/first delay in seconds, doubling]; see gisdesk.login_throttle
+    login_rate_limit: str = "5/900/5"
+    session_idle_minutes: int = 120          # a session unused this long ends
+    session_max_hours: int = 16              # and any session ends this long after login
+    public_url: str | None = None            # e.g. https://desk.example.go.id (links, cookies)
+    cookie_secure: bool | None = None        # None -> on when public_url is https
+    hsts_seconds: int | None = None          # None -> one year when public_url is https, else off
+    trusted_proxies: int = 0                 # reverse proxies whose X-Forwarded-* are believed
+    worker_clock_seconds: float = 60.0     # the analysis worker advances as_of this often
+    worker_debounce_ms: int = 250          # and waits this long for more writes to batch
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -40,8 +53,44 @@ _ENV = {
     "rules_file": ("GISDESK_RULES_FILE", Path),
     "layers_dir": ("GISDESK_LAYERS_DIR", Path),
     "max_upload_mb": ("GISDESK_MAX_UPLOAD_MB", int),
+    "upload_max_rows": ("GISDESK_UPLOAD_MAX_ROWS", int),
+    "upload_max_problems": ("GISDESK_UPLOAD_MAX_PROBLEMS", int),
+    "upload_parallel": ("GISDESK_UPLOAD_PARALLEL", int),
     "login_rate_limit": ("GISDESK_LOGIN_RATE_LIMIT", str),
+    "session_idle_minutes": ("GISDESK_SESSION_IDLE_MINUTES", int),
+    "session_max_hours": ("GISDESK_SESSION_MAX_HOURS", int),
+    "public_url": ("GISDESK_PUBLIC_URL", str),
+    "cookie_secure": ("GISDESK_COOKIE_SECURE", lambda raw: _flag(raw)),
+    "hsts_seconds": ("GISDESK_HSTS_SECONDS", int),
+    "trusted_proxies": ("GISDESK_TRUSTED_PROXIES", int),
+    "worker_clock_seconds": ("GISDESK_WORKER_CLOCK_SECONDS", float),
+    "worker_debounce_ms": ("GISDESK_WORKER_DEBOUNCE_MS", int),
 }
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on", "ya"):
+        return True
+    if value in ("0", "false", "no", "off", "tidak"):
+        return False
+    raise ValueError(f"expected 1/0, true/false, yes/no, on/off: {raw!r}")
+
+
+def behind_https(settings: Settings) -> bool:
+    return (settings.public_url or "").lower().startswith("https://")
+
+
+def cookie_secure(settings: Settings) -> bool:
+    """Cookies are ``Secure`` behind HTTPS unless switched off (tests on http://127.0.0.1)."""
+    return behind_https(settings) if settings.cookie_secure is None else settings.cookie_secure
+
+
+def hsts_seconds(settings: Settings) -> int:
+    """Strict-Transport-Security max-age: one year behind HTTPS by default, off on http."""
+    if settings.hsts_seconds is not None:
+        return max(0, settings.hsts_seconds)
+    return 31536000 if behind_https(settings) else 0
 
 
 def load_settings(overrides: dict | None = None, environ: dict | None = None) -> Settings:

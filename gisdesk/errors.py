@@ -65,3 +65,9 @@ class ConfigError(GisdeskError):
 
 class DatabaseUnavailable(GisdeskError):
     status = 503
+
+
+class Busy(GisdeskError):
+    """Too much of one kind of work is running (e.g. parallel uploads); try again shortly."""
+
+    status = 429

@@ -4,7 +4,9 @@ A move takes ``count`` people of an agency from a donor (a kelurahan with a surp
 reserve: the Polsek of a kecamatan or Polresta) to a kelurahan. It records a personnel_move,
 decrements the donor's assignments (kelurahan-level rows first, then its TPS rows with the
 most people; reserve rows for a reserve), adds to the receiver's kelurahan-level assignment,
-recomputes the analysis in the same transaction and writes one audit entry. A move larger
+queues donor and receiver for the analysis worker in the same transaction and writes one
+audit entry. Surplus and gaps are judged on the stored requirement and the assignments as
+they are now (personnel do not change a requirement), so a move never waits for the worker. A move larger
 than the donor's surplus (or reserve) is refused, nothing changed. With a client UUID the same
 move sent twice is applied once (the UUID is kept in the move's audit entry).
 """
@@ -15,7 +17,8 @@ import uuid as uuid_mod
 from sqlalchemy import Connection, text
 
 from gisdesk import audit
-from gisdesk.analysis.store import active_election, mark_stale, recompute
+from gisdesk.analysis import changes
+from gisdesk.analysis.store import active_election
 from gisdesk.errors import Conflict, InputRejected, NotFound, Problem
 
 AGENCIES = ("polri", "linmas", "tni")
@@ -84,24 +87,30 @@ def _gap_row(conn, eid, kode):
                              "kelurahan_kode = :k"), {"e": eid, "k": kode}).mappings().first()
 
 
+def _held(conn, eid, agency, kode, lock: bool = False) -> list:
+    """The assignment rows of an agency in a kelurahan (its own and its TPS'), in the order
+    a move takes from them."""
+    return conn.execute(text("""
+        SELECT a.id, a.count FROM personnel_assignment a LEFT JOIN tps t ON t.id = a.tps_id
+        WHERE a.election_id = :e AND a.agency = :a AND a.count > 0
+          AND ((a.target = 'kelurahan' AND a.kelurahan_kode = :k)
+               OR (a.target = 'tps' AND t.kelurahan_kode = :k))
+        ORDER BY (a.target = 'kelurahan') DESC, a.count DESC, a.id"""
+        + (" FOR UPDATE OF a" if lock else "")), {"e": eid, "a": agency, "k": kode}).all()
+
+
 def _donor_rows(conn, eid, move) -> tuple[list, int, str]:
     """(assignment rows to take from in order, what the donor can give, its label)."""
     agency = move["agency"]
     if move["from_kelurahan_kode"]:
         kode = move["from_kelurahan_kode"]
-        rows = conn.execute(text("""
-            SELECT a.id, a.count FROM personnel_assignment a LEFT JOIN tps t ON t.id = a.tps_id
-            WHERE a.election_id = :e AND a.agency = :a AND a.count > 0
-              AND ((a.target = 'kelurahan' AND a.kelurahan_kode = :k)
-                   OR (a.target = 'tps' AND t.kelurahan_kode = :k))
-            ORDER BY (a.target = 'kelurahan') DESC, a.count DESC, a.id FOR UPDATE OF a"""),
-            {"e": eid, "a": agency, "k": kode}).all()
+        rows = _held(conn, eid, agency, kode, lock=True)
         gap = _gap_row(conn, eid, kode)
         held = sum(r.count for r in rows)
         if agency == "tni" or gap is None:
             can = held
-        else:
-            can = min(held, max(0, -int(gap[f"{agency}_gap"])))
+        else:   # surplus over the stored requirement, with the assignments as they are now
+            can = max(0, held - int(gap[f"{agency}_required"]))
         return rows, can, kode
     res = move["from_reserve"]
     kec = None if str(res).lower() == "polresta" else res
@@ -131,9 +140,6 @@ def apply_move(conn: Connection, payload: dict, *, actor: str) -> tuple[bool, di
             client_uuid = str(uuid_mod.UUID(str(client_uuid)))
         except ValueError:
             _reject("client_uuid", "client_uuid harus berupa UUID", client_uuid)
-    if conn.execute(text("SELECT 1 FROM analysis_run WHERE election_id = :e"),
-                    {"e": eid}).first() is None:
-        recompute(conn, eid)                       # judge the donor on fresh numbers
     done = _previous(conn, client_uuid) if client_uuid else None
     try:
         move = read_move(conn, payload, eid)
@@ -189,8 +195,11 @@ def apply_move(conn: Connection, payload: dict, *, actor: str) -> tuple[bool, di
         VALUES (:e, :a, :n, :fk, :fr, :to, :reason, :by) RETURNING id"""),
         {"e": eid, "a": move["agency"], "n": move["count"], "fk": move["from_kelurahan_kode"],
          "fr": reserve_label, "to": to, "reason": move["reason"], "by": actor}).scalar_one()
-    mark_stale(conn, eid)
-    recompute(conn, eid)
+    changes.kelurahan(conn, eid, [to, move["from_kelurahan_kode"]], "personnel.move")
+    if move["from_reserve"]:
+        changes.personnel(conn, eid, target="reserve", kelurahan_kode=None, tps_id=None,
+                          kecamatan_kode=None if donor == "polresta" else donor,
+                          reason="personnel.move")
     detail = {**move, "id": move_id, "client_uuid": client_uuid,
               "to_gap": _gap_summary(conn, eid, to, move["agency"]),
               "from_gap": (_gap_summary(conn, eid, move["from_kelurahan_kode"], move["agency"])
@@ -200,12 +209,15 @@ def apply_move(conn: Connection, payload: dict, *, actor: str) -> tuple[bool, di
 
 
 def _gap_summary(conn, eid, kode, agency):
+    """The kelurahan's gap after the move: stored requirement - assignments now."""
     row = _gap_row(conn, eid, kode)
-    return None if row is None or agency == "tni" else int(row[f"{agency}_gap"])
+    if row is None or agency == "tni":
+        return None
+    return int(row[f"{agency}_required"]) - sum(r.count for r in _held(conn, eid, agency, kode))
 
 
 def set_assignment_count(conn: Connection, assignment_id: int, count, *, actor: str) -> dict:
-    """A supervisor sets an assignment's count directly (audited, analysis recomputed)."""
+    """A supervisor sets an assignment's count directly (audited, queued for the analysis)."""
     number = _count(count)
     if number < 0:
         _reject("count", "jumlah tidak boleh negatif", number)
@@ -216,8 +228,10 @@ def set_assignment_count(conn: Connection, assignment_id: int, count, *, actor: 
     if row["count"] != number:
         conn.execute(text("UPDATE personnel_assignment SET count = :c WHERE id = :i"),
                      {"c": number, "i": assignment_id})
-        mark_stale(conn, row["election_id"])
-        recompute(conn, row["election_id"])
+        changes.personnel(conn, row["election_id"], target=row["target"],
+                          kelurahan_kode=row["kelurahan_kode"],
+                          kecamatan_kode=row["kecamatan_kode"], tps_id=row["tps_id"],
+                          reason="personnel.update")
         audit.record(conn, actor, "personnel.update", str(assignment_id),
                      {"agency": row["agency"], "target": row["target"],
                       "kelurahan_kode": row["kelurahan_kode"], "unit": row["unit"],

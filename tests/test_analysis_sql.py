@@ -1,7 +1,8 @@
-"""The set-based SQL recompute gives the same stored analysis as the Python path.
+"""refresh() (set-based SQL, the one implementation) stores what the Python specification gives.
 
-Snapshots of tps_risk / kelurahan_gap / suggestion / analysis_run after ``store.recompute``
-(Python path) and after ``recompute_sql`` are compared row by row, reasons included, on the
+Snapshots of tps_risk / kelurahan_gap / suggestion / analysis_run after ``spec_recompute``
+(the pure rules, tests/analysis_spec.py) and after a whole ``refresh`` are compared row by
+row, reasons included, on the
 Mataram demo at several as_of times (escalation differs between them), on a synthetic set with
 more varied inputs (several ratings per source, same-day ties, indicators, kelurahan ratings,
 khusus, incidents of every status) and on hand-made edge cases. Every recompute runs in a
@@ -15,15 +16,13 @@ import uuid
 import pytest
 from sqlalchemy import Connection, text
 
-from gisdesk.analysis import load_rules, rules_from_dict
-from gisdesk.analysis.sql_recompute import recompute_sql
-from gisdesk.analysis import store
+from analysis_spec import spec_recompute as recompute
+from gisdesk.analysis import load_rules, rules_from_dict, store
 
 
-
-def recompute(conn, election_id, *, as_of=None, rules=None):
-    """The Python path, whatever the size."""
-    return store.recompute(conn, election_id, as_of=as_of, rules=rules, method="python")
+def recompute_sql(conn, election_id, *, as_of=None, rules=None):
+    """The implementation: a whole refresh."""
+    return store.recompute(conn, election_id, as_of=as_of, rules=rules)
 
 
 WITA = dt.timezone(dt.timedelta(hours=8))
@@ -405,14 +404,14 @@ def test_incident_exactly_24_h_before_and_exactly_at_the_radius_counts(engine):
     assert distance[1] == 500.0 and distance[3] > 500.0                # ST_Distance, geography
     snap = _kelas(s_sql)
     assert snap[1][:2] == ("sangat_rawan", True)                       # 24 h 0 s, 500 m
-    assert snap[1][2][1] == "Eskalasi: insiden sedang 'bentrok massa' 500 m, 24 jam lalu"
+    assert snap[1][2][1] == "Eskalasi: insiden sedang 'bentrok massa' 500 m, 13-02-2024 10:00 WITA"
     assert snap[2][:2] == ("rawan", False)                             # 1 µs too early
     assert snap[3][:2] == ("rawan", False)                             # 50 cm too far
     assert snap[4][:2] == ("sangat_rawan", True)                       # at as_of
-    assert snap[4][2][1] == "Eskalasi: insiden sedang 'bentrok massa' 100 m, 0 menit lalu"
+    assert snap[4][2][1] == "Eskalasi: insiden sedang 'bentrok massa' 100 m, 14-02-2024 10:00 WITA"
     # The Python path agrees everywhere except at exactly 500 m: its index prefilter
     # ST_DWithin(geography, 500) is false where ST_Distance is exactly 500 (PostGIS 3.3), so
-    # store._incidents_near drops the incident before the inclusive rule sees it.
+    # analysis_spec._incidents_near drops the incident before the inclusive rule sees it.
     py = _kelas(s_py)
     assert {n: py[n] for n in (2, 3, 4)} == {n: snap[n] for n in (2, 3, 4)}
     assert py[1][:2] in {("sangat_rawan", True), ("rawan", False)}
@@ -496,21 +495,15 @@ def test_default_rules_are_the_packaged_ones(engine, demo):
     assert a == b and a.n_tps == 1248
 
 
-def test_store_recompute_dispatches_by_method_and_size(engine, demo, monkeypatch):
-    import gisdesk.analysis.sql_recompute as sql
-    calls = []
-    real = sql.recompute_sql
-    monkeypatch.setattr(sql, "recompute_sql", lambda *a, **k: calls.append(a) or real(*a, **k))
+def test_a_time_without_a_zone_is_refused_before_anything_is_written(engine, demo):
+    from gisdesk.analysis.refresh import refresh
+    from gisdesk.errors import InputRejected
     with engine.connect() as conn, conn.begin() as trans:
-        store.recompute(conn, demo, as_of=DEMO_AS_OF)                  # 1,248 TPS: Python
-        assert calls == []
-        by_sql = store.recompute(conn, demo, as_of=DEMO_AS_OF, method="sql")
-        assert len(calls) == 1
-        monkeypatch.setattr(store, "SQL_MIN_TPS", 1000)
-        assert store.recompute(conn, demo, as_of=DEMO_AS_OF) == by_sql  # above: SQL
-        assert len(calls) == 2
-        with pytest.raises(ValueError):
-            store.recompute(conn, demo, method="numpy")
+        with pytest.raises(InputRejected) as err:
+            refresh(conn, demo, as_of=dt.datetime(2024, 2, 14, 10, 0))
+        assert err.value.field == "as_of"
+        assert conn.execute(text("SELECT count(*) FROM analysis_run WHERE election_id = :e"),
+                            {"e": demo}).scalar_one() == 0
         trans.rollback()
 
 
@@ -542,14 +535,14 @@ def test_a_donor_beyond_25_km_is_used_without_a_distance(engine):
             "4 Polri dari surplus Kel Jauh (jarak tidak diketahui, kecamatan lain)") in moves
 
 
-@pytest.mark.parametrize("first", ["python", "sql"])
+@pytest.mark.parametrize("first", [recompute, recompute_sql], ids=["spec", "refresh"])
 def test_recomputing_over_earlier_results_gives_the_fresh_results(engine, demo, first):
-    """The SQL path upserts (rows that did not change are not rewritten): over the results of
-    another time, of either path, it must leave exactly what a fresh recompute leaves."""
+    """refresh upserts (rows that did not change are not rewritten): over the results of
+    another time, of either, it must leave exactly what a fresh recompute leaves."""
     night = dt.datetime(2024, 2, 14, 1, 0, tzinfo=WITA)
     fresh = both(engine, demo, DEMO_AS_OF)[0]
     with engine.connect() as conn, conn.begin() as trans:
-        store.recompute(conn, demo, as_of=night, method=first)
+        first(conn, demo, as_of=night)
         recompute_sql(conn, demo, as_of=DEMO_AS_OF)
         again = snapshot(conn, demo)
         trans.rollback()

@@ -20,7 +20,9 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from gisdesk.analysis.store import ensure_fresh, mark_stale, recompute
+from gisdesk.analysis import changes
+from gisdesk.analysis.catchup import drain
+from gisdesk.analysis.store import recompute
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 AS_OF = dt.datetime(2024, 2, 14, 10, 0, tzinfo=WITA)
@@ -243,42 +245,48 @@ def test_an_incident_after_as_of_does_not_count_yet(conn, election):
     assert risk(conn, f"{F}-001")["escalated"] is False
 
 
-def test_mark_stale_makes_ensure_fresh_recompute(engine, election):
+def test_a_queued_write_is_caught_up_and_with_nothing_queued_a_pinned_election_stays(
+        engine, election):
     def run_row():
         with engine.connect() as c:
-            return c.execute(text("SELECT as_of, computed_at FROM analysis_run "
+            return c.execute(text("SELECT as_of, version FROM analysis_run "
                                   "WHERE election_id = :e"), {"e": election}).first()
 
     with engine.begin() as c:
         recompute(c)
+    drain(engine, {election})            # first catch-up records the rules file in use
     first = run_row()
     assert first.as_of == AS_OF          # the election's pinned time
-    # fresh and pinned: nothing to do, however old the results (a pinned time never moves)
-    assert ensure_fresh(engine) == election
-    assert ensure_fresh(engine, election, max_age=dt.timedelta(0)) == election
-    assert run_row().computed_at == first.computed_at
+    # pinned and nothing queued: nothing to do, however old the results
+    assert drain(engine, {election}) == []
+    assert run_row().version == first.version
     try:
         with engine.begin() as c:
             c.execute(text("INSERT INTO personnel_assignment (election_id, agency, target, "
                            "kelurahan_kode, count, note) VALUES (:e, 'polri', 'kelurahan', "
-                           ":k, 2, 'uji ensure_fresh')"), {"e": election, "k": A})
-            mark_stale(c, election)
-        assert run_row() is None
-        ensure_fresh(engine)
-        assert run_row().computed_at > first.computed_at
+                           ":k, 2, 'uji antrean')"), {"e": election, "k": A})
+            changes.personnel(c, election, target="kelurahan", kelurahan_kode=A,
+                              kecamatan_kode=None, tps_id=None, reason="uji")
+        with engine.connect() as c:   # readers still see the last results until caught up
+            assert gap_rows(c, election)[A][1:4] == (10, 3, 7)
+        [done] = drain(engine, {election})
+        assert done.kelurahan == {A} and done.queue_rows == 1
+        assert run_row().version > first.version
         with engine.connect() as c:
             assert gap_rows(c, election)[A][1:4] == (10, 5, 5)   # 3 + 2 assigned now
+            assert c.execute(text("SELECT count(*) FROM analysis_queue")).scalar() == 0
     finally:
         with engine.begin() as c:
-            c.execute(text("DELETE FROM personnel_assignment WHERE note = 'uji ensure_fresh'"))
-            mark_stale(c, election)
+            c.execute(text("DELETE FROM personnel_assignment WHERE note = 'uji antrean'"))
+            changes.full(c, election, "uji")
+        drain(engine, {election})
 
 
 def test_every_stored_result_set_gets_a_higher_version(conn, election):
     recompute(conn, election, as_of=AS_OF)
     first = conn.execute(text("SELECT version FROM analysis_run WHERE election_id = :e"),
                          {"e": election}).scalar_one()
-    recompute(conn, election, as_of=AS_OF, method="sql")
+    recompute(conn, election, as_of=AS_OF)
     second = conn.execute(text("SELECT version FROM analysis_run WHERE election_id = :e"),
                           {"e": election}).scalar_one()
     assert second > first

@@ -156,3 +156,52 @@ def test_the_sequencer_loop_chains_new_entries_while_it_runs(engine):
         stop.set()
         thread.join(10)
     assert linked == 2 and not thread.is_alive()
+
+
+def _head(engine) -> tuple[int, str]:
+    with engine.connect() as c:
+        return tuple(c.execute(text("SELECT seq, hash FROM audit_chain ORDER BY seq DESC "
+                                    "LIMIT 1")).one())
+
+
+def test_deleting_the_newest_entries_is_detected_by_an_anchor_kept_outside_the_table(
+        engine, tmp_path):
+    env = {**_env(engine), "GISDESK_HOME": str(tmp_path)}
+    ids = _append(engine, 4, "test.tail")                  # not chained yet: anchor links them
+    runner = CliRunner()
+    taken = runner.invoke(main, ["audit", "anchor"], env=env)
+    assert taken.exit_code == 0, taken.output
+    head_seq, head_hash = _head(engine)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT entry_id FROM audit_chain WHERE seq = :s"),
+                         {"s": head_seq}).scalar() == ids[-1]
+    assert f"link {head_seq} hash {head_hash}" in taken.output
+    anchors_file = tmp_path / "audit-anchors.jsonl"
+    assert anchors_file.stat().st_mode & 0o777 == 0o600
+    # (this module's other tests tampered with older entries: only the anchor is looked at)
+    assert "anchored link" not in runner.invoke(main, ["audit", "verify"], env=env).output
+
+    # cut the tail: the last two entries and their links, triggers switched off
+    _tamper(engine, f"DELETE FROM audit_chain WHERE seq >= {head_seq - 1}",
+            trigger="audit_chain_no_change", table="audit_chain")
+    _tamper(engine, f"DELETE FROM audit_log WHERE id >= {ids[-2]}")
+    assert not {i for i in _problems(engine) if i >= ids[-2]}   # the shorter chain is valid
+    cut = runner.invoke(main, ["audit", "verify"], env=env)
+    assert cut.exit_code == 1
+    assert f"entry {head_seq}: anchored link {head_seq}" in cut.output
+    assert "deleted" in cut.output
+    # an anchor the operator kept on paper catches it too, without the file
+    anchors_file.unlink()
+    paper = runner.invoke(main, ["audit", "verify", "--anchor", f"{head_seq}:{head_hash}"],
+                          env=env)
+    assert paper.exit_code == 1 and "deleted" in paper.output
+
+
+def test_every_backup_takes_an_anchor_of_the_head_it_holds(engine, tmp_path):
+    env = {**_env(engine), "GISDESK_HOME": str(tmp_path)}
+    _append(engine, 1, "test.backup")
+    out = CliRunner().invoke(main, ["db", "backup", "-o", str(tmp_path / "b.dump")], env=env)
+    assert out.exit_code == 0, out.output
+    head_seq, _ = _head(engine)
+    assert f"audit anchor: link {head_seq} hash" in out.output
+    assert f'"seq": {head_seq}' in (tmp_path / "audit-anchors.jsonl").read_text()

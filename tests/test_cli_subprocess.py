@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -98,6 +99,9 @@ def test_backup_then_restore_undoes_a_later_change(gisdesk, engine, tmp_path):
     result = gisdesk("db", "backup", "-o", dump)
     assert result.returncode == 0, result.stderr
     assert dump.read_bytes()[:5] == b"PGDMP" and "backup written" in result.stdout
+    # password hashes and the quick count inside: readable by the owner only, whatever umask
+    assert stat.S_IMODE(dump.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gisdesk.dump"]   # no partial file
     users_before = count(engine, "SELECT count(*) FROM users")
 
     added = gisdesk("users", "add", "petugas.baru", "--role", "viewer",

@@ -25,7 +25,8 @@ from gisdesk.demo.taxonomy import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 GISDESK = ROOT / ".venv" / "bin" / "gisdesk"
-LIMIT = 3                        # failed logins per user name within the window
+LIMIT = 3                        # failed logins per user name and address within the window
+SERVER: dict = {}               # the pid of `gisdesk serve`
 LOG_LINE = re.compile(r"^ACCESS <?(\d+)>? (\S+) (\S+) (\d{3})$")   # %(p)s is "<pid>"
 
 
@@ -45,7 +46,8 @@ def server(demo_engine, tmp_path_factory):
            "GISDESK_DATABASE_URL": demo_engine.url.render_as_string(hide_password=False),
            "GISDESK_HOME": str(home),
            "GISDESK_SECRET_KEY": "uji-" + "k" * 40,
-           "GISDESK_LOGIN_RATE_LIMIT": f"{LIMIT}/300",
+           # the first delay as long as the window: refused for the whole test once slowed
+           "GISDESK_LOGIN_RATE_LIMIT": f"{LIMIT}/300/300",
            "GUNICORN_CMD_ARGS": "--access-logformat 'ACCESS %(p)s %(m)s %(U)s?%(q)s %(s)s'"}
     env.pop("GISDESK_READ_DATABASE_URL", None)
     exe = str(GISDESK) if GISDESK.exists() else "gisdesk"
@@ -55,6 +57,7 @@ def server(demo_engine, tmp_path_factory):
                                 cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    SERVER["pid"] = proc.pid
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -74,6 +77,29 @@ def server(demo_engine, tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+
+
+def _children(pid: int) -> list[str]:
+    """Command lines of the processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:     # gone meanwhile
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(cmdline)
+    return found
+
+
+def test_serve_runs_one_analysis_worker_beside_the_web_workers(server):
+    children = _children(SERVER["pid"])
+    workers = [c for c in children if "gisdesk.cli worker" in c]
+    assert len(workers) == 1, children          # one per deployment, not one per web worker
+    assert len(children) == 3, children         # and the two gunicorn web workers
 
 
 def served(log: Path) -> dict[str, tuple[int, str]]:
@@ -176,7 +202,7 @@ def test_login_rate_limit_is_shared_by_the_workers(server, demo_engine):
         assert attempt()[1] == 401
     with demo_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM rate_limit_hit WHERE bucket = :b"),
-                            {"b": f"login:user:{user}"}).scalar() == LIMIT
+                            {"b": f"login:ua:{user}|127.0.0.1"}).scalar() == LIMIT
     # from now on every worker refuses, including one that counted none of the failures
     refused_by: set[int] = set()
     probes: list[str] = []

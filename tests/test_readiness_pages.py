@@ -44,8 +44,11 @@ def login(app, username: str):
 @pytest.fixture(scope="module")
 def tps(demo_engine):
     with demo_engine.connect() as c:
+        # a TPS in the kelurahan the demo's desk officer `petugas` may record for
         return c.execute(text("SELECT t.kode, t.kelurahan_kode, k.nama FROM tps t JOIN kelurahan k "
-                              "ON k.kode = t.kelurahan_kode ORDER BY t.kode LIMIT 1")).one()
+                              "ON k.kode = t.kelurahan_kode JOIN users u ON u.kelurahan_kode = "
+                              "t.kelurahan_kode AND u.username = 'petugas' ORDER BY t.kode "
+                              "LIMIT 1")).one()
 
 
 def test_list_page_rollup_and_badges(app, demo_engine, tps):

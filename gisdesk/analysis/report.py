@@ -23,7 +23,7 @@ def suggestions(conn: Connection, election_id: int) -> list[dict]:
         FROM suggestion s JOIN kelurahan k ON k.kode = s.kelurahan_kode
         JOIN kecamatan c ON c.kode = k.kecamatan_kode
         LEFT JOIN kelurahan f ON f.kode = s.from_kelurahan_kode
-        WHERE s.election_id = :e ORDER BY s.rank, s.id"""), {"e": election_id}).mappings().all()
+        WHERE s.election_id = :e ORDER BY s.kabkota_kode, s.rank, s.id"""), {"e": election_id}).mappings().all()
     return [dict(r) for r in rows]
 
 

@@ -202,16 +202,26 @@ def incidents_that_count(incidents: Iterable[NearbyIncident], rules: Rules,
                                       str(i.incident_id)))
 
 
-def _ago(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes} menit lalu" if minutes < 60 else f"{minutes // 60} jam lalu"
+# the zone names people read on clocks; others are shown by their IANA name
+ZONE_LABELS = {"Asia/Makassar": "WITA", "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB",
+               "Asia/Jayapura": "WIT"}
+
+
+def zone_label(rules: Rules) -> str:
+    return ZONE_LABELS.get(str(rules.timezone), str(rules.timezone))
+
+
+def clock_time(moment: datetime, rules: Rules) -> str:
+    """'14-02-2024 07:30 WITA': an absolute time in rules.timezone, so reasons computed at
+    different moments can be compared (never '12 menit lalu')."""
+    return f"{moment.astimezone(rules.timezone):%d-%m-%Y %H:%M} {zone_label(rules)}"
 
 
 def incident_reason(inc: NearbyIncident, rules: Rules, as_of: datetime, raised: bool) -> str:
-    """"Eskalasi: insiden berat 'bentrok massa' 320 m, 3 jam lalu"."""
+    """"Eskalasi: insiden berat 'bentrok massa' 320 m, 14-02-2024 07:30 WITA"."""
     title = f" '{inc.title}'" if inc.title else ""
     text = (f"insiden {rules.severity_name(inc.severity)}{title} {inc.distance_m:.0f} m, "
-            f"{_ago(as_of - inc.occurred_at)}")
+            f"{clock_time(inc.occurred_at, rules)}")
     return f"Eskalasi: {text}" if raised else f"Ada {text} (kelas tidak dinaikkan)"
 
 

@@ -346,6 +346,25 @@ def _sources(sources_t: _Table, all_classes: tuple[str, ...], order: tuple[str, 
     return sources
 
 
+def pattern_sets_from_file(path: str | Path, rules: Rules) -> tuple[PatternSet, ...]:
+    """The ``[[patterns]]`` sets of a pattern file (the rules file's format: name,
+    effective_from with its offset, a pola table with every class), validated; errors name
+    the file and the field."""
+    origin = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{origin}: tidak dapat dibaca: {e}", field=None) from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{origin}: bukan TOML yang sah: {e}", field=None) from e
+    top = _Table(data, "", origin)
+    top.no_other_keys(["patterns"])
+    sets = _pattern_sets(top, tuple(rules.classes))
+    if not sets:
+        top.fail("patterns", "wajib diisi: sedikitnya satu [[patterns]]")
+    return sets
+
+
 def _pattern_sets(top: _Table, all_classes: tuple[str, ...]) -> tuple[PatternSet, ...]:
     pattern_sets = []
     for i, item in enumerate(top.get("patterns", list, [])):

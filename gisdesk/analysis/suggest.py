@@ -21,12 +21,25 @@ SHORT = "tidak_tercukupi"
 
 
 @dataclass(frozen=True)
+class KelurahanFacts:
+    """What the reasons say about one kelurahan's TPS: counted incidents near them (each
+    incident once), TPS raised a class, TPS whose sources disagree."""
+
+    kelurahan_kode: str
+    n_incidents: int = 0
+    n_escalated: int = 0
+    n_disagree: int = 0
+
+
+@dataclass(frozen=True)
 class SuggestContext:
-    """Optional facts for the reasons: effective classes and incidents (tps_risks) and the
-    number of not-ready TPS per kelurahan (kelurahan_kode -> n)."""
+    """Optional facts for the reasons: effective classes and incidents (tps_risks, or the
+    same already summed per kelurahan in ``kelurahan``) and the number of not-ready TPS per
+    kelurahan (kelurahan_kode -> n)."""
 
     tps_risks: Sequence[TpsRisk] = ()
     not_ready: Mapping[str, int] = field(default_factory=dict)
+    kelurahan: Sequence[KelurahanFacts] = ()
 
 
 @dataclass(frozen=True)
@@ -119,23 +132,31 @@ def _class_reason(row: Mapping, classes: Sequence[str], rules: Rules) -> str | N
     return ", ".join([f"{n} TPS {label}", *parts[1:]])
 
 
-def _context_reasons(context: SuggestContext) -> dict[str, list[str]]:
+def kelurahan_facts(tps_risks: Iterable[TpsRisk]) -> dict[str, KelurahanFacts]:
+    """The per-TPS facts summed per kelurahan (an incident near several TPS is one incident)."""
     incidents: dict[str, set[str]] = {}
     escalated: dict[str, int] = {}
     disagree: dict[str, int] = {}
-    for r in context.tps_risks:
+    for r in tps_risks:
         incidents.setdefault(r.kelurahan_kode, set()).update(r.incident_ids)
         escalated[r.kelurahan_kode] = escalated.get(r.kelurahan_kode, 0) + r.escalated
         disagree[r.kelurahan_kode] = disagree.get(r.kelurahan_kode, 0) + r.disagree
+    return {k: KelurahanFacts(k, len(ids), escalated[k], disagree[k])
+            for k, ids in incidents.items()}
+
+
+def _context_reasons(context: SuggestContext) -> dict[str, list[str]]:
+    facts = kelurahan_facts(context.tps_risks)
+    facts.update({f.kelurahan_kode: f for f in context.kelurahan})
     out: dict[str, list[str]] = {}
-    for kel, ids in incidents.items():
-        if ids:      # an incident near several TPS is one incident
+    for kel, f in facts.items():
+        if f.n_incidents:
             out.setdefault(kel, []).append(
-                f"{len(ids)} insiden terverifikasi baru di dekat TPS"
-                + (f" ({escalated[kel]} TPS naik kelas)" if escalated[kel] else ""))
-    for kel, n in disagree.items():
-        if n:
-            out.setdefault(kel, []).append(f"{n} TPS dinilai berbeda oleh sumber")
+                f"{f.n_incidents} insiden terverifikasi baru di dekat TPS"
+                + (f" ({f.n_escalated} TPS naik kelas)" if f.n_escalated else ""))
+    for kel, f in facts.items():
+        if f.n_disagree:
+            out.setdefault(kel, []).append(f"{f.n_disagree} TPS dinilai berbeda oleh sumber")
     for kel, n in context.not_ready.items():
         if n:
             out.setdefault(kel, []).append(f"{n} TPS belum siap")
@@ -167,80 +188,111 @@ def suggest(gap_table: GapTable, distances, rules: Rules,
     from gap_table.reserves.
     """
     context = context or SuggestContext()
-    distances = [(a, b, m) for (a, b), m in distance_lookup(distances).items() if a < b]
-    known: dict[str, list[tuple[float, str]]] = {}
-    for a, b, m in distances:
-        known.setdefault(a, []).append((float(m), b))
-        known.setdefault(b, []).append((float(m), a))
-    for lst in known.values():
-        lst.sort()
+    near = _nearest_first(distances)
     extra = _context_reasons(context)
-    kel = gap_table.kelurahan.set_index("kelurahan_kode")
-    kec_of = kel["kecamatan_kode"].to_dict()
-    res = gap_table.reserves
-    limit = rules.max_distance_m
+    rows = [{k: (int(v) if k.endswith(_NUMERIC) else v) for k, v in r.items()}
+            for r in gap_table.kelurahan.to_dict("records")]
+    kec_of = {r["kelurahan_kode"]: r["kecamatan_kode"] for r in rows}
+    reserves = gap_table.reserves.to_dict("records")
     out: list[Suggestion] = []
     for agency in ("polri", "linmas"):
-        surplus = {k: int(-g) for k, g in kel[f"{agency}_gap"].items() if g < 0}
-        by_code = sorted(surplus)
-        polsek = {k: int(v) for k, v in zip(res["kecamatan_kode"], res[agency])
-                  if pd.notna(k) and v > 0}
-        polresta = int(res.loc[res["kecamatan_kode"].isna(), agency].sum())
-        short = kel[kel[f"{agency}_gap"] > 0].reset_index()
-        short = short.sort_values([f"{agency}_gap", "kelurahan_kode"], ascending=[False, True])
-        for row in short.to_dict("records"):
-            code, kec = row["kelurahan_kode"], row["kecamatan_kode"]
-            need = int(row[f"{agency}_gap"])
-            moves: list[Move] = []
-            near = known.get(code, [])
-            for step in rules.suggest_order:
-                if need == 0:
-                    break
-                if step.startswith("kelurahan_"):
-                    same = step == "kelurahan_same_kecamatan"
-                    for d, donor in near:
-                        if limit and d > limit:
-                            break
-                        left = surplus.get(donor, 0)
-                        if left > 0 and (kec_of.get(donor) == kec) == same:
-                            take = min(need, left)
-                            surplus[donor] -= take
-                            need -= take
-                            moves.append(Move("kelurahan", donor, take, d, same))
-                            if need == 0:
-                                break
-                    if need and not limit:
-                        with_distance = {donor for _, donor in near}
-                        for donor in by_code:
-                            left = surplus[donor]
-                            if (left > 0 and donor != code and donor not in with_distance
-                                    and (kec_of.get(donor) == kec) == same):
-                                take = min(need, left)
-                                surplus[donor] -= take
-                                need -= take
-                                moves.append(Move("kelurahan", donor, take, None, same))
-                                if need == 0:
-                                    break
-                elif step == "polsek_reserve":
-                    take = min(need, polsek.get(kec, 0))
-                    if take:
-                        polsek[kec] -= take
-                        need -= take
-                        moves.append(Move("polsek_reserve", kec, take))
-                elif step == "polresta_reserve":
-                    take = min(need, polresta)
-                    if take:
-                        polresta -= take
-                        need -= take
-                        moves.append(Move("polresta_reserve", None, take))
-            if need:
-                moves.append(Move(SHORT, None, need))
-            required, assigned = int(row[f"{agency}_required"]), int(row[f"{agency}_assigned"])
+        pool = _Pool(rows, reserves, agency)
+        short = sorted((r for r in rows if r[f"{agency}_gap"] > 0),
+                       key=lambda r: (-r[f"{agency}_gap"], r["kelurahan_kode"]))
+        for row in short:
+            code, need = row["kelurahan_kode"], row[f"{agency}_gap"]
+            moves = pool.take(code, row["kecamatan_kode"], need, near.get(code, []), kec_of,
+                              rules)
+            required, assigned = row[f"{agency}_required"], row[f"{agency}_assigned"]
             reasons = [f"butuh {required} {AGENCY_LABEL[agency]}, ada {assigned}"]
             cls = _class_reason(row, gap_table.classes, rules)
             if cls:
                 reasons.append(cls)
             reasons += extra.get(code, [])
-            out.append(Suggestion(code, kec, agency, required, assigned,
-                                  int(row[f"{agency}_gap"]), tuple(moves), tuple(reasons)))
+            out.append(Suggestion(code, row["kecamatan_kode"], agency, required, assigned,
+                                  need, tuple(moves), tuple(reasons)))
     return out
+
+
+_NUMERIC = ("_gap", "_required", "_assigned", "n_tps")
+
+
+def _nearest_first(distances) -> dict[str, list[tuple[float, str]]]:
+    """Each kelurahan's known distances, nearest first (ties by code)."""
+    known: dict[str, list[tuple[float, str]]] = {}
+    for (a, b), m in distance_lookup(distances).items():
+        if a < b:
+            known.setdefault(a, []).append((float(m), b))
+            known.setdefault(b, []).append((float(m), a))
+    for lst in known.values():
+        lst.sort()
+    return known
+
+
+class _Pool:
+    """What one agency can still give: each donor kelurahan's surplus (never more, so no
+    donor is left short), each Polsek's reserve and the Polresta reserve. Every person is
+    moved once at most."""
+
+    def __init__(self, rows: list[dict], reserves: list[dict], agency: str):
+        self.surplus = {r["kelurahan_kode"]: -r[f"{agency}_gap"] for r in rows
+                        if r[f"{agency}_gap"] < 0}
+        self.by_code = sorted(self.surplus)
+        self.polsek = {r["kecamatan_kode"]: int(r[agency]) for r in reserves
+                       if not pd.isna(r["kecamatan_kode"]) and r[agency] > 0}
+        self.polresta = sum(int(r[agency]) for r in reserves if pd.isna(r["kecamatan_kode"]))
+
+    def take(self, code: str, kec: str, need: int, near: list[tuple[float, str]],
+             kec_of: Mapping[str, str], rules: Rules) -> list[Move]:
+        """The moves that fill ``need`` in rules.suggest_order, and what is left unfilled."""
+        moves: list[Move] = []
+        for step in rules.suggest_order:
+            if need == 0:
+                break
+            if step.startswith("kelurahan_"):
+                need = self._from_kelurahan(code, kec, need, near, kec_of, rules,
+                                            step == "kelurahan_same_kecamatan", moves)
+            elif step == "polsek_reserve":
+                take = min(need, self.polsek.get(kec, 0))
+                if take:
+                    self.polsek[kec] -= take
+                    need -= take
+                    moves.append(Move("polsek_reserve", kec, take))
+            elif step == "polresta_reserve":
+                take = min(need, self.polresta)
+                if take:
+                    self.polresta -= take
+                    need -= take
+                    moves.append(Move("polresta_reserve", None, take))
+        if need:
+            moves.append(Move(SHORT, None, need))
+        return moves
+
+    def _from_kelurahan(self, code, kec, need, near, kec_of, rules, same, moves) -> int:
+        """Surplus kelurahan of the same (or another) kecamatan: nearest first, then (without
+        a distance limit) those with no known distance in code order."""
+        limit = rules.max_distance_m
+        for d, donor in near:
+            if limit and d > limit:
+                break
+            need = self._give(donor, need, (kec_of.get(donor) == kec) == same, moves, d, same)
+            if need == 0:
+                return 0
+        if need and not limit:
+            with_distance = {donor for _, donor in near}
+            for donor in self.by_code:
+                if donor != code and donor not in with_distance:
+                    need = self._give(donor, need, (kec_of.get(donor) == kec) == same, moves,
+                                      None, same)
+                    if need == 0:
+                        return 0
+        return need
+
+    def _give(self, donor, need, eligible, moves, distance, same) -> int:
+        left = self.surplus.get(donor, 0)
+        if not eligible or left <= 0:
+            return need
+        take = min(need, left)
+        self.surplus[donor] -= take
+        moves.append(Move("kelurahan", donor, take, distance, same))
+        return need - take

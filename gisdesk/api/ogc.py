@@ -3,10 +3,15 @@ file downloads /export/<layer>.<fmt>.
 
 Views parse the request, call gisdesk.layers.sources / gisdesk.layers.exports, respond. A layer the
 user's role may not see is absent from /api/collections and 404 everywhere else.
+
+Readers never compute the analysis: they read the last committed results. Item pages carry
+their version and as_of (``analysis`` in the JSON, "keadaan per" in HTML) and an ETag made
+of the results' version and everything else they show (304 when unchanged).
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -17,9 +22,10 @@ from flask_login import current_user
 
 from gisdesk import layers as registry
 from gisdesk.layers import exports, sources as layer_sources
-from gisdesk.analysis.store import ensure_fresh
 from gisdesk.api import bp, downloads
 from gisdesk.errors import Forbidden, InputRejected, NotFound
+from gisdesk.layers.tiles import data_version
+from gisdesk.maps import data
 from gisdesk.layers.writers import RENDERERS
 from gisdesk.web.auth import requires
 from gisdesk.web.dbs import read_engine, read_write_engine
@@ -75,10 +81,18 @@ def _format(choices: tuple[str, ...]) -> str:
 
 
 def _election_id() -> int | None:
-    try:
-        return ensure_fresh(_engine())
-    except NotFound:  # no election yet: boundaries still show, election layers are empty
-        return None
+    """The active election (None: boundaries still show, election layers are empty)."""
+    with read_engine().connect() as conn:
+        election = data.active_election(conn)
+    return election and election["id"]
+
+
+def _etag(conn, election: dict | None) -> str:
+    """The results' version, plus a digest of everything else the page depends on."""
+    version = election and election["version"]
+    seen = data_version(conn, election and election["id"])
+    digest = hashlib.sha256("|".join((seen, current_user.role, request.full_path)).encode())
+    return f"v{version or 0}-{digest.hexdigest()[:24]}"
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -198,10 +212,15 @@ def items(collection_id: str):
     if fmt == "csv" and not exports.may_export(current_user.role, layer):
         raise Forbidden("Unduhan CSV adalah ekspor: perlu hak 'export' (planner ke atas). "
                         "Peran Anda boleh membaca halaman JSON/HTML.", field="f")
-    election_id = _election_id()
-    # one snapshot for the count and the rows, so numberMatched/numberReturned agree
+    # one snapshot for the results' version, the count and the rows, so they agree
     conn = read_engine().connect().execution_options(isolation_level="REPEATABLE READ")
     try:
+        election = data.active_election(conn)
+        election_id = election and election["id"]
+        etag = _etag(conn, election)
+        if fmt == "json" and etag in request.if_none_match:
+            conn.close()
+            return _with_version(Response(status=304), etag, election)
         matched = exports.count(conn, layer, selection, election_id=election_id)
         returned = max(0, min(limit, matched - offset))
         if fmt == "csv":
@@ -212,17 +231,27 @@ def items(collection_id: str):
             conn.close()
             return render_template("api/items.html", layer=layer, rows=rows,
                                    matched=matched, offset=offset,
+                                   analysis=data.results_state(election),
                                    links=_page_links("html", limit, offset, matched))
         extra = {"numberMatched": matched, "numberReturned": returned,
-                 "timeStamp": _now(), "links": _page_links("json", limit, offset, matched)}
+                 "timeStamp": _now(), "analysis": data.results_state(election),
+                 "links": _page_links("json", limit, offset, matched)}
         chunks = layer_sources.geojson_feature_collection(
             conn, layer, election_id=election_id, limit=limit, offset=offset, extra=extra,
             **selection.query())
     except Exception:
         conn.close()
         raise
-    return Response(_closing(chunks, conn), mimetype=GEOJSON,
-                    headers={"Content-Crs": f"<{exports.CRS84}>"})
+    return _with_version(Response(_closing(chunks, conn), mimetype=GEOJSON,
+                                  headers={"Content-Crs": f"<{exports.CRS84}>"}),
+                         etag, election)
+
+
+def _with_version(response: Response, etag: str, election: dict | None) -> Response:
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache, private"
+    response.headers["X-Analysis-Version"] = str((election and election["version"]) or "")
+    return response
 
 
 def _csv_page(conn, layer, selection, election_id, limit, offset, returned):

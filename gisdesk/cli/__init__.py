@@ -40,10 +40,11 @@ def main(ctx, verbose):
 
 def _register() -> None:
     """Every command group, each from its own module (imported lazily inside commands)."""
-    from gisdesk.cli import audit, db, demo, election, export, imports, maps, serve, suggest, users
+    from gisdesk.cli import (audit, db, demo, election, export, imports, maps, patterns, serve,
+                             suggest, users, worker)
     for command in (db.db, demo.demo, election.election, imports.import_, export.export,
                     suggest.suggest, maps.map_, maps.layers, users.users, audit.audit,
-                    serve.serve):
+                    patterns.patterns, serve.serve, worker.worker):
         main.add_command(command)
 
 

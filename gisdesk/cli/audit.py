@@ -5,6 +5,7 @@ import click
 from sqlalchemy import text
 
 from gisdesk import audit as audit_log
+from gisdesk import audit_anchor as anchors
 
 
 @click.group()
@@ -15,13 +16,21 @@ def audit():
 @audit.command()
 @click.option("--grace", type=float, default=audit_log.UNCHAINED_GRACE_S, show_default=True,
               help="Seconds an entry may wait for the sequencer before it is flagged.")
+@click.option("--anchor", "given", multiple=True, metavar="SEQ:HASH",
+              help="An anchor kept elsewhere (as printed by `gisdesk audit anchor`).")
 @click.pass_obj
-def verify(obj, grace):
-    """Check the hash chain: any edited, deleted or inserted entry, or one left unchained
-    longer than --grace seconds, is named (exit 1)."""
+def verify(obj, grace, given):
+    """Check the hash chain and its anchors: any edited, deleted or inserted entry, a deleted
+    tail, or an entry left unchained longer than --grace seconds, is named (exit 1)."""
+    try:
+        extra = [anchors.Anchor.parse(g) for g in given]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--anchor") from None
+    kept = anchors.load(obj.settings.var) + extra
     with obj.engine.connect() as conn:
         state = audit_log.chain_state(conn)
-        bad = audit_log.verify_chain(conn, unchained_grace_s=grace)
+        bad = (audit_log.verify_chain(conn, unchained_grace_s=grace)
+               + anchors.check(conn, kept))
     if bad:
         for b in bad:
             click.echo(f"entry {b['id']}: {b['reason']}", err=True)
@@ -29,7 +38,8 @@ def verify(obj, grace):
                    err=True)
         raise SystemExit(1)
     click.echo(f"audit log intact: {state['entries']} entries, hash chain verified "
-               f"({state['head']['seq']} linked, {state['waiting']} waiting for the sequencer)")
+               f"({state['head']['seq']} linked, {state['waiting']} waiting for the sequencer), "
+               f"{len(kept)} anchor(s) found in it")
 
 
 @audit.command()
@@ -50,6 +60,19 @@ def sequencer(obj, once, interval):
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     audit_sequencer.loop(obj.engine, stop, interval=interval or audit_sequencer.INTERVAL_S)
+
+
+@audit.command()
+@click.pass_obj
+def anchor(obj):
+    """Link what waits, then take the chain head (link, hash, time) as an anchor: kept in
+    $GISDESK_HOME and printed; keep the printed line elsewhere too (`audit verify --anchor
+    SEQ:HASH`)."""
+    taken = anchors.take(obj.engine, obj.settings.var)
+    if taken is None:
+        click.echo("audit log is empty: nothing to anchor")
+        return
+    click.echo(f"{taken.line()} (kept in {anchors.path_in(obj.settings.var)})")
 
 
 @audit.command("list")

@@ -13,7 +13,7 @@ import click
 
 from gisdesk import layers as registry
 from gisdesk.layers import exports
-from gisdesk.analysis.store import ensure_fresh
+from gisdesk.analysis.catchup import for_command
 from gisdesk.errors import NotFound
 from gisdesk.layers.writers import RENDERERS
 
@@ -59,7 +59,7 @@ def export(obj, layer_ids, output, fmt, bbox, kecamatan, all_layers):
     selection = exports.Selection(bbox=exports.parse_bbox(bbox) if bbox else None)
     engine = obj.engine
     try:
-        election_id = ensure_fresh(engine)
+        election_id = for_command(engine, obj.settings.rules_file)
     except NotFound:
         election_id = None  # boundaries can be exported before any election exists
     extra = None

@@ -16,9 +16,9 @@ from gisdesk.roles import ROLES
 def map_(obj, output, role):
     """Write a standalone HTML map for briefings (works offline, no CDN)."""
     from gisdesk import audit
-    from gisdesk.analysis.store import ensure_fresh
+    from gisdesk.analysis.catchup import for_command
     from gisdesk.maps import build_standalone_map
-    election_id = ensure_fresh(obj.engine)
+    election_id = for_command(obj.engine, obj.settings.rules_file)
     with obj.engine.connect() as conn:  # the builder streams results on its connection
         html = build_standalone_map(conn, election_id, role=role)
     with obj.engine.begin() as conn:

@@ -1,13 +1,15 @@
-"""`gisdesk serve`: the web app (development server, or gunicorn with --workers).
+"""`gisdesk serve`: the web app under gunicorn, with the background worker beside it.
 
-With ``--workers N`` the app runs under gunicorn (production): N processes, each with
-``--threads`` threads, all sharing the database (sessions are signed cookies, login failure
-counters live in the database, so any worker can answer any request). Layout for several
-machines: docs/DEPLOYMENT.md.
+The app runs under gunicorn: ``--workers`` processes, each with ``--threads`` threads, all
+sharing the database (sessions are signed cookies, login failure counters live in the
+database, so any worker can answer any request). ``--dev`` serves with Werkzeug's
+development server instead. Beside the web workers it starts ONE `gisdesk worker` process
+(analysis queue and clock), stopped with it; ``--no-worker`` when a worker runs elsewhere.
+Layout for several machines: docs/DEPLOYMENT.md.
 """
 from __future__ import annotations
 
-import contextlib
+import atexit
 import os
 import subprocess
 import sys
@@ -18,9 +20,13 @@ import click
 @click.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default GISDESK_PORT or 5000).")
-@click.option("--workers", type=int, default=0,
-              help="Run under gunicorn with this many worker processes (production; "
-                   "about 2 x CPU cores + 1).")
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="Gunicorn web worker processes (production: about 2 x CPU cores + 1).")
+@click.option("--dev", is_flag=True,
+              help="Werkzeug's development server (one process) instead of gunicorn.")
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="Start the background worker (analysis) beside the web workers; "
+                   "--no-worker when `gisdesk worker` runs elsewhere.")
 @click.option("--threads", type=int, default=4, show_default=True,
               help="Threads per gunicorn worker (map pages poll; exports stream).")
 @click.option("--timeout", type=int, default=300, show_default=True,
@@ -37,8 +43,8 @@ import click
 @click.option("--demo-banner", is_flag=True, hidden=True,
               help="Print the demo logins (used by `make run`).")
 @click.pass_obj
-def serve(obj, host, port, workers, threads, timeout, access_log, proxies, max_requests,
-          demo_banner):
+def serve(obj, host, port, workers, dev, with_worker, threads, timeout, access_log, proxies,
+          max_requests, demo_banner):
     """Serve the web app."""
     host = host or obj.settings.host
     port = port or obj.settings.port
@@ -56,33 +62,36 @@ def serve(obj, host, port, workers, threads, timeout, access_log, proxies, max_r
     if demo_banner:
         from gisdesk.cli.demo_banner import banner
         click.echo(banner(obj))
-    with audit_sequencer_process():
-        if workers:
-            from gunicorn.app.wsgiapp import run as gunicorn_run
-            sys.argv = gunicorn_argv(host, port, workers=workers, threads=threads,
-                                     timeout=timeout, access_log=access_log,
-                                     max_requests=max_requests)
-            gunicorn_run()
-            return
-        from werkzeug.serving import run_simple
-        from gisdesk.web.wsgi import app  # the same app gunicorn serves (ProxyFix included)
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+    if with_worker:
+        start_worker()
+    if workers and not dev:
+        from gunicorn.app.wsgiapp import run as gunicorn_run
+        sys.argv = gunicorn_argv(host, port, workers=workers, threads=threads,
+                                 timeout=timeout, access_log=access_log,
+                                 max_requests=max_requests)
+        gunicorn_run()
+        return
+    from werkzeug.serving import run_simple
+    from gisdesk.web.wsgi import app  # the same app gunicorn serves (ProxyFix included)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
-@contextlib.contextmanager
-def audit_sequencer_process():
-    """One audit sequencer beside the web processes (its own process: gunicorn forks, and a
-    forked child must not share the parent's pooled connections)."""
-    proc = subprocess.Popen([sys.executable, "-c", "from gisdesk.cli import main; main()",
-                             "audit", "sequencer"])
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def start_worker() -> subprocess.Popen:
+    """One `gisdesk worker` process beside the web server (never one per web worker); it
+    stops with this process (atexit here, and it watches its parent)."""
+    proc = subprocess.Popen([sys.executable, "-m", "gisdesk.cli", "worker", "--exit-with-parent"])
+    owner = os.getpid()
+
+    def stop() -> None:
+        # gunicorn forks its web workers from this process: they inherit this handler
+        if os.getpid() == owner and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    atexit.register(stop)
+    return proc
 
 
 def gunicorn_argv(host: str, port: int, *, workers: int, threads: int = 4,

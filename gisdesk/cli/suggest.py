@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from gisdesk.analysis import report
+from gisdesk.analysis.catchup import for_command
 from gisdesk.analysis.store import recompute
 
 
@@ -21,13 +22,15 @@ from gisdesk.analysis.store import recompute
 @click.pass_obj
 def suggest(obj, fmt, output, as_of):
     """Suggestions for the active election (the same numbers as the map)."""
-    with obj.engine.connect() as conn:
-        trans = conn.begin()
-        result = recompute(conn, as_of=as_of)
-        rows = report.suggestions(conn, result.election_id)
-        if as_of is None:
-            trans.commit()
-        else:
+    if as_of is None:   # what the map shows, brought up to date (no worker may run)
+        election_id = for_command(obj.engine, obj.settings.rules_file)
+        with obj.engine.connect() as conn:
+            rows = report.suggestions(conn, election_id)
+    else:
+        with obj.engine.connect() as conn:
+            trans = conn.begin()
+            result = recompute(conn, as_of=as_of)
+            rows = report.suggestions(conn, result.election_id)
             # a look at another moment: shown here, not stored as what the map shows
             trans.rollback()
     if fmt == "geojson":

@@ -30,10 +30,23 @@ def _tool(name: str) -> str:
 
 
 def backup(url: str, out: Path) -> None:
-    proc = subprocess.run([_tool("pg_dump"), "--format=custom", "--file", str(out)],
-                          env={**os.environ, **libpq_env(url)}, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise GisdeskError(f"pg_dump failed: {proc.stderr.strip()[-500:]}")
+    """pg_dump into ``out``, readable by its owner only (0600: it holds password hashes and
+    the quick count). Written beside it first and renamed, so a failed dump leaves no file."""
+    out = Path(out)
+    partial = out.with_name(f".{out.name}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)          # an old partial file may have had other bits
+    os.close(fd)
+    try:
+        proc = subprocess.run([_tool("pg_dump"), "--format=custom", "--file", str(partial)],
+                              env={**os.environ, **libpq_env(url)}, capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise GisdeskError(f"pg_dump failed: {proc.stderr.strip()[-500:]}")
+        os.chmod(partial, 0o600)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def restore(url: str, src: Path) -> None:

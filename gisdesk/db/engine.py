@@ -29,6 +29,13 @@ def get_engine(url: str) -> Engine:
     ``?prepare_threshold=none`` in the URL switches off psycopg's server-side prepared
     statements, for PgBouncer older than 1.21 in transaction mode (see docs/DEPLOYMENT.md).
     """
+    return new_engine(url)
+
+
+def new_engine(url: str, *, pool_size: int | None = None,
+               max_overflow: int | None = None) -> Engine:
+    """An engine of its own (not shared): the worker gives each loop one, so a long
+    recompute in one loop never holds a connection another loop waits for."""
     connect_args: dict = {"options": "-c timezone=UTC"}
     parsed = make_url(url)
     if "prepare_threshold" in parsed.query:
@@ -37,8 +44,9 @@ def get_engine(url: str) -> Engine:
         parsed = parsed.difference_update_query(["prepare_threshold"])
     # GISDESK_DB_POOL_SIZE: `gisdesk serve` sizes it to the threads of a worker, so N
     # workers hold about N x threads connections, not N x 30
-    size = int(os.environ.get("GISDESK_DB_POOL_SIZE") or 10)
-    engine = create_engine(parsed, pool_size=size, max_overflow=max(5, size),
+    size = pool_size or int(os.environ.get("GISDESK_DB_POOL_SIZE") or 10)
+    overflow = max(5, size) if max_overflow is None else max_overflow
+    engine = create_engine(parsed, pool_size=size, max_overflow=overflow,
                            connect_args=connect_args)
     _ping_when_idle(engine)
     return engine
@@ -66,6 +74,12 @@ def _ping_when_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as exc:
             raise DisconnectionError(str(exc)) from exc  # the pool retries with a new one
+
+
+def libpq_conninfo(url: str) -> str:
+    """The URL as libpq reads it (for a raw psycopg session, e.g. LISTEN)."""
+    parsed = make_url(url).difference_update_query(["prepare_threshold"])
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def engine_for(settings: Settings) -> Engine:

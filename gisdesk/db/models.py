@@ -13,7 +13,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey,
                         Index, Integer, Sequence, SmallInteger, String, Text, UniqueConstraint,
                         func, text)
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 KECAMATAN_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$"
@@ -300,7 +300,22 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[dt.datetime] = _now()
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="users_role"),)
+
+
+class UserSession(Base):
+    """A login session: the signed cookie names it (by a random id, stored here as SHA-256);
+    this row says whether it is still alive, for every worker process alike."""
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sid_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    addr: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _now()
+    last_seen_at: Mapped[dt.datetime] = _now()
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiToken(Base):
@@ -422,6 +437,59 @@ class KelurahanGap(Base):
     not_ready: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     incidents_recent: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     reasons: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # what a kab/kota re-plan needs for its reasons without recomputing the kelurahan
+    n_escalated: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    n_disagree: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    __table_args__ = (Index("kelurahan_gap_largest", "election_id", text("polri_gap DESC"),
+                            text("linmas_gap DESC"), "kelurahan_kode"),)
+
+
+def _sum_column():
+    return mapped_column(Integer, server_default=text("0"))
+
+
+class _GapSums:
+    """Sums over kelurahan_gap stored per kecamatan and per kab/kota with each results
+    version (short = sum of positive kelurahan gaps, surplus = of negative ones; reserves are
+    the Polsek reserves inside; TNI is reported as assigned only)."""
+
+    n_by_class: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    n_kelurahan: Mapped[int] = _sum_column()
+    kelurahan_short: Mapped[int] = _sum_column()
+    n_tps: Mapped[int] = _sum_column()
+    polri_required: Mapped[int] = _sum_column()
+    polri_assigned: Mapped[int] = _sum_column()
+    polri_gap: Mapped[int] = _sum_column()
+    polri_short: Mapped[int] = _sum_column()
+    polri_surplus: Mapped[int] = _sum_column()
+    linmas_required: Mapped[int] = _sum_column()
+    linmas_assigned: Mapped[int] = _sum_column()
+    linmas_gap: Mapped[int] = _sum_column()
+    linmas_short: Mapped[int] = _sum_column()
+    linmas_surplus: Mapped[int] = _sum_column()
+    tni_assigned: Mapped[int] = _sum_column()
+    polri_reserve: Mapped[int] = _sum_column()
+    linmas_reserve: Mapped[int] = _sum_column()
+    tni_reserve: Mapped[int] = _sum_column()
+    not_ready: Mapped[int] = _sum_column()
+
+
+class KecamatanGap(_GapSums, Base):
+    __tablename__ = "kecamatan_gap"
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    kecamatan_kode: Mapped[str] = mapped_column(ForeignKey("kecamatan.kode"), primary_key=True)
+    kabkota_kode: Mapped[str] = mapped_column(String(5))
+
+
+class KabkotaGap(_GapSums, Base):
+    __tablename__ = "kabkota_gap"
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    kabkota_kode: Mapped[str] = mapped_column(String(5), primary_key=True)
+    polri_reserve_polresta: Mapped[int] = _sum_column()
+    linmas_reserve_polresta: Mapped[int] = _sum_column()
+    tni_reserve_polresta: Mapped[int] = _sum_column()
 
 
 class Suggestion(Base):
@@ -429,6 +497,8 @@ class Suggestion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"),
                                              index=True)
+    # planned and ranked per kab/kota (the Polresta reserve is the kab/kota's)
+    kabkota_kode: Mapped[str] = mapped_column(String(5))
     rank: Mapped[int] = mapped_column(Integer)
     kelurahan_kode: Mapped[str] = mapped_column(ForeignKey("kelurahan.kode"))
     agency: Mapped[str] = mapped_column(String(10))
@@ -442,6 +512,7 @@ class Suggestion(Base):
     gap: Mapped[int] = mapped_column(Integer)
     move_text: Mapped[str] = mapped_column(Text)
     reasons: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    __table_args__ = (Index("suggestion_kabkota_rank", "election_id", "kabkota_kode", "rank"),)
 
 
 # --- internal quick count ---
@@ -558,3 +629,27 @@ class ResultFlagHistory(Base):
     note: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = _now()
+
+
+class AnalysisQueue(Base):
+    """What a write touched, for the analysis worker (written in the write's transaction)."""
+    __tablename__ = "analysis_queue"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    # the kelurahan codes the write touched, and incident points whose escalation radius it
+    # touched (the worker maps them to TPS with its rules); both NULL: the whole election
+    kelurahan_kode: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    points = mapped_column(Geometry("MULTIPOINT", srid=4326))
+    reason: Mapped[str] = mapped_column(Text)
+    enqueued_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp(), nullable=False)
+    __table_args__ = (Index("analysis_queue_election", "election_id", "id"),)
+
+
+class AnalysisInputs(Base):
+    """The rules file (SHA-256) the stored results of an election were computed with."""
+    __tablename__ = "analysis_inputs"
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    rules_sha256: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = _now()

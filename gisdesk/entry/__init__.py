@@ -8,7 +8,6 @@ Modules: ``coords`` (typed coordinates), ``taxonomy`` (categories and checklist 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from zoneinfo import ZoneInfo
 
@@ -30,20 +29,6 @@ def active_election(conn: Connection) -> dict:
         raise InputRejected("Belum ada pemilu aktif; laporan belum dapat dicatat.",
                             field="election")
     return dict(row)
-
-
-def mark_stale(conn: Connection, election_id: int) -> None:
-    """Tell the analysis an input changed, when the analysis offers that hook."""
-    try:
-        store = importlib.import_module("gisdesk.analysis.store")
-        hook = store.mark_stale
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("gisdesk.analysis", "gisdesk.analysis.store"):
-            raise
-        return
-    except AttributeError:
-        return
-    hook(conn, election_id)
 
 
 def wita(value: dt.datetime | None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import json
 import uuid
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from gisdesk import audit
-from gisdesk.entry import UTC, WITA, active_election
+from gisdesk.analysis import changes
+from gisdesk.entry import UTC, WITA, active_election, scope as scopes
 from gisdesk.entry.coords import CoordsError, parse_coords
 from gisdesk.db.engine import transaction
 from gisdesk.entry.placement import (COVERING_KELURAHAN, NEAREST_TPS, POINT, place_kelurahan,
@@ -177,7 +179,7 @@ def read_payload(payload, tax: Taxonomy) -> IncidentInput:
                                 value=str(fields.get("occurred_at"))[:40]))
     description = _text(fields, "description", tax.description_max, problems) or ""
     tps = _text(fields, "tps", 40, problems)
-    if tps and tps.isdigit():
+    if tps and re.fullmatch(r"[0-9]+", tps):     # ASCII: "²".isdigit() is true
         tps = str(int(tps))
     reporter = _text(fields, "reporter_name", 200, problems)
     point = _point(fields, problems)
@@ -249,10 +251,11 @@ def _same_or_conflict(stored, inp: IncidentInput) -> None:
 
 
 # The common report as one statement (on an autocommit connection, its own transaction):
-# placement by the shared rules, the UUID's uniqueness, the insert and its audit entry. It
-# inserts only when nothing needs the sender's attention (point inside a kelurahan of the
-# area, a TPS within reach, no TPS named, a time within the election's span, an unused
-# UUID); otherwise it inserts nothing and the report takes the full path, which says why.
+# placement by the shared rules, the UUID's uniqueness, the insert, its audit entry and the
+# analysis queue row (+ NOTIFY at commit). It inserts only when nothing needs the sender's
+# attention (point inside a kelurahan of the area and of the writer's scope, a TPS within
+# reach, no TPS named, a time within the election's span, an unused UUID); otherwise it
+# inserts nothing and the report takes the full path, which says why.
 _ACTIVE = "(SELECT {col} FROM election WHERE active)"
 FAST_INSERT = f"""
     WITH kel AS ({COVERING_KELURAHAN.format(point=POINT, wil=_ACTIVE.format(col="wilayah_kode"))}),
@@ -266,6 +269,7 @@ FAST_INSERT = f"""
                round(near.distance_m::numeric, 1)::float8, :hash, '[]'::jsonb
         FROM election e, kel, near
         WHERE e.active AND near.distance_m <= :far AND :occurred_at <= :latest
+          AND (CAST(:scope AS text) IS NULL OR kel.kode = CAST(:scope AS text))
           AND (e.campaign_start IS NULL
                OR :occurred_at >= e.campaign_start::timestamp AT TIME ZONE 'Asia/Makassar')
         ON CONFLICT (id) DO NOTHING
@@ -279,12 +283,18 @@ FAST_INSERT = f"""
                jsonb_build_object('category', ins.category, 'severity', ins.severity,
                                   'kelurahan', ins.kelurahan_kode, 'tps', near.kode,
                                   'warnings', '[]'::jsonb), ins.content_hash
-        FROM ins, near)
-    SELECT ins.*, kel.nama AS kelurahan_nama, near.kode AS tps_kode FROM ins, kel, near"""
+        FROM ins, near),
+    queued AS (  -- as analysis.changes.incident: the worker refreshes around the point
+        INSERT INTO analysis_queue (election_id, points, reason)
+        SELECT election_id, ST_Multi({POINT}), 'incident.create' FROM ins
+        RETURNING election_id)
+    SELECT ins.*, kel.nama AS kelurahan_nama, near.kode AS tps_kode,
+           (SELECT count(pg_notify(:channel, q.election_id::text)) FROM queued q) AS notified
+    FROM ins, kel, near"""
 
 
 def _insert_common(conn: Connection, inp: IncidentInput, *, tax: Taxonomy,
-                   reporter_id: int | None, actor: str, now: dt.datetime):
+                   reporter_id: int | None, actor: str, now: dt.datetime, scope: str | None):
     """The stored report when the one-statement path took it, else None."""
     if inp.tps is not None:
         return None
@@ -293,28 +303,32 @@ def _insert_common(conn: Connection, inp: IncidentInput, *, tax: Taxonomy,
         "description": inp.description, "occurred_at": inp.occurred_at,
         "reporter_id": reporter_id, "reporter_name": inp.reporter_name or actor,
         "lon": inp.lon, "lat": inp.lat, "hash": inp.content_hash, "actor": actor,
-        "far": tax.far_from_tps_m,
+        "far": tax.far_from_tps_m, "scope": scope, "channel": changes.CHANNEL,
         "latest": now + dt.timedelta(minutes=tax.future_tolerance_min)}).mappings().first()
 
 
 def submit(conn: Connection, payload, *, tax: Taxonomy, reporter_id: int | None,
-           actor: str, now: dt.datetime | None = None) -> tuple[bool, dict]:
-    """Store a report once. Returns (created, report); raises InputRejected/Conflict.
+           actor: str, now: dt.datetime | None = None,
+           scope: str | None = None) -> tuple[bool, dict]:
+    """Store a report once. Returns (created, report); raises InputRejected/Conflict, or
+    Forbidden when the place lies outside the writer's kelurahan ``scope``.
 
     ``conn`` is in the caller's transaction, or in autocommit mode (the web path): the
     common report is then one round trip; the full path gets its own transaction."""
     inp = read_payload(payload, tax)
     now = now or dt.datetime.now(UTC)
-    row = _insert_common(conn, inp, tax=tax, reporter_id=reporter_id, actor=actor, now=now)
+    row = _insert_common(conn, inp, tax=tax, reporter_id=reporter_id, actor=actor, now=now,
+                         scope=scope)
     if row is not None:
-        return True, as_dict(row, tax)
+        return True, as_dict({k: v for k, v in row.items() if k != "notified"}, tax)
     with transaction(conn):
         return _submit_checked(conn, inp, tax=tax, reporter_id=reporter_id, actor=actor,
-                               now=now)
+                               now=now, scope=scope)
 
 
 def _submit_checked(conn: Connection, inp: IncidentInput, *, tax: Taxonomy,
-                    reporter_id: int | None, actor: str, now: dt.datetime) -> tuple[bool, dict]:
+                    reporter_id: int | None, actor: str, now: dt.datetime,
+                    scope: str | None) -> tuple[bool, dict]:
     """Every check with its reason and warning: repeats, time, placement, named TPS."""
     stored = _stored(conn, inp.id)
     if stored is not None:
@@ -326,6 +340,7 @@ def _submit_checked(conn: Connection, inp: IncidentInput, *, tax: Taxonomy,
                             tax=tax, field_name=inp.coord_field)
     place_tps(conn, place, inp.lon, inp.lat, election_id=election["id"], given=inp.tps,
               tax=tax, field_name=inp.coord_field)
+    scopes.check(conn, scope, place.kelurahan_kode, "lokasi laporan ini", inp.coord_field)
     blocking = [w for w in place.warnings if w["code"] in tax.confirm]
     if blocking and not inp.confirm_warnings:
         raise NeedsConfirmation(place.warnings)
@@ -347,6 +362,7 @@ def _submit_checked(conn: Connection, inp: IncidentInput, *, tax: Taxonomy,
     if inserted is None:  # a concurrent request with the same id won the race
         _same_or_conflict(_stored(conn, inp.id), inp)
         return False, get_incident(conn, inp.id, tax)
+    changes.incident(conn, inp.id, "incident.create")
     report = get_incident(conn, inp.id, tax)
     audit.record(conn, actor, "incident.create", inp.id,
                  {"category": inp.category, "severity": inp.severity,

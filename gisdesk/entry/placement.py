@@ -117,7 +117,7 @@ def tps_code(given: str, kelurahan_kode: str) -> str | None:
     word = re.sub(r"^\s*TPS\s*", "", given.strip(), flags=re.I)
     if TPS_CODE.match(word):
         return word
-    if word.isdigit() and 1 <= int(word) <= 999:
+    if re.fullmatch(r"[0-9]{1,3}", word) and 1 <= int(word) <= 999:
         return f"{kelurahan_kode}-{int(word):03d}"
     return None
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from gisdesk.analysis import changes
 from gisdesk.db.engine import transaction
-from gisdesk.entry import UTC, active_election
+from gisdesk.entry import UTC, active_election, scope as scopes
 from gisdesk.entry.incidents import parse_time
 from gisdesk.entry.placement import TPS_CODE
 from gisdesk.entry.taxonomy import Taxonomy
@@ -179,10 +180,13 @@ WRITE = """
                              CAST(:notes AS text[]), CAST(:checked AS timestamptz[]),
                              CAST(:missing AS text[]))
             AS x(client_uuid, tps_kode, state, items, note, checked_at, missing)),
-    target AS (
-        SELECT x.*, t.id AS tps_id, t.election_id FROM input x
+    known AS (
+        SELECT x.*, t.id AS tps_id, t.election_id, t.kelurahan_kode FROM input x
         JOIN tps t ON t.kode = x.tps_kode
                   AND t.election_id = (SELECT id FROM election WHERE active)),
+    target AS (  -- a writer limited to one kelurahan writes only there (entry.scope)
+        SELECT * FROM known
+        WHERE CAST(:scope AS text) IS NULL OR kelurahan_kode = CAST(:scope AS text)),
     before AS (
         SELECT h.client_uuid, h.tps_id, h.items, h.note FROM tps_readiness_history h
         WHERE h.client_uuid = ANY(CAST(:uuids AS uuid[]))),
@@ -209,27 +213,35 @@ WRITE = """
                jsonb_build_object('state', a.state, 'client_uuid', a.client_uuid,
                                   'missing', t.missing::jsonb, 'checked_at', a.checked_at)
         FROM added a JOIN target t USING (client_uuid)),
-    stale AS (  -- what analysis.store.mark_stale does: the next reader recomputes
-        DELETE FROM analysis_run
-        WHERE election_id IN (SELECT election_id FROM target) AND EXISTS (SELECT 1 FROM added))
-    SELECT x.client_uuid::text, x.tps_kode, t.tps_id, a.client_uuid IS NOT NULL AS created,
-           b.tps_id AS before_tps_id, b.items AS before_items, b.note AS before_note
+    queued AS (  -- as analysis.changes.tps: the kelurahan of the changed TPS, for the worker
+        INSERT INTO analysis_queue (election_id, kelurahan_kode, reason)
+        SELECT t.election_id, array_agg(DISTINCT t.kelurahan_kode ORDER BY t.kelurahan_kode),
+               'readiness.update'
+        FROM added a JOIN target t USING (client_uuid) GROUP BY t.election_id
+        RETURNING election_id)
+    SELECT x.client_uuid::text, x.tps_kode, k.tps_id, k.kelurahan_kode,
+           t.tps_id IS NOT NULL AS in_scope, a.client_uuid IS NOT NULL AS created,
+           b.tps_id AS before_tps_id, b.items AS before_items, b.note AS before_note,
+           (SELECT count(pg_notify(:channel, q.election_id::text)) FROM queued q) AS notified
     FROM input x
+    LEFT JOIN known k USING (client_uuid)
     LEFT JOIN target t USING (client_uuid)
     LEFT JOIN added a USING (client_uuid)
     LEFT JOIN before b USING (client_uuid)"""
 
 
-def _write(conn: Connection, checks: list[Check], *, tax: Taxonomy, actor: str) -> list[dict]:
-    """Write ``checks`` in one statement; raises NotFound/Conflict naming the first bad one
-    (the caller's transaction then writes nothing)."""
+def _write(conn: Connection, checks: list[Check], *, tax: Taxonomy, actor: str,
+           scope: str | None) -> list[dict]:
+    """Write ``checks`` in one statement; raises NotFound/Forbidden/Conflict naming the
+    first bad one (the caller's transaction then writes nothing)."""
     rows = conn.execute(text(WRITE).bindparams(
         bindparam("items", type_=ARRAY(JSONB))), {
         "uuids": [c.client_uuid for c in checks], "kodes": [c.tps_kode for c in checks],
         "states": [derive_state(c.items, tax) for c in checks],
         "items": [c.items for c in checks], "notes": [c.note for c in checks],
-        "checked": [c.checked_at for c in checks], "missing": [json.dumps(c.missing()) for c in checks],
-        "actor": actor}).mappings().all()
+        "checked": [c.checked_at for c in checks],
+        "missing": [json.dumps(c.missing()) for c in checks],
+        "actor": actor, "scope": scope, "channel": changes.CHANNEL}).mappings().all()
     by_uuid = {r["client_uuid"]: r for r in rows}
     for i, check in enumerate(checks):
         row = by_uuid[check.client_uuid]
@@ -237,6 +249,9 @@ def _write(conn: Connection, checks: list[Check], *, tax: Taxonomy, actor: str) 
         if row["tps_id"] is None:
             raise NotFound(f"TPS {check.tps_kode} tidak ada pada pemilu aktif.",
                            field=field + "tps_kode")
+        if not row["in_scope"]:
+            scopes.check(conn, scope, row["kelurahan_kode"], f"TPS {check.tps_kode}",
+                         field + "tps_kode")
         if row["created"]:
             continue
         if row["before_items"] is None:  # a concurrent sender of the same UUID is first
@@ -256,18 +271,20 @@ def _stored_check(conn: Connection, client_uuid: str) -> dict:
 
 
 def update(conn: Connection, tps_kode: str, payload, *, tax: Taxonomy,
-           actor: str) -> tuple[bool, dict]:
-    """Record one checklist; returns (created, readiness of the TPS). On an autocommit
-    connection the write is one statement (its own transaction)."""
+           actor: str, scope: str | None = None) -> tuple[bool, dict]:
+    """Record one checklist; returns (created, readiness of the TPS). ``scope``: the only
+    kelurahan the writer may record for (``entry.scope``), None for city-wide. On an
+    autocommit connection the write is one statement (its own transaction)."""
     check = read_check(payload, tax, tps_kode=tps_kode)
-    row = _write(conn, [check], tax=tax, actor=actor)[0]
+    row = _write(conn, [check], tax=tax, actor=actor, scope=scope)[0]
     return bool(row["created"]), readiness(conn, tps_kode, tax)
 
 
 MAX_BATCH = 2000
 
 
-def update_batch(conn: Connection, payload, *, tax: Taxonomy, actor: str) -> dict:
+def update_batch(conn: Connection, payload, *, tax: Taxonomy, actor: str,
+                 scope: str | None = None) -> dict:
     """Many checklists at once (a desk's offline queue): all are stored or none. Each item
     is idempotent by its own UUID; the current state of a TPS is its latest check."""
     updates = payload.get("updates") if isinstance(payload, dict) else None
@@ -288,7 +305,7 @@ def update_batch(conn: Connection, payload, *, tax: Taxonomy, actor: str) -> dic
         raise InputRejected("Setiap data kesiapan perlu client_uuid sendiri.",
                             field="updates")
     with transaction(conn):
-        rows = _write(conn, checks, tax=tax, actor=actor)
+        rows = _write(conn, checks, tax=tax, actor=actor, scope=scope)
     return {"created": sum(1 for r in rows if r["created"]),
             "repeated": sum(1 for r in rows if not r["created"]),
             "items": [{"client_uuid": r["client_uuid"], "tps_kode": r["tps_kode"],

@@ -1,7 +1,7 @@
 """The supervisor's workflow on reports: verify, reject, resolve, merge, and duplicate hints.
 
-Every status change is audited and marks the analysis stale (verified incidents escalate
-TPS classes). Repeating an action that already took effect changes nothing.
+Every status change is audited and queued for the analysis worker (verified incidents
+escalate the TPS around them). Repeating an action that already took effect changes nothing.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import Connection, bindparam, text
 
 from gisdesk import audit
-from gisdesk.entry import mark_stale
+from gisdesk.analysis import changes
 from gisdesk.entry.incidents import get_incident
 from gisdesk.entry.taxonomy import Taxonomy
 from gisdesk.errors import Conflict, InputRejected, NotFound, Problem
@@ -81,7 +81,7 @@ def review(conn: Connection, incident_id, action: str, *, actor: str,
                reviewed_at = now(), review_note = :note
         WHERE id = :id"""),
         {"status": new_status, "into": target, "actor": actor, "note": note, "id": ident})
-    mark_stale(conn, row["election_id"])
+    changes.incident(conn, ident, f"incident.{action}")
     report = get_incident(conn, ident, tax)
     audit.record(conn, actor, f"incident.{action}", ident,
                  {"from": row["status"], "to": new_status, "note": note, "into": target})

@@ -83,6 +83,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         _reject(f"The file {path.name} is not UTF-8 text (byte {exc.start}). Save it from "
                 "the spreadsheet as 'CSV UTF-8'.")
+    if "\x00" in text:        # PostgreSQL text cannot hold it; no spreadsheet writes it
+        row = text.count("\n", 0, text.index("\x00"))
+        message = (f"Row {row} of {path.name} holds a NUL byte (\\x00): not a text table. "
+                   "Save it from the spreadsheet as 'CSV UTF-8'.")
+        raise InputRejected(message, [Problem(row or None, None, message)])
     header = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = _sniff_delimiter(header)
     try:

@@ -178,6 +178,9 @@ def import_boundaries(engine: Engine, path: str | Path, *, actor: str, level: st
                              "kecamatan_updated": len(kec["updated_codes"]),
                              **result.counts}
         result.counts["overlapping_pairs"] = 0 if prep.overlaps is None else len(prep.overlaps)
+        if result.changed:
+            from gisdesk.analysis import changes
+            changes.all_elections(conn, "import.boundaries")
         if not dry_run:
             audit.record(conn, actor, "import.boundaries", path.name,
                          {"level": prep.level, "scheme": prep.scheme, "counts": result.counts,

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from gisdesk import audit
 from gisdesk.analysis.rules import norm_word
 from gisdesk.entry import UTC
+from gisdesk.entry.scope import row_problem
 from gisdesk.entry.incidents import check_time, read_payload
 from gisdesk.entry.placement import place_kelurahan, place_tps
 from gisdesk.entry.readiness import derive_state, read_update
@@ -85,8 +86,8 @@ def run_bulk(engine: Engine, path: str | Path, *, kind: str, actor: str, check, 
         progress(f"writing {path.name} in one transaction")
         result.counts.update(write(conn, election, plan, batch))
         if result.changed:
-            from gisdesk.analysis.store import mark_stale
-            mark_stale(conn, election["id"])
+            from gisdesk.analysis import changes
+            changes.full(conn, election["id"], f"import.{kind}")
         conn.execute(text("UPDATE import_batch SET counts = :c WHERE id = :id")
                      .bindparams(bindparam("c", type_=JSONB)),
                      {"c": result.counts, "id": batch})
@@ -161,7 +162,8 @@ def _content_id(payload: dict) -> str:
     return str(uuid.uuid5(NAMESPACE, "incident:" + blob))
 
 
-def _check_incidents(conn, election, read: TableRead, tax: Taxonomy, confirm_all: bool, now):
+def _check_incidents(conn, election, read: TableRead, tax: Taxonomy, confirm_all: bool, now,
+                     scope: str | None = None):
     problems, plan, seen = list(read.problems), [], {}
     for row in read.rows:
         payload = {**row.values}
@@ -195,6 +197,11 @@ def _check_incidents(conn, election, read: TableRead, tax: Taxonomy, confirm_all
         except InputRejected as exc:
             problems += _at_row(row.row, exc, read.columns)
             continue
+        outside = row_problem(conn, scope, place.kelurahan_kode, row.row, "lokasi baris ini",
+                              read.columns.get(inp.coord_field, inp.coord_field))
+        if outside:
+            problems.append(outside)
+            continue
         for w in place.warnings:
             blocking = w["code"] in tax.confirm and not (inp.confirm_warnings or confirm_all)
             problems.append(Problem(row.row, read.columns.get(w["field"], w["field"]),
@@ -209,7 +216,8 @@ def import_incidents(engine: Engine, path: str | Path, *, actor: str, tax: Taxon
                      reporter_id: int | None = None, confirm_warnings: bool = False,
                      layer: str | None = None, src_crs: str | None = None,
                      dry_run: bool = False, now: dt.datetime | None = None,
-                     progress=lambda message: None) -> ImportResult:
+                     progress=lambda message: None, scope: str | None = None) -> ImportResult:
+    """``scope``: rows outside this kelurahan are rejected by row (scoped desk staff)."""
     tax = tax or load_taxonomy()
     read = read_incidents(path, tax, layer=layer, src_crs=src_crs)
     now = now or dt.datetime.now(UTC)
@@ -237,7 +245,7 @@ def import_incidents(engine: Engine, path: str | Path, *, actor: str, tax: Taxon
 
     return run_bulk(engine, path, kind="incidents", actor=actor,
                     check=lambda conn, e: _check_incidents(conn, e, read, tax, confirm_warnings,
-                                                           now),
+                                                           now, scope),
                     write=write, options={"confirm_warnings": confirm_warnings},
                     dry_run=dry_run, progress=progress)
 
@@ -290,12 +298,14 @@ def read_readiness(path: str | Path, tax: Taxonomy) -> TableRead:
     return out
 
 
-def _check_readiness(conn, election, read: TableRead, tax: Taxonomy, sha: str):
+def _check_readiness(conn, election, read: TableRead, tax: Taxonomy, sha: str,
+                     scope: str | None = None):
     problems, plan = list(read.problems), []
     codes = sorted({r.values["tps_kode"] for r in read.rows})
-    ids = dict(conn.execute(text("SELECT kode, id FROM tps WHERE election_id = :e AND kode IN "
-                                 ":k").bindparams(bindparam("k", expanding=True)),
-                            {"e": election["id"], "k": codes or [""]}).all())
+    found = conn.execute(text("SELECT kode, id, kelurahan_kode FROM tps WHERE election_id = :e "
+                              "AND kode IN :k").bindparams(bindparam("k", expanding=True)),
+                         {"e": election["id"], "k": codes or [""]}).all()
+    ids, kel_of = {r.kode: r.id for r in found}, {r.kode: r.kelurahan_kode for r in found}
     col, seen = target_column(read.columns), {}
     for row in read.rows:
         v = row.values
@@ -309,6 +319,11 @@ def _check_readiness(conn, election, read: TableRead, tax: Taxonomy, sha: str):
         if v["tps_kode"] not in ids:
             problems.append(Problem(row.row, col, "TPS not in the active election",
                                     value=v["tps_kode"]))
+            continue
+        outside = row_problem(conn, scope, kel_of[v["tps_kode"]], row.row,
+                              f"TPS {v['tps_kode']}", col)
+        if outside:
+            problems.append(outside)
             continue
         if v["tps_kode"] in seen:
             problems.append(Problem(row.row, col, f"the same TPS as row {seen[v['tps_kode']]}",
@@ -330,7 +345,8 @@ def _check_readiness(conn, election, read: TableRead, tax: Taxonomy, sha: str):
 
 def import_readiness(engine: Engine, path: str | Path, *, actor: str,
                      tax: Taxonomy | None = None, dry_run: bool = False,
-                     progress=lambda message: None) -> ImportResult:
+                     progress=lambda message: None, scope: str | None = None) -> ImportResult:
+    """``scope``: rows for TPS outside this kelurahan are rejected by row (scoped staff)."""
     tax = tax or load_taxonomy()
     read = read_readiness(path, tax)
     sha = audit.file_sha256(path)
@@ -353,5 +369,5 @@ def import_readiness(engine: Engine, path: str | Path, *, actor: str,
         return {"inserted": len(plan), "unchanged": len(read.rows) - len(plan)}
 
     return run_bulk(engine, path, kind="readiness", actor=actor,
-                    check=lambda conn, e: _check_readiness(conn, e, read, tax, sha),
+                    check=lambda conn, e: _check_readiness(conn, e, read, tax, sha, scope),
                     write=write, dry_run=dry_run, progress=progress)

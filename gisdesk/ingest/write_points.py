@@ -130,8 +130,8 @@ def import_tps(engine: Engine, path: str | Path, *, actor: str, election_id: int
         counts["unchanged"] = len(pts) - counts["inserted"] - counts["updated"]
         counts["flagged_outside_own_kelurahan"] = sum(1 for f in flagged if f.pk != f.kel)
         if counts["inserted"] or counts["updated"]:
-            from gisdesk.analysis.store import mark_stale
-            mark_stale(conn, eid)
+            from gisdesk.analysis import changes
+            changes.full(conn, eid, "import.tps")
         return counts
 
     return _run(engine, result, actor, write, dry_run, progress)

@@ -8,6 +8,7 @@ and a filter may name only a property the layer declares.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -40,12 +41,19 @@ def _source(name: str, sql: str, columns: dict[str, str], order_by: str) -> None
     SOURCES[name] = Source(name, sql, columns, order_by)
 
 
+# Per kecamatan, the sums stored with the results version (kecamatan_gap): shortfall = sum of
+# the positive kelurahan gaps, surplus = of the negative ones; TNI as assigned only.
+_KECAMATAN_SUMS = ("n_tps", "polri_required", "polri_assigned", "polri_short", "polri_surplus",
+                   "linmas_required", "linmas_assigned", "linmas_short", "linmas_surplus",
+                   "tni_assigned", "polri_reserve")
 _source("kecamatan", """
     SELECT kec.kode AS kecamatan_kode, kec.nama AS kecamatan_nama,
            (SELECT count(*) FROM kelurahan k WHERE k.kecamatan_kode = kec.kode) AS n_kelurahan,
-           kec.geom
-    FROM kecamatan kec""",
-        {"kecamatan_kode": "string", "kecamatan_nama": "string", "n_kelurahan": "integer"},
+           """ + ", ".join(f"g.{c}" for c in _KECAMATAN_SUMS) + """, kec.geom
+    FROM kecamatan kec
+    LEFT JOIN kecamatan_gap g ON g.kecamatan_kode = kec.kode AND g.election_id = :election_id""",
+        {"kecamatan_kode": "string", "kecamatan_nama": "string", "n_kelurahan": "integer",
+         **{c: "integer" for c in _KECAMATAN_SUMS}},
         "kecamatan_kode")
 
 # LEFT JOIN: a kelurahan without analysis results is still drawn (neutral, gap unknown)
@@ -327,11 +335,11 @@ def features(conn: Connection, layer, *, election_id: int, bbox=None, filters=No
                          since=since, until=until, limit=limit, offset=offset)
 
     def rows() -> Iterator[tuple[dict, dict]]:
-        result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
-            text(sql), params)
-        for row in result:
-            props = {n: _jsonable(row[i]) for i, n in enumerate(names)}
-            yield props, json.loads(row[-1])
+        with conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
+                text(sql), params) as result:   # the server-side cursor closes with the stream
+            for row in result:
+                props = {n: _jsonable(row[i]) for i, n in enumerate(names)}
+                yield props, json.loads(row[-1])
     return rows()
 
 
@@ -348,10 +356,13 @@ def geojson_feature_collection(conn: Connection, layer, *, election_id: int, bbo
                                extra: dict | None = None) -> Iterator[str]:
     """A FeatureCollection as text chunks, one feature at a time (never one huge value).
 
-    Arguments are checked when called, so a bad filter fails before a response starts.
+    Arguments are checked and the query runs when called (the first row is fetched), so a
+    bad filter, or a value the database refuses, fails before a response starts.
     """
     rows = features(conn, layer, election_id=election_id, bbox=bbox, filters=filters,
                     limit=limit, offset=offset, since=since, until=until)
+    first = next(rows, None)
+    rows = itertools.chain([first] if first is not None else [], rows)
     head = {"type": "FeatureCollection", "name": layer.id, **(extra or {})}
     id_field = layer.properties[0].name  # the first property is the feature's stable key
 

@@ -404,10 +404,11 @@ def raw_tile(conn: Connection, layer: Layer | str, z: int, x: int, y: int,
 # --- what the data looks like now (for ETags and caches) -----------------------------------
 
 def data_version(conn: Connection, election_id: int | None) -> str:
-    """Changes whenever anything a tile shows may have changed: the analysis run, incidents,
-    readiness updates, and any import or edit (all of which are in the audit log)."""
+    """Changes whenever anything a tile (or an API page) shows may have changed: the
+    analysis results' version, incidents, readiness updates, and any import or edit (all of
+    which are in the audit log)."""
     row = conn.execute(text("""
-        SELECT (SELECT computed_at FROM analysis_run WHERE election_id = :e),
+        SELECT (SELECT version FROM analysis_run WHERE election_id = :e),
                (SELECT max(reported_at) FROM incident WHERE election_id = :e),
                (SELECT max(reviewed_at) FROM incident WHERE election_id = :e),
                (SELECT max(id) FROM tps_readiness_history),

@@ -111,7 +111,8 @@ def _frame(layer, rows: list[tuple[dict, dict | None]]):
     for p in layer.properties:
         values = [props.get(p.name) for props, _ in rows]
         if p.type == "datetime":  # a GeoPackage DATETIME is UTC by its specification
-            columns[p.name] = pd.Series(pd.to_datetime(values, utc=True),
+            # ISO8601: rows differ in precision (an API report has no fraction of a second)
+            columns[p.name] = pd.Series(pd.to_datetime(values, utc=True, format="ISO8601"),
                                         dtype="datetime64[ms, UTC]")
         elif p.type == "array":
             columns[p.name] = pd.Series(

@@ -13,10 +13,16 @@ from gisdesk.errors import InputRejected
 from gisdesk.maps.labels import CLASS_ORDER
 
 
+NO_RESULTS = ("Hasil analisis untuk pemilu ini belum ada: worker analisis sedang atau belum "
+              "menghitungnya (jalankan `gisdesk worker`, atau `gisdesk serve` yang "
+              "menjalankannya).")
+
+
 def active_election(conn: Connection) -> dict | None:
-    """The election the app works on, with the time its analysis refers to (``as_of``)."""
+    """The election the app works on, with its stored analysis results' ``as_of`` and
+    ``version`` (both None while none are stored: readers never compute them)."""
     row = conn.execute(text(
-        "SELECT e.id, e.kode, e.nama, e.kind, e.voting_date, e.is_demo, a.as_of "
+        "SELECT e.id, e.kode, e.nama, e.kind, e.voting_date, e.is_demo, a.as_of, a.version "
         "FROM election e LEFT JOIN analysis_run a ON a.election_id = e.id "
         "WHERE e.active")).mappings().first()
     return dict(row) if row else None
@@ -24,45 +30,65 @@ def active_election(conn: Connection) -> dict | None:
 
 def election(conn: Connection, election_id: int) -> dict | None:
     row = conn.execute(text(
-        "SELECT e.id, e.kode, e.nama, e.kind, e.voting_date, e.is_demo, a.as_of "
+        "SELECT e.id, e.kode, e.nama, e.kind, e.voting_date, e.is_demo, a.as_of, a.version "
         "FROM election e LEFT JOIN analysis_run a ON a.election_id = e.id "
         "WHERE e.id = :e"), {"e": election_id}).mappings().first()
     return dict(row) if row else None
 
 
-def summary(conn: Connection, election_id: int) -> dict:
-    """City totals for the header strip. The shortfall sums only kelurahan that are short:
-    a surplus in one kelurahan does not staff another until someone moves people."""
-    classes = dict(conn.execute(text(
-        "SELECT COALESCE(r.kelas, 'belum_dinilai'), count(*) FROM tps t "
-        "LEFT JOIN tps_risk r ON r.tps_id = t.id AND r.election_id = t.election_id "
-        "WHERE t.election_id = :e GROUP BY 1"), {"e": election_id}).all())
+def results_state(election: dict | None) -> dict:
+    """Which analysis results a reader shows: version, as_of (ISO and WITA), or why none."""
+    if election is None:
+        return {"version": None, "as_of": None, "keadaan": None,
+                "pesan": "Belum ada pemilu aktif."}
+    if election.get("version") is None:
+        return {"version": None, "as_of": None, "keadaan": None, "pesan": NO_RESULTS}
+    return {"version": int(election["version"]), "as_of": election["as_of"].isoformat(),
+            "keadaan": f"keadaan per {wita(election['as_of'])}", "pesan": None}
+
+
+def summary(conn: Connection, election_id: int, *, kecamatan_kode: str | None = None) -> dict:
+    """Totals for the header strip (the whole election, or one kecamatan), read from the
+    aggregates stored with the results version (kabkota_gap / kecamatan_gap), never summed
+    over TPS per page view. The shortfall sums only kelurahan that are short: a surplus in one
+    kelurahan does not staff another until someone moves people."""
+    _check_kecamatan(kecamatan_kode)
+    table, where = (("kabkota_gap", "") if kecamatan_kode is None
+                    else ("kecamatan_gap", "AND kecamatan_kode = :kec"))
     gap = conn.execute(text(
-        "SELECT COALESCE(sum(polri_required), 0), COALESCE(sum(polri_assigned), 0), "
-        "       COALESCE(sum(GREATEST(polri_gap, 0)), 0), "
-        "       COALESCE(sum(linmas_required), 0), COALESCE(sum(linmas_assigned), 0), "
-        "       COALESCE(sum(GREATEST(linmas_gap, 0)), 0), "
-        "       count(*) FILTER (WHERE polri_gap > 0 OR linmas_gap > 0) "
-        "FROM kelurahan_gap WHERE election_id = :e"), {"e": election_id}).one()
+        f"SELECT COALESCE(sum(n_tps), 0), COALESCE(sum(polri_required), 0), "
+        f"       COALESCE(sum(polri_assigned), 0), COALESCE(sum(polri_short), 0), "
+        f"       COALESCE(sum(linmas_required), 0), COALESCE(sum(linmas_assigned), 0), "
+        f"       COALESCE(sum(linmas_short), 0), COALESCE(sum(kelurahan_short), 0) "
+        f"FROM {table} WHERE election_id = :e {where}"),
+        {"e": election_id, "kec": kecamatan_kode}).one()
+    classes = dict(conn.execute(text(
+        f"SELECT c.key, sum(c.value::int) FROM {table}, jsonb_each_text(n_by_class) c "
+        f"WHERE election_id = :e {where} GROUP BY 1"),
+        {"e": election_id, "kec": kecamatan_kode}).all())
     incidents = conn.execute(text(
         "SELECT count(*) FROM incident WHERE election_id = :e "
-        "AND status NOT IN ('rejected', 'merged')"), {"e": election_id}).scalar_one()
-    by_class = {k: int(classes.get(k, 0)) for k in CLASS_ORDER}
-    if classes.get("belum_dinilai"):
-        by_class["belum_dinilai"] = int(classes["belum_dinilai"])
+        "AND status NOT IN ('rejected', 'merged') "
+        "AND (CAST(:kec AS text) IS NULL OR left(kelurahan_kode, 8) = :kec)"),
+        {"e": election_id, "kec": kecamatan_kode}).scalar_one()
     return {
-        "tps": int(sum(classes.values())), "by_class": by_class,
-        "polri": {"required": int(gap[0]), "assigned": int(gap[1]), "short": int(gap[2])},
-        "linmas": {"required": int(gap[3]), "assigned": int(gap[4]), "short": int(gap[5])},
-        "kelurahan_short": int(gap[6]), "incidents": int(incidents),
+        "tps": int(gap[0]), "by_class": {k: int(classes.get(k, 0)) for k in CLASS_ORDER},
+        "polri": {"required": int(gap[1]), "assigned": int(gap[2]), "short": int(gap[3])},
+        "linmas": {"required": int(gap[4]), "assigned": int(gap[5]), "short": int(gap[6])},
+        "kelurahan_short": int(gap[7]), "incidents": int(incidents),
     }
+
+
+def _check_kecamatan(kecamatan_kode: str | None) -> None:
+    if kecamatan_kode is not None and not re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", kecamatan_kode):
+        raise InputRejected("Kode kecamatan tidak sah (contoh: 52.71.01)", field="kecamatan")
 
 
 def gap_rows(conn: Connection, election_id: int, *, kecamatan_kode: str | None = None,
              limit: int | None = None) -> list[dict]:
-    """Kelurahan by Polri shortfall (then Linmas), largest first, with their reasons."""
-    if kecamatan_kode is not None and not re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", kecamatan_kode):
-        raise InputRejected("Kode kecamatan tidak sah (contoh: 52.71.01)", field="kecamatan")
+    """Kelurahan by Polri shortfall (then Linmas), largest first, with their reasons: the
+    stored kelurahan_gap rows read through their largest-gaps index."""
+    _check_kecamatan(kecamatan_kode)
     if limit is not None and not 0 < int(limit) <= 10000:
         raise InputRejected("limit harus 1..10000", field="limit")
     sql = (

@@ -8,6 +8,7 @@ in ``QuickCountRules``). A rejected entry names the field of every problem.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields
 from typing import Any, Iterable, Mapping
 
@@ -83,7 +84,8 @@ def _integer(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    # ASCII digits only: str.isdigit() also says yes to "²" and "٣", which int() refuses
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
         return int(value.strip())
     return None
 

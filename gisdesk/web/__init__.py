@@ -8,8 +8,9 @@ from pathlib import Path
 from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
 
-from gisdesk.config import load_settings, secret_key
+from gisdesk.config import cookie_secure, hsts_seconds, load_settings, secret_key
 from gisdesk.db.engine import engine_for, read_engine_for
+from gisdesk.web import public_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 csrf = CSRFProtect()
@@ -25,7 +26,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cookie_secure(settings),
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=cookie_secure(settings),
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session (long election days)
         WTF_CSRF_CHECK_DEFAULT=False,  # checked by auth after the caller is known (tokens skip it)
         TESTING=settings.testing,
@@ -33,12 +36,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if k.isupper()})
     app.extensions["gisdesk.settings"] = settings
+    app.wsgi_app = public_url.wrap(app.wsgi_app, settings)
+    hsts = hsts_seconds(settings)
     app.extensions["gisdesk.engine"] = engine_for(settings)
     # the streaming replica for read-only views, or the primary itself (gisdesk.web.dbs)
     app.extensions["gisdesk.read_engine"] = read_engine_for(settings)
 
     csrf.init_app(app)
-    from gisdesk.web import auth, dbs, errors, pages
+    from gisdesk.web import auth, db_health, dbs, errors, input_guard, pages
+
+    @app.before_request
+    def _nonce():   # first, so that every answer (a refusal too) carries its CSP nonce
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    # before anything reads the database or the input: one 503 while the database is down,
+    # then one 422 for input no view should see (NUL, surrogates, deep or huge JSON)
+    db_health.init_app(app)
+    app.before_request(input_guard.guard)
     dbs.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
@@ -47,15 +61,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in _blueprint_modules():
         module.init_app(app)
 
-    @app.before_request
-    def _nonce():
-        g.csp_nonce = secrets.token_urlsafe(16)
-
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
         if request.endpoint not in ("static", "assets.vendor") \
                 and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"

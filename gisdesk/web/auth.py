@@ -8,19 +8,26 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
-                   request, url_for)
+                   request, session, url_for)
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import NotFound
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from gisdesk import accounts, audit
+from gisdesk import accounts, audit, sessions
+from gisdesk.entry import wita
+from gisdesk.entry.scope import write_scope
+from gisdesk.login_throttle import Policy, attacked_accounts, record_failure, wait_seconds
 from gisdesk.roles import ROLE_LABELS, allowed
 from gisdesk.web.dbs import write_connection
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 PUBLIC_ENDPOINTS = {"auth.login", "pages.healthz", "static", "assets.vendor"}
+# A view needing only these is secret (the quick count): to a signed-in user without the right
+# it answers exactly what an unknown URL answers (404), so not even its existence shows.
+SECRET_PERMISSIONS = frozenset({"quickcount", "result_entry"})
 
 
 class User(UserMixin):
@@ -31,6 +38,11 @@ class User(UserMixin):
         self.role = row["role"]
         self.agency = row.get("agency")
         self.kelurahan_kode = row.get("kelurahan_kode")
+
+    @property
+    def write_scope(self) -> str | None:
+        """The one kelurahan this user may record for, or None (city-wide)."""
+        return write_scope(self.role, self.kelurahan_kode)
 
     def can(self, permission: str) -> bool:
         return allowed(self.role, permission)
@@ -44,10 +56,22 @@ def engine():
     return current_app.extensions["gisdesk.engine"]
 
 
+SESSION_KEY = "_sid"   # the server-side session's id inside the signed cookie
+
+
+def _lifetimes() -> sessions.Lifetimes:
+    settings = current_app.extensions["gisdesk.settings"]
+    return sessions.Lifetimes(idle_s=settings.session_idle_minutes * 60,
+                              absolute_s=settings.session_max_hours * 3600)
+
+
 @login_manager.user_loader
 def _load_user(user_id: str):
-    with engine().connect() as conn:
-        row = accounts.get_user(conn, int(user_id))
+    """The user of a live server-side session: a copied cookie dies with its session."""
+    if not str(user_id).isdigit():
+        return None
+    with engine().begin() as conn:
+        row = sessions.load(conn, session.get(SESSION_KEY), int(user_id), _lifetimes())
     return User(row) if row else None
 
 
@@ -104,8 +128,24 @@ def _check_access():
         return _deny(401, "Silakan masuk (login) terlebih dahulu.")
     needed = getattr(view, "gisdesk_permissions", None)
     if not needed or not any(current_user.can(p) for p in needed):
+        if is_secret(view):
+            raise NotFound()   # the very 404 of an unknown URL (gisdesk.web.errors)
         return _deny(403, "Peran Anda tidak berwenang membuka halaman ini.")
     return None
+
+
+def is_secret(view) -> bool:
+    needed = getattr(view, "gisdesk_permissions", None)
+    return bool(needed) and needed <= SECRET_PERMISSIONS
+
+
+def hidden_from_caller(endpoints) -> bool:
+    """True when every endpoint is secret and the signed-in caller may use none of them (a
+    405 for such a URL would tell that it exists)."""
+    views = [current_app.view_functions.get(e) for e in endpoints]
+    return bool(views) and current_user.is_authenticated and all(
+        is_secret(v) and not any(current_user.can(p) for p in v.gisdesk_permissions)
+        for v in views)
 
 
 def _csrf_unless_token():
@@ -130,7 +170,15 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _user_context():
-        return {"current_user": current_user}
+        return {"current_user": current_user, "login_alerts": _login_alerts}
+
+
+def _login_alerts() -> list[dict]:
+    """User names under attack (many failed logins), shown to the desk heads."""
+    if not current_user.is_authenticated or not current_user.can("review"):
+        return []
+    with engine().connect() as conn:
+        return [{**a, "last_wita": wita(a["last_at"])} for a in attacked_accounts(conn, _policy())]
 
 
 class LoginForm(FlaskForm):
@@ -145,37 +193,48 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.index")
 
 
-def _login_buckets(username: str) -> list[tuple[str, int]]:
-    """Failure counters: per user name (guessing one password) and per address (spraying)."""
-    settings = current_app.extensions["gisdesk.settings"]
-    limit = int(settings.login_rate_limit.split("/")[0])
-    return [(f"login:user:{username.strip().lower()}", limit),
-            (f"login:addr:{request.remote_addr}", limit * 5)]
+def _policy() -> Policy:
+    return Policy.parse(current_app.extensions["gisdesk.settings"].login_rate_limit)
 
 
-def _login_window() -> int:
-    return int(current_app.extensions["gisdesk.settings"].login_rate_limit.split("/")[1])
+def _throttled(conn, name: str, addr: str | None):
+    """429 with Retry-After while this address must wait before trying ``name`` again."""
+    wait = wait_seconds(conn, name, addr, _policy())
+    if not wait:
+        return None
+    audit.record(conn, name, "login.rate_limited", detail={"addr": addr, "wait_s": wait})
+    page = render_template("login.html", form=LoginForm(), error=(
+        f"Terlalu banyak percobaan masuk yang gagal dari alamat ini. Tunggu {wait} detik "
+        "lalu coba lagi."))
+    return page, 429, {"Retry-After": str(wait)}
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        name, addr = form.username.data, request.remote_addr
         with engine().begin() as conn:
-            buckets = _login_buckets(form.username.data)
-            if any(accounts.too_many_failures(conn, b, n, _login_window()) for b, n in buckets):
-                audit.record(conn, form.username.data, "login.rate_limited",
-                             detail={"addr": request.remote_addr})
-                return render_template("login.html", form=form, error=(
-                    "Terlalu banyak percobaan masuk. Tunggu beberapa menit lalu coba lagi.")), 429
-            row = accounts.authenticate(conn, form.username.data, form.password.data)
+            refused = _throttled(conn, name, addr)
+            if refused:
+                return refused
+            row = accounts.authenticate(conn, name, form.password.data)
             if row is None:
-                for bucket, _ in buckets:
-                    accounts.record_failure(conn, bucket)
-            audit.record(conn, form.username.data, "login.ok" if row else "login.failed",
-                         detail={"addr": request.remote_addr})
+                record_failure(conn, name, addr, _policy())
+            else:
+                sessions.prune(conn, _lifetimes())
+                sid = sessions.open_session(conn, row["id"], addr)
+            audit.record(conn, name, "login.ok" if row else "login.failed",
+                         detail={"addr": addr})
         if row:
+            # nothing from before the login carries over but the CSRF secret (forms already
+            # open in other tabs keep working); who is logged in is the new server session
+            csrf_secret = session.get("csrf_token")
+            session.clear()
+            if csrf_secret:
+                session["csrf_token"] = csrf_secret
             login_user(User(row))
+            session[SESSION_KEY] = sid
             return redirect(_safe_next(request.args.get("next")))
         return render_template("login.html", form=form,
                                error="Nama pengguna atau kata sandi salah."), 401
@@ -185,6 +244,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @requires("view", "result_entry")
 def logout():
+    with engine().begin() as conn:
+        sessions.end(conn, session.pop(SESSION_KEY, None), "logout")
     logout_user()
     flash("Anda telah keluar.")
     return redirect(url_for("auth.login"))

@@ -3,18 +3,13 @@ audit page (/audit). Views parse the request, call one domain function and rende
 
 CSRF: calls authenticated by a bearer token need none; browser sessions send the form's
 ``csrf_token`` or the page's token in ``X-CSRFToken``. Uploaded files are written under a
-fresh temporary directory with a sanitised name (the client's filename is never a path).
+fresh temporary directory with a sanitised name (the client's filename is never a path);
+what one upload may cost (rows, problems, parallel uploads) is bounded in ``uploads``.
 """
 from __future__ import annotations
 
-import csv
-import io
-import secrets
-import shutil
 import tempfile
-import time
 import uuid
-import zipfile
 from pathlib import Path
 
 from flask import (Blueprint, Response, current_app, flash, jsonify, redirect,
@@ -24,12 +19,14 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from gisdesk import audit, moves
-from gisdesk.analysis.store import active_election, ensure_fresh
+from gisdesk import audit, audit_anchor, moves
+from gisdesk.analysis.store import active_election
 from gisdesk.entry import wita
-from gisdesk.errors import Forbidden, GisdeskError, InputRejected, Problem
-from gisdesk.ingest.readers import check_zip
+from gisdesk.errors import Forbidden, GisdeskError, InputRejected
+from gisdesk.maps import data as map_data
+from gisdesk.web import uploads
 from gisdesk.web.auth import requires, wants_json
+from gisdesk.web.input_guard import int_param
 
 bp = Blueprint("bulk", __name__)
 # kind -> (label, permission, accepted file types)
@@ -67,32 +64,6 @@ def _settings():
 
 # --- uploads -----------------------------------------------------------------------------
 
-def _save(upload, folder: Path, kind: str) -> Path:
-    """The upload under ``folder`` with a safe name; a zip is checked, then its one table
-    (or, for incidents, the zip itself for the vector reader) is used."""
-    name = secure_filename(upload.filename or "") or "unggahan"
-    suffix = Path(name).suffix.lower()
-    if suffix not in KINDS[kind][2]:
-        raise InputRejected(f"Jenis berkas {suffix or '(tanpa ekstensi)'} tidak diterima untuk "
-                            f"{KINDS[kind][0]}: kirim {', '.join(KINDS[kind][2])}.",
-                            [Problem(None, "file", "jenis berkas tidak diterima", value=suffix)],
-                            field="file")
-    path = folder / name
-    upload.save(path)
-    if suffix == ".zip" and kind != "incidents":
-        members = [m for m in check_zip(path) if m.lower().endswith(".csv")
-                   and not Path(m).name.startswith(".")]
-        if len(members) != 1:
-            raise InputRejected("Zip harus berisi tepat satu berkas CSV.",
-                                [Problem(None, "file", "zip tanpa tepat satu CSV")], field="file")
-        inner = folder / (secure_filename(Path(members[0]).name) or "tabel.csv")
-        with zipfile.ZipFile(path) as archive, archive.open(members[0]) as src, \
-                open(inner, "wb") as dst:
-            shutil.copyfileobj(src, dst)         # streamed; sizes were checked above
-        return inner
-    return path
-
-
 def _run(kind: str, path: Path, form) -> object:
     actor, dry = current_user.username, form.get("dry_run") == "1"
     tax_file = _settings().extra.get("incident_types_file")
@@ -109,29 +80,10 @@ def _run(kind: str, path: Path, form) -> object:
     if kind == "incidents":
         return w.import_incidents(_engine(), path, actor=actor, tax=load_taxonomy(tax_file),
                                   reporter_id=current_user.id, dry_run=dry,
-                                  confirm_warnings=form.get("confirm_warnings") == "1")
+                                  confirm_warnings=form.get("confirm_warnings") == "1",
+                                  scope=current_user.write_scope)
     return w.import_readiness(_engine(), path, actor=actor, tax=load_taxonomy(tax_file),
-                              dry_run=dry)
-
-
-def _reports_dir() -> Path:
-    folder = _settings().var / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.csv"):          # rejection reports live one day
-        if old.stat().st_mtime < time.time() - 86400:
-            old.unlink(missing_ok=True)
-    return folder
-
-
-def _store_report(problems: list[Problem]) -> str:
-    token = secrets.token_urlsafe(16)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["row", "field", "severity", "reason", "value"])
-    writer.writeheader()
-    writer.writerows({k: p.as_dict()[k] for k in writer.fieldnames} for p in problems)
-    (_reports_dir() / f"{current_user.id}-{token}.csv").write_text(buffer.getvalue(),
-                                                                   encoding="utf-8-sig")
-    return token
+                              dry_run=dry, scope=current_user.write_scope)
 
 
 @bp.get("/unggah")
@@ -151,28 +103,49 @@ def upload():
         raise Forbidden(f"Peran Anda tidak berwenang mengunggah {KINDS[kind][0].lower()}.")
     if upload_ is None or not upload_.filename:
         raise InputRejected("Pilih berkas untuk diunggah.", field="file")
-    with tempfile.TemporaryDirectory(prefix="gisdesk-upload-") as folder:
+    settings = _settings()
+    uploads.sweep_stale()
+    with uploads.upload_slot(_engine(), settings.upload_parallel), \
+            tempfile.TemporaryDirectory(prefix=uploads.PREFIX) as folder:
         try:
-            result = _run(kind, _save(upload_, Path(folder), kind), request.form)
+            path = uploads.save(upload_, Path(folder), KINDS[kind][2], KINDS[kind][0],
+                                unzip=kind != "incidents")
+            uploads.check_rows(path, settings.upload_max_rows)
+            result = _run(kind, path, request.form)
         except InputRejected as exc:
-            if wants_json():
-                raise
-            token = _store_report(exc.problems) if exc.problems else None
-            return render_template("bulk/unggah.html", kinds=KINDS, kind=kind, result=None,
-                                   error=exc.message, problems=exc.problems,
-                                   report_url=token and url_for("bulk.report_csv", token=token)
-                                   ), 422
+            return _rejected(kind, exc)
+    problems, more = uploads.capped(result.problems, settings.upload_max_problems)
     if wants_json():
         return jsonify({"kind": kind, "counts": result.counts, "dry_run": result.dry_run,
-                        "problems": [p.as_dict() for p in result.problems]})
+                        "problems": [p.as_dict() for p in problems], "problems_more": more})
     return render_template("bulk/unggah.html", kinds=KINDS, kind=kind, result=result,
-                           problems=result.problems, report_url=None, error=None)
+                           problems=problems[:uploads.PAGE_PROBLEMS],
+                           more=uploads.more_text(more + max(0, len(problems)
+                                                             - uploads.PAGE_PROBLEMS)),
+                           report_url=None, error=None)
+
+
+def _rejected(kind: str, exc: InputRejected):
+    """A refused file: the first problems on the page, at most ``upload_max_problems`` in the
+    answer and the stored report, the rest counted."""
+    problems, more = uploads.capped(exc.problems, _settings().upload_max_problems)
+    message = exc.message + (f" ({uploads.more_text(more)} tidak dicantumkan)" if more else "")
+    if wants_json():
+        return jsonify({"error": message, "status": 422, "field": exc.field,
+                        "problems": [p.as_dict() for p in problems],
+                        "problems_more": more}), 422
+    token = None if not problems else uploads.store_report(_settings().var, current_user.id, problems, more)
+    return render_template("bulk/unggah.html", kinds=KINDS, kind=kind, result=None,
+                           error=message, problems=problems[:uploads.PAGE_PROBLEMS],
+                           more=uploads.more_text(more + max(0, len(problems)
+                                                             - uploads.PAGE_PROBLEMS)),
+                           report_url=token and url_for("bulk.report_csv", token=token)), 422
 
 
 @bp.get("/unggah/laporan/<token>.csv")
 @requires("report")
 def report_csv(token):
-    path = _reports_dir() / f"{current_user.id}-{secure_filename(token)}.csv"
+    path = uploads.reports_dir(_settings().var) / f"{current_user.id}-{secure_filename(token)}.csv"
     if not path.is_file():
         return render_template("error.html", status=404,
                                message="Laporan tidak ditemukan atau sudah kedaluwarsa."), 404
@@ -185,18 +158,20 @@ def report_csv(token):
 @bp.get("/saran")
 @requires("view")
 def suggestions_page():
-    eid = ensure_fresh(_engine())
-    with _engine().connect() as conn:
+    with _engine().connect() as conn:   # the stored results: this page never computes
         election = active_election(conn)
+        eid = election["id"]
+        analysis = map_data.results_state(map_data.election(conn, eid))
         rows = conn.execute(text("""
             SELECT s.*, k.nama AS kelurahan_nama, f.nama AS from_nama FROM suggestion s
             JOIN kelurahan k ON k.kode = s.kelurahan_kode
             LEFT JOIN kelurahan f ON f.kode = s.from_kelurahan_kode
-            WHERE s.election_id = :e ORDER BY s.rank, s.id"""), {"e": eid}).mappings().all()
+            WHERE s.election_id = :e ORDER BY s.kabkota_kode, s.rank, s.id"""), {"e": eid}).mappings().all()
         done = moves.list_moves(conn, eid)
     for m in done:
         m["moved_wita"] = wita(m["moved_at"])
     return render_template("bulk/saran.html", election=election, suggestions=rows, moves=done,
+                           analysis=analysis,
                            can_apply=current_user.can("review"), new_uuid=uuid.uuid4)
 
 
@@ -242,10 +217,7 @@ def update_personnel(assignment_id):
 @requires("review")
 def audit_page():
     action = request.args.get("action") or None
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = int_param(request.args.get("page"), "page", lo=1, hi=10 ** 7, default=1)
     with _engine().connect() as conn:
         where = "WHERE action = :a OR action LIKE :p" if action else ""
         params = {"a": action, "p": f"{action}.%", "n": AUDIT_PAGE,
@@ -256,7 +228,8 @@ def audit_page():
                             params).mappings().all()
         actions = conn.execute(text("SELECT DISTINCT action FROM audit_log ORDER BY 1")).scalars()
         actions = list(actions)
-        broken = audit.verify_chain(conn)
+        broken = audit.verify_chain(conn) + audit_anchor.check(
+            conn, audit_anchor.load(_settings().var))    # a deleted tail shows too
     entries = [{**r, "at_wita": wita(r["at"]), "summary": _summary(r["detail"])} for r in rows]
     return render_template("bulk/audit.html", entries=entries, total=total, page=page,
                            pages=max(1, -(-total // AUDIT_PAGE)), action=action,

@@ -85,7 +85,8 @@ def _filters() -> dict:
 def create_incident():
     created, report = incidents.submit(write_connection(), request.get_json(silent=True),
                                        tax=_tax(), reporter_id=current_user.id,
-                                       actor=current_user.username)
+                                       actor=current_user.username,
+                                       scope=current_user.write_scope)
     response = jsonify(report)
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("entry.get_incident", incident_id=report["id"])
@@ -137,7 +138,8 @@ def incident_duplicates(incident_id):
 def update_readiness(tps_kode):
     created, result = readiness.update(write_connection(), tps_kode,
                                        request.get_json(silent=True), tax=_tax(),
-                                       actor=current_user.username)
+                                       actor=current_user.username,
+                                       scope=current_user.write_scope)
     return jsonify(result), 201 if created else 200
 
 
@@ -146,7 +148,8 @@ def update_readiness(tps_kode):
 def update_readiness_batch():
     """Many TPS checklists in one request (an offline queue): all stored, or none."""
     result = readiness.update_batch(write_connection(), request.get_json(silent=True),
-                                    tax=_tax(), actor=current_user.username)
+                                    tax=_tax(), actor=current_user.username,
+                                    scope=current_user.write_scope)
     return jsonify(result), 201 if result["created"] else 200
 
 

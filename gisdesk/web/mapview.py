@@ -19,6 +19,7 @@ from gisdesk.errors import InputRejected, NotFound
 from gisdesk.maps import data
 from gisdesk.maps.builder import map_parts
 from gisdesk.maps.labels import VOCABULARIES
+from gisdesk.web.input_guard import int_param
 from gisdesk.web.auth import requires
 from gisdesk.web.dbs import read_engine
 
@@ -46,6 +47,8 @@ def map_page():
             conn, _visible(), election=election,
             layer_source=lambda layer: {"url": url_for(".layer_geojson", layer_id=layer.id)},
             extra_config={"gaps_url": url_for(".gaps"), "search_url": url_for(".search"),
+                          "analysis_url": url_for(".analysis_state"),
+                          "analysis_version": election and election["version"],
                           **_live_config(conn, election)})
         summary = data.summary(conn, election["id"]) if election else None
         kecamatan = conn.execute(text("SELECT kode, nama FROM kecamatan ORDER BY kode")).all()
@@ -129,12 +132,7 @@ def _closing(chunks, conn):
 
 
 def _int(raw: str | None, field: str) -> int | None:
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InputRejected(f"'{field}' harus bilangan bulat", field=field) from None
+    return int_param(raw, field)
 
 
 @bp.route("/map/gaps.json")
@@ -152,11 +150,26 @@ def gaps():
 def summary():
     with _engine().connect() as conn:
         election = data.active_election(conn)
-        totals = data.summary(conn, election["id"]) if election else None
+        totals = (data.summary(conn, election["id"], kecamatan_kode=request.args.get("kecamatan"))
+                  if election else None)
     if election:
         election = {**election, "voting_date": election["voting_date"].isoformat(),
                     "as_of": election["as_of"] and election["as_of"].isoformat()}
     return jsonify({"election": election, "summary": totals})
+
+
+@bp.route("/map/analysis.json")
+@requires("view")
+def analysis_state():
+    """The stored results' version and as_of: the map polls it (ETag = version) and reloads
+    its analysis layers and gap table when the version changes."""
+    with _engine().connect() as conn:
+        state = data.results_state(data.active_election(conn))
+    etag = f"v{state['version'] or 0}"
+    response = Response(status=304) if etag in request.if_none_match else jsonify(state)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response
 
 
 @bp.route("/map/search")

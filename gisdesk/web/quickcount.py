@@ -2,7 +2,9 @@
 flags and the kelurahan layer for supervisors/admins. NOT official, never cached.
 
 Secrecy is the server's job: a signed-in user whose role may not use a quick-count URL gets
-the same 404 as for a URL that does not exist (not 403), so nothing reveals it; operators
+the same 404 as for a URL that does not exist (not 403, not 405, same headers: decided in
+``gisdesk.web.auth`` and ``gisdesk.web.errors``), so nothing reveals it; responses are
+``no-store`` like every dynamic response of the app; operators
 only ever see their own agency's entries. Every view of results is audited.
 """
 from __future__ import annotations
@@ -13,7 +15,6 @@ from zoneinfo import ZoneInfo
 from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
-from werkzeug.exceptions import NotFound
 
 from gisdesk import audit
 from gisdesk import quickcount as qc
@@ -60,19 +61,6 @@ def _json_body() -> dict:
 def _viewed(conn, what: str, **detail) -> None:
     audit.record(conn, current_user.username, "quickcount.view", what,
                  {"path": request.path, **detail})
-
-
-@bp.after_request
-def _private(response):
-    """Hide quick-count URLs from roles without the right, and never let them be cached."""
-    view = current_app.view_functions.get(request.endpoint)
-    needed = getattr(view, "gisdesk_permissions", frozenset())
-    if current_user.is_authenticated and not any(current_user.can(p) for p in needed):
-        response = current_app.make_response(current_app.handle_http_exception(NotFound()))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 # --- entry by agency operators ----------------------------------------------------------

@@ -132,7 +132,9 @@ def tps_page(tps_kode: str):
         current["updated_wita"] = _wita(current["updated_at"])
     for h in data["history"]:
         h["checked_wita"] = _wita(h["checked_at"])   # when it was ticked on the device
-    can_report = current_user.can("report")
+    # scoped desk staff see other kelurahan's TPS read-only (the API refuses their writes)
+    can_report = current_user.can("report") and \
+        current_user.write_scope in (None, data["kelurahan_kode"])
     return render_template(
         "readiness/tps.html", r=data, tps=tps or {}, current=current,
         state_labels=readiness.STATE_LABELS, can_report=can_report,

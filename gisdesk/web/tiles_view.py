@@ -7,7 +7,8 @@ unknown one), 400 for a tile outside the zoom's grid, and caching:
 - ``Cache-Control: private, max-age=60`` and an ETag built from the role, the role's visible
   layer set and the data version (analysis run, incidents, readiness, audit log). A browser
   revalidates with If-None-Match and gets 304 without the tile being built; no shared cache
-  may keep a tile, and a supervisor's tag never matches a viewer's.
+  may keep a tile, and a supervisor's tag never matches a viewer's. Quick-count tiles (a
+  layer needing a secret permission) are ``no-store`` and never kept in the cache below.
 - a small in-process cache of recent tile bytes keyed by the data version, so the expensive
   low-zoom aggregates are built once per data change (a tile's content depends only on the
   layer and the data; the permission check happens before the cache is asked).
@@ -31,7 +32,7 @@ from gisdesk import layers as registry
 from gisdesk.layers import tiles
 from gisdesk.errors import NotFound
 from gisdesk.maps import data
-from gisdesk.web.auth import requires
+from gisdesk.web.auth import SECRET_PERMISSIONS, requires
 from gisdesk.web.dbs import read_engine
 
 bp = Blueprint("tiles", __name__)
@@ -92,23 +93,26 @@ def tile(layer: str, z: int, x: int, y: int):
     if found is None:
         raise NotFound(f"Lapisan '{layer}' tidak ada.", field="layer")
     tiles.check_tile(z, x, y)  # 400 for a tile outside the grid of its zoom
+    # a secret layer (the quick count) is never cached, in the browser or here
+    secret = found.permission in SECRET_PERMISSIONS
     engine = _engine()
     with engine.connect() as conn:
         election = data.active_election(conn)
         election_id = election["id"] if election else None
         version = tiles.data_version(conn, election_id)
         etag = _etag(current_user.role, visible, version, found.id, z, x, y)
-        if etag in request.if_none_match:
+        if etag in request.if_none_match and not secret:
             response = Response(status=304)
         else:
             key = (str(engine.url), version, *tiles.tile_key(found, z, x, y))
-            body = CACHE.get(key)
+            body = None if secret else CACHE.get(key)
             if body is None:
                 body = tiles.tile(conn, found, z, x, y, election_id, current_user.role)
-                CACHE.put(key, body)
+                if not secret:
+                    CACHE.put(key, body)
             response = Response(body, mimetype=tiles.MIME)
     response.set_etag(etag)
-    response.headers["Cache-Control"] = f"private, max-age={MAX_AGE}"
+    response.headers["Cache-Control"] = "no-store" if secret else f"private, max-age={MAX_AGE}"
     response.headers["Vary"] = "Cookie, Authorization, Accept-Encoding"
     return response
 

@@ -57,5 +57,5 @@ def test_geojson_export_time_next_to_ogr2ogr(engine, demo, as_role, tmp_path, ca
 
 
 def _election(engine) -> int:
-    from gisdesk.analysis.store import ensure_fresh
-    return ensure_fresh(engine)
+    from gisdesk.analysis.catchup import for_command
+    return for_command(engine)

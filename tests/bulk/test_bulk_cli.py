@@ -52,11 +52,12 @@ Kode TPS;Kode Kelurahan;No TPS;Kelas Kerawanan;Tanggal;Catatan
             SELECT coalesce(t.kode, r.kelurahan_kode), r.kelas, r.rated_on::text, r.import_id
             FROM rating r LEFT JOIN tps t ON t.id = r.tps_id
             WHERE r.source = 'polri' AND r.rated_on = '2024-02-10' ORDER BY 1""")).all()
-        analysis = conn.execute(text("SELECT count(*) FROM analysis_run")).scalar()
+        queued = conn.execute(text("SELECT kelurahan_kode, reason FROM analysis_queue "
+                                   "ORDER BY id DESC LIMIT 1")).one()
     assert {(r[0], r[1]) for r in rows} == {(t0, "sangat_rawan"), (t1, "rawan"),
                                             (demo["kelurahan"][3], "kurang_rawan")}
     assert all(r[3] is not None for r in rows)
-    assert analysis == 0                                      # analysis marked stale
+    assert queued == (None, "import.ratings")                # a full refresh is queued
 
     again = cli("import", "ratings", path, "--source", "polri")
     assert again.exit_code == 0, again.output

@@ -76,7 +76,11 @@ def test_desk_staff_uploads_readiness_from_a_zip_but_not_ratings(as_role, engine
     token = form_token(client)
     items = ("lokasi_tenda,kotak_suara,bilik_suara,surat_suara,tinta,segel,formulir,kpps_hadir,"
              "linmas_hadir,ptps_hadir,penerangan,posko_kesehatan")
-    table = f"kode_tps,{items}\n{demo['tps'][2]},{','.join(['1'] * 12)}\n"
+    with engine.connect() as conn:     # a TPS where the demo desk officer may record
+        kode = conn.execute(text("SELECT t.kode FROM tps t JOIN users u ON u.kelurahan_kode = "
+                                 "t.kelurahan_kode WHERE u.username = 'petugas' ORDER BY t.kode "
+                                 "LIMIT 1")).scalar_one()
+    table = f"kode_tps,{items}\n{kode},{','.join(['1'] * 12)}\n"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("kesiapan.csv", table)

@@ -28,16 +28,19 @@ def test_desk_staff_cannot_review_and_viewer_cannot_see_duplicates(as_role):
     assert as_role("viewer").get(f"/api/incidents/{ident}/duplicates").status_code == 403
 
 
-def test_verify_then_resolve_is_audited_and_marks_analysis_stale(as_role, engine, area):
+def test_verify_then_resolve_is_audited_and_queues_the_incident_for_the_analysis(
+        as_role, engine, area):
     ident = create(as_role("desk_staff"))
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO analysis_run (election_id, as_of) VALUES (:e, now()) "
-                          "ON CONFLICT DO NOTHING"), {"e": area["election_id"]})
+        conn.execute(text("DELETE FROM analysis_queue"))
     sup = as_role("supervisor")
     got = sup.post(f"/api/incidents/{ident}/verify").get_json()
     assert got["status"] == "verified" and got["reviewed_by"] == "uji_supervisor"
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM analysis_run")).scalar() == 0
+    with engine.connect() as conn:   # its point: the worker recomputes the TPS around it
+        queued = conn.execute(text(
+            "SELECT q.reason, ST_Equals(q.points, ST_Multi(i.geom)) FROM analysis_queue q "
+            "JOIN incident i ON i.id = CAST(:i AS uuid)"), {"i": ident}).all()
+    assert queued == [("incident.verify", True)]
     assert sup.post(f"/api/incidents/{ident}/verify").status_code == 200   # repeat: no change
     assert sup.post(f"/api/incidents/{ident}/resolve", {"note": "Sudah ditangani Polsek"}
                     ).get_json()["status"] == "resolved"

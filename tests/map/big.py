@@ -7,6 +7,9 @@ import math
 
 from sqlalchemy import Connection, text
 
+from gisdesk.analysis.rules import load_rules
+from gisdesk.analysis.sql_gap import store_aggregates
+
 KECAMATAN = 6              # synthetic kecamatan 52.71.1x, each a column of kelurahan
 KEL_PER_KEC = 8
 WEST, SOUTH, EAST, NORTH = 116.14, -8.72, 116.32, -8.56
@@ -72,6 +75,7 @@ def seed_big(conn: Connection, n_tps: int = 30000, seed: float = 0.42) -> dict:
                      count(*) FILTER (WHERE rd.state = 'belum')::int AS not_ready
               FROM tps t JOIN tps_readiness rd ON rd.tps_id = t.id
               WHERE t.election_id = :e GROUP BY 1) c"""), {"e": election_id})
+    store_aggregates(conn, election_id, load_rules())      # what the totals strip reads
     n = conn.execute(text("SELECT count(*) FROM tps WHERE election_id = :e"),
                      {"e": election_id}).scalar_one()
     return {"election_id": election_id, "n_tps": n,

@@ -9,6 +9,8 @@ import uuid
 from sqlalchemy import Connection, text
 
 from gisdesk import accounts
+from gisdesk.analysis.rules import load_rules
+from gisdesk.analysis.sql_gap import store_aggregates
 from gisdesk.roles import ROLES
 
 PASSWORD = "rahasia-123"
@@ -100,6 +102,15 @@ def seed(conn: Connection, *, n_tps: int = 30, is_demo: bool = True) -> dict:
             "CAST(:r AS jsonb))"),
             {"e": election_id, "k": kel, "kec": kel[:8], "n": counters[kel], "pr": pr, "pa": pa,
              "pg": pr - pa, "lr": lr, "la": la, "lg": lr - la, "r": _json(reasons)})
+    # the stored sums the header strip and the kecamatan layer read, as refresh() keeps them
+    conn.execute(text("""
+        UPDATE kelurahan_gap g SET n_by_class = c.n_by FROM (
+          SELECT kelurahan_kode, jsonb_object_agg(kelas, n) AS n_by FROM (
+            SELECT t.kelurahan_kode, r.kelas, count(*) AS n
+            FROM tps_risk r JOIN tps t ON t.id = r.tps_id WHERE r.election_id = :e
+            GROUP BY 1, 2) x GROUP BY 1) c
+        WHERE g.election_id = :e AND g.kelurahan_kode = c.kelurahan_kode"""), {"e": election_id})
+    store_aggregates(conn, election_id, load_rules())
     incidents = [  # (category, severity, hours before AS_OF, status, lon, lat)
         ("intimidasi pemilih", "berat", 2, "verified", 116.080, -8.580),
         ("politik uang", "sedang", 40, "reported", 116.100, -8.575),

@@ -25,6 +25,18 @@ def rows(conn, layer_id, election_id, **kw):
     return list(layer_sources.features(conn, LAYERS[layer_id], election_id=election_id, **kw))
 
 
+def test_kecamatan_features_carry_the_stored_personnel_sums(db):
+    conn, eid = db
+    got = {p["kecamatan_kode"]: p for p, _ in rows(conn, "kecamatan", eid)}
+    ampenan, mataram = got["52.71.01"], got["52.71.02"]
+    # shortfall sums the short kelurahan only; surplus the ones with more than needed
+    assert (ampenan["polri_required"], ampenan["polri_assigned"]) == (16, 9)
+    assert (ampenan["polri_short"], ampenan["polri_surplus"]) == (7, 0)
+    assert (mataram["polri_short"], mataram["polri_surplus"]) == (0, 2)
+    assert (mataram["linmas_short"], mataram["linmas_surplus"]) == (0, 2)
+    assert ampenan["n_tps"] == 20 and ampenan["tni_assigned"] == 0
+
+
 def test_tps_features_carry_the_declared_properties_and_geometry(db):
     conn, eid = db
     got = rows(conn, "tps", eid)

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
+from gisdesk import accounts
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
 from gisdesk.web import create_app
 
@@ -24,8 +25,15 @@ SHOTS = Path("/tmp/gisdesk-shots")
 POLL_SECONDS = 1  # the map polls every 20 s in use; the tests do not wait that long
 
 
+# desk staff without a kelurahan scope: the demo's `petugas` records only in its kelurahan,
+# and these tests click and save wherever the generated city puts a TPS
+CITY_DESK = "petugas_kota"
+
+
 @pytest.fixture(scope="module")
 def app(demo_engine, tmp_path_factory):
+    with demo_engine.begin() as conn:
+        accounts.create_user(conn, CITY_DESK, DEMO_PASSWORD, "desk_staff", actor="test")
     return create_app({"database_url": demo_engine.url.render_as_string(hide_password=False),
                        "testing": True, "home": tmp_path_factory.mktemp("home"),
                        "secret_key": "x", "login_rate_limit": "1000/300",
@@ -124,7 +132,7 @@ def popup_html(page) -> str:
 
 def test_desk_staff_reports_from_a_map_click(context, server, demo_engine):
     page = context.new_page()
-    open_map(page, server, "petugas")
+    open_map(page, server, CITY_DESK)
     page.wait_for_timeout(1000)  # let the first fit to the city finish
     spot = page.evaluate(PICK_SPOT, CLICK_DX)
     assert spot and spot["dist"] < 150
@@ -251,7 +259,7 @@ def test_readiness_page_update_and_viewer_read_only(browser, context, server, de
         n_hist = conn.execute(text("SELECT count(*) FROM tps_readiness_history WHERE tps_id = :t"),
                               {"t": tps.id}).scalar_one()
     page = context.new_page()
-    errors = login(page, server, "petugas", f"/kesiapan/{tps.kode}")
+    errors = login(page, server, CITY_DESK, f"/kesiapan/{tps.kode}")
     assert "Siap" in page.inner_text("#current-state")
     rows_before = page.locator("#readiness-history tbody tr").count()
     page.uncheck("input[name=item][value=kotak_suara]")  # a critical item

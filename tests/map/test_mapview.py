@@ -64,6 +64,16 @@ def test_summary_counts_the_city(app):
     assert body["summary"]["polri"] == {"required": 20, "assigned": 15, "short": 7}
 
 
+def test_summary_of_a_kecamatan_reads_its_stored_sums(app):
+    client = login(app.test_client(), "viewer")
+    body = client.get("/map/summary.json?kecamatan=52.71.01").get_json()["summary"]
+    # Ampenan Selatan short 6 and Ampenan Tengah short 1 (Pagesangan's surplus is elsewhere)
+    assert body["polri"] == {"required": 16, "assigned": 9, "short": 7}
+    assert body["tps"] == 20 and sum(body["by_class"].values()) == 20
+    assert body["kelurahan_short"] == 2
+    assert client.get("/map/summary.json?kecamatan=52.71").status_code == 422
+
+
 def test_search_finds_tps_and_kelurahan(app):
     client = login(app.test_client(), "viewer")
     hits = client.get("/map/search?q=TPS 004").get_json()["results"]

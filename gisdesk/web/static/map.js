@@ -743,17 +743,55 @@
         });
       });
   }
+  // analysis results: reload their layers and the gap table when the version changes
+  var results = {version: cfg.analysis_version, etag: null, reloads: 0};
+  function pollResults() {
+    if (!cfg.analysis_url) return Promise.resolve(false);
+    var headers = {Accept: "application/json"};
+    if (results.etag) headers["If-None-Match"] = results.etag;
+    return fetch(cfg.analysis_url, {credentials: "same-origin", cache: "no-store", headers: headers})
+      .then(function (r) {
+        if (r.status === 401) { live.stopped = true; sessionEnded(); throw new Error("401"); }
+        if (r.status === 304) return false;
+        if (!r.ok) throw new Error("analysis: HTTP " + r.status);
+        results.etag = r.headers.get("ETag");
+        return r.json().then(function (j) {
+          var el = $("#analysis-as-of");
+          if (el) el.textContent = j.keadaan || j.pesan || "";
+          if (j.version === results.version) return false;
+          results.version = j.version;
+          return reloadResults().then(function () { results.reloads++; return true; });
+        });
+      });
+  }
+  function reloadResults() {
+    var jobs = cfg.layers.filter(function (l) { return live.ids.indexOf(l.id) < 0; }).map(function (layer) {
+      var st = state.layers[layer.id];
+      if (!st || !st.group) return null;
+      if (layer.tiles) {  // new URL: the browser's cached tiles of the old results are not reused
+        if (st.group.setUrl && st.group._url) {
+          st.baseUrl = st.baseUrl || st.group._url;
+          st.group.setUrl(st.baseUrl + (st.baseUrl.indexOf("?") < 0 ? "?" : "&") + "v=" + results.version);
+        }
+        return null;
+      }
+      if (!layer.url) return null;
+      return load(layer).then(function (fc) { addData(layer, fc); render(layer.id); });
+    });
+    if (cfg.gaps_url) jobs.push(loadGaps());
+    return Promise.all(jobs);
+  }
   function schedule(ms) {
     clearTimeout(live.timer);
     live.timer = null;
-    if (live.stopped || document.hidden || !live.ids.length) return;
+    if (live.stopped || document.hidden || (!live.ids.length && !cfg.analysis_url)) return;
     live.timer = setTimeout(poll, ms);
   }
   function poll() {
     live.timer = null;
     if (live.busy || live.stopped || document.hidden) return;
     live.busy = true;
-    Promise.all(live.ids.map(pollLayer)).then(function (changed) {
+    Promise.all(live.ids.map(pollLayer).concat([pollResults()])).then(function (changed) {
       live.polls++;
       if (changed.some(Boolean)) { live.changes++; renderLegend(); }
       live.failures = 0;
@@ -781,5 +819,6 @@
   });
 
   window.gisdesk = {map: map, layers: state.layers, ready: ready, selectKelurahan: selectKelurahan,
-                    state: state, live: live, poll: poll, tiled: tiled, tileStats: tileStats};
+                    state: state, live: live, poll: poll, tiled: tiled, tileStats: tileStats,
+                    results: results};
 })();

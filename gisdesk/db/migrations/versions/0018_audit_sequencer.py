@@ -2,7 +2,7 @@
 checks carry the device's check time
 
 Revision ID: 0018
-Revises: 0006
+Revises: 0013
 Create Date: 2026-12-02
 
 Before: a BEFORE INSERT trigger took one global advisory lock per write to link each entry to
@@ -20,7 +20,7 @@ the current state is the latest check, not the latest arrival.
 from alembic import op
 
 revision = "0018"
-down_revision = "0006"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,184 @@
+"""The suggestion plan, made per kab/kota: which kelurahan need how many more, from where.
+
+Suggestions are planned per kab/kota (the Polresta reserve is the kab/kota's, and a donor is
+a kelurahan of the same kab/kota): a refresh re-plans every kab/kota that contains a
+kelurahan it touched and keeps the others' plans; ranks count from 1 in each kab/kota.
+The plan itself is ``suggest.suggest`` (greedy, deterministic) over the stored kelurahan_gap
+rows with a non-zero gap (the others neither need nor give), with the kelurahan-to-kelurahan
+distances it can use found in PostGIS: from each short kelurahan its donors of the same agency
+nearest first (KNN on a GiST index), widened only while the nearest ones do not suffice.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pandas as pd
+from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
+
+from gisdesk.analysis.gap import GapTable
+from gisdesk.analysis.rules import Rules
+from gisdesk.analysis.sql_risk import sql
+from gisdesk.analysis.suggest import KelurahanFacts, SuggestContext, move_text, suggest
+
+# kelurahan further apart than this have no distance between them: a donor beyond it is
+# still used when nearer ones do not suffice, in code order (rules.max_distance_m forbids it)
+DONOR_RADIUS_M = 25_000
+
+_GAP_COLUMNS = ["kecamatan_kode", "kelurahan_kode", "n_tps", "polri_required", "polri_assigned",
+                "polri_gap", "linmas_required", "linmas_assigned", "linmas_gap", "tni_assigned"]
+
+
+def replan(conn: Connection, rules: Rules, in_force, p: dict) -> int:
+    """Replace the suggestions of the kab/kota of the kelurahan in scope (every kab/kota for
+    a whole refresh) and the reasons on their kelurahan_gap rows; returns how many."""
+    kabs = None if p["kels"] is None else sorted({k[:5] for k in p["kels"]})
+    q = {"e": p["e"], "kabs": kabs}
+    in_kab = "" if kabs is None else " AND {} = ANY(:kabs)"
+    conn.execute(sql(f"DELETE FROM suggestion WHERE election_id = :e "
+                     f"{in_kab.format('kabkota_kode')}"), q)
+    rows = conn.execute(sql(f"""
+        SELECT left(kelurahan_kode, 5) AS kab, {", ".join(_GAP_COLUMNS)}, n_by_class,
+               not_ready, incidents_recent, n_escalated, n_disagree
+        FROM kelurahan_gap WHERE election_id = :e AND (polri_gap <> 0 OR linmas_gap <> 0)
+             {in_kab.format("left(kelurahan_kode, 5)")}
+        ORDER BY kelurahan_kode"""), q).mappings().all()
+    by_kab: dict[str, list] = defaultdict(list)
+    for r in rows:
+        by_kab[r["kab"]].append(r)
+    short = [k for k, rs in by_kab.items()
+             if any(r["polri_gap"] > 0 or r["linmas_gap"] > 0 for r in rs)]
+    reserves = _reserves(conn, rules, p, short)
+    distances = _distances(conn, p["e"], short, rules)
+    classes = tuple(in_force.patterns)
+    plans = []
+    for kab in sorted(short):
+        kel = _gap_frame(by_kab[kab], classes)
+        table = GapTable(classes, kel, pd.DataFrame(), pd.DataFrame(), reserves[kab])
+        context = SuggestContext(
+            not_ready={r["kelurahan_kode"]: r["not_ready"] for r in by_kab[kab] if r["not_ready"]},
+            kelurahan=[KelurahanFacts(r["kelurahan_kode"], r["incidents_recent"],
+                                      r["n_escalated"], r["n_disagree"]) for r in by_kab[kab]])
+        plans.append((kab, suggest(table, distances.get(kab, []), rules, context)))
+    write_suggestions(conn, p["e"], plans)
+    _gap_reasons(conn, q, in_kab, plans)
+    return sum(len(advice) for _, advice in plans)
+
+
+def _gap_frame(rows: list, classes: tuple[str, ...]) -> pd.DataFrame:
+    """The kelurahan part of a GapTable, as gap.gaps builds it, from stored rows."""
+    n_cols = [f"n_{k}" for k in classes]
+    cols = [*_GAP_COLUMNS[:3], *n_cols, *_GAP_COLUMNS[3:]]
+    frame = pd.DataFrame([{**{c: r[c] for c in _GAP_COLUMNS},
+                           **{f"n_{k}": int(r["n_by_class"].get(k, 0)) for k in classes}}
+                          for r in rows], columns=cols)
+    return frame.astype({c: "int64" for c in cols[2:]})
+
+
+def _reserves(conn: Connection, rules: Rules, p: dict, kabs: list[str]) -> dict[str, pd.DataFrame]:
+    """Per kab/kota: its Polsek reserves (per kecamatan) and its Polresta reserve (None)."""
+    eid, polresta = p["e"], p["polresta_kab"]
+    tni = rules.tni_counts_as_polri
+    out: dict[str, list[dict]] = {k: [] for k in kabs}
+    for r in conn.execute(sql("""
+            SELECT kecamatan_kode, coalesce(sum(count) FILTER (WHERE agency = 'polri'), 0) AS polri,
+                   coalesce(sum(count) FILTER (WHERE agency = 'linmas'), 0) AS linmas,
+                   coalesce(sum(count) FILTER (WHERE agency = 'tni'), 0) AS tni
+            FROM personnel_assignment
+            WHERE election_id = :e AND target = 'reserve'
+              AND (kecamatan_kode IS NULL OR left(kecamatan_kode, 5) = ANY(:kabs))
+            GROUP BY 1 ORDER BY 1 NULLS LAST"""), {"e": eid, "kabs": kabs}):
+        kab = r.kecamatan_kode[:5] if r.kecamatan_kode else polresta
+        if kab in out:
+            out[kab].append({"kecamatan_kode": r.kecamatan_kode,
+                             "polri": int(r.polri) + (int(r.tni) if tni else 0),
+                             "linmas": int(r.linmas), "tni": int(r.tni)})
+    cols = ["kecamatan_kode", "polri", "linmas", "tni"]
+    return {k: pd.DataFrame(v, columns=cols) for k, v in out.items()}
+
+
+def _distances(conn: Connection, eid: int, kabs: list[str],
+               rules: Rules) -> dict[str, list[tuple[str, str, float]]]:
+    """Per kab/kota: metres between a kelurahan short of an agency and the kelurahan of the
+    same kab/kota with a surplus of it (both with TPS), within DONOR_RADIUS_M (or the rules'
+    max_distance_m when smaller), between points on the kelurahan surfaces."""
+    if not kabs:
+        return {}
+    radius = min(DONOR_RADIUS_M, rules.max_distance_m or DONOR_RADIUS_M)
+    conn.execute(text("DROP TABLE IF EXISTS _gd_pts"))
+    conn.execute(sql("""
+        CREATE TEMP TABLE _gd_pts ON COMMIT DROP AS
+        SELECT g.kelurahan_kode AS kode, left(g.kelurahan_kode, 5) AS kab,
+               g.polri_gap > 0 AS sp, g.polri_gap < 0 AS dp,
+               g.linmas_gap > 0 AS sl, g.linmas_gap < 0 AS dl,
+               p.pt, p.pt::geography AS g, ST_Y(p.pt) AS lat
+        FROM kelurahan_gap g JOIN kelurahan k ON k.kode = g.kelurahan_kode
+        CROSS JOIN LATERAL (SELECT ST_PointOnSurface(k.geom) AS pt) p
+        WHERE g.election_id = :e AND g.n_tps > 0 AND (g.polri_gap <> 0 OR g.linmas_gap <> 0)
+          AND left(g.kelurahan_kode, 5) = ANY(:kabs)"""), {"e": eid, "kabs": kabs})
+    conn.execute(text("CREATE INDEX ON _gd_pts USING gist (pt)"))
+    conn.execute(text("ANALYZE _gd_pts"))
+    # the box is a little wider than the radius; ST_DWithin on geography decides.
+    # ST_Distance is taken in code order, so both directions give the same metres.
+    rows = conn.execute(text("""
+        SELECT DISTINCT a.kab, least(a.kode, b.kode), greatest(a.kode, b.kode),
+               CASE WHEN a.kode < b.kode THEN ST_Distance(a.g, b.g) ELSE ST_Distance(b.g, a.g) END
+        FROM _gd_pts a JOIN _gd_pts b
+          ON b.pt && ST_Expand(a.pt, :r / (110000.0 * cos(radians(least(abs(a.lat) + :r / 110000.0
+                                                                    + 0.01, 89.9)))),
+                               :r / 110000.0)
+         AND ((a.sp AND b.dp) OR (a.sl AND b.dl)) AND a.kode <> b.kode AND a.kab = b.kab
+         AND ST_DWithin(a.g, b.g, :r)"""), {"r": radius}).all()
+    out: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
+    for kab, a, b, metres in rows:
+        out[kab].append((a, b, metres))
+    return out
+
+
+def write_suggestions(conn: Connection, eid: int, plans) -> None:
+    """Store each kab/kota's suggestions one row per move, ranked from 1 in the kab/kota,
+    with the move said in words (names looked up once)."""
+    advice = [s for _, plan in plans for s in plan]
+    codes = {s.kelurahan_kode for s in advice} | {m.kode for s in advice for m in s.moves if m.kode}
+    names = dict(conn.execute(text("""
+        SELECT kode, nama FROM kelurahan WHERE kode = ANY(:c)
+        UNION ALL SELECT kode, nama FROM kecamatan WHERE kode = ANY(:c)"""),
+        {"c": sorted(codes)}).all())
+    kec_names = {k: v for k, v in names.items() if k.count(".") == 2}
+    moves = []
+    for kab, plan in plans:
+        for rank, s in enumerate(plan, start=1):
+            for m in s.moves:
+                unit = (f"Polsek {kec_names.get(m.kode, m.kode)}" if m.source == "polsek_reserve"
+                        else "Polresta" if m.source == "polresta_reserve" else None)
+                moves.append({
+                    "e": eid, "kab": kab, "rank": rank, "kel": s.kelurahan_kode,
+                    "agency": s.agency, "count": m.count, "kind": m.source,
+                    "from_kel": m.kode if m.source == "kelurahan" else None, "unit": unit,
+                    "d": m.distance_m, "req": s.required, "ass": s.assigned, "gap": s.gap,
+                    "text": move_text(m, s.agency, names), "reasons": list(s.reasons)})
+    if moves:
+        conn.execute(text("""
+            INSERT INTO suggestion (election_id, kabkota_kode, rank, kelurahan_kode, agency,
+              count, from_kind, from_kelurahan_kode, from_unit, distance_m, required, assigned,
+              gap, move_text, reasons)
+            VALUES (:e, :kab, :rank, :kel, :agency, :count, :kind, :from_kel, :unit, :d, :req,
+                    :ass, :gap, :text, :reasons)""").bindparams(bindparam("reasons", type_=JSONB)),
+            moves)
+
+
+def _gap_reasons(conn: Connection, q: dict, in_kab: str, plans) -> None:
+    """kelurahan_gap.reasons = the reasons of its Polri suggestion, [] without one."""
+    polri: dict[str, list[str]] = {}
+    for _, plan in plans:
+        for s in plan:
+            if s.agency == "polri":
+                polri.setdefault(s.kelurahan_kode, list(s.reasons))
+    conn.execute(sql(f"""
+        UPDATE kelurahan_gap g SET reasons = coalesce(CAST(:r AS jsonb) -> g.kelurahan_kode,
+                                                      '[]'::jsonb)
+        WHERE g.election_id = :e {in_kab.format("left(g.kelurahan_kode, 5)")}
+          AND g.reasons IS DISTINCT FROM coalesce(CAST(:r AS jsonb) -> g.kelurahan_kode,
+                                                  '[]'::jsonb)"""),
+        {**q, "r": json.dumps(polri)})

@@ -1,0 +1,79 @@
+"""The analysis loops of the worker: the queue (event-driven) and the clock.
+
+``queue_loop`` LISTENs on ``gisdesk_analysis``; a notification (sent by a write's commit,
+gisdesk.analysis.changes) names an election. It waits ``GISDESK_WORKER_DEBOUNCE_MS`` for
+more, then catches each named election up in one transaction (gisdesk.analysis.catchup).
+It also looks at the queue table itself when it starts and every ``POLL_SECONDS``, so a
+notification lost while it was disconnected only delays a change, never drops it.
+
+``clock_loop`` queues an empty change for every election that follows the clock (not
+pinned) every ``GISDESK_WORKER_CLOCK_SECONDS``: the queue loop then advances its ``as_of``
+and recomputes what crossed a time edge.
+"""
+from __future__ import annotations
+
+import logging
+
+import psycopg
+from sqlalchemy import text
+
+from gisdesk.analysis import changes
+from gisdesk.analysis.catchup import drain, queued_elections
+from gisdesk.db.engine import libpq_conninfo
+from gisdesk.worker import LoopContext
+
+LOGGER = logging.getLogger(__name__)
+POLL_SECONDS = 5.0
+
+
+def _waiting(ctx: LoopContext) -> set[int]:
+    with ctx.engine.connect() as conn:
+        return queued_elections(conn)
+
+
+def catch_up_all(ctx: LoopContext, election_ids: set[int]) -> None:
+    def failed(election_id, exc):   # logged; its queue rows stay for the next try
+        LOGGER.error("analysis of election %s failed", election_id, exc_info=exc)
+    for done in drain(ctx.engine, election_ids, ctx.settings.rules_file, on_error=failed):
+        LOGGER.info("election %s: version %s as of %s (%s kelurahan, %s queued)",
+                    done.election_id, done.version, done.as_of.isoformat(),
+                    "all" if done.kelurahan is None else len(done.kelurahan), done.queue_rows)
+
+
+def queue_loop(ctx: LoopContext) -> None:
+    debounce = max(0, ctx.settings.worker_debounce_ms) / 1000
+    with psycopg.connect(libpq_conninfo(ctx.url), autocommit=True) as listener:
+        listener.execute(f"LISTEN {changes.CHANNEL}")
+        ctx.ready.set()
+        due = _waiting(ctx)
+        while not ctx.stop.is_set():
+            if not due:
+                due = _notified(listener, POLL_SECONDS, stop_after=1)
+                if not due:
+                    due = _waiting(ctx)     # the slow path: nothing heard for a while
+                    continue
+            due |= _notified(listener, debounce)   # let a burst of writes finish
+            catch_up_all(ctx, due)
+            due = set()
+
+
+def _notified(listener: psycopg.Connection, timeout: float,
+              stop_after: int | None = None) -> set[int]:
+    found = set()
+    for note in listener.notifies(timeout=timeout, stop_after=stop_after):
+        try:
+            found.add(int(note.payload))
+        except ValueError:
+            LOGGER.warning("ignored notification %r on %s", note.payload, note.channel)
+    return found
+
+
+def clock_loop(ctx: LoopContext) -> None:
+    ctx.ready.set()
+    while not ctx.stop.wait(max(0.05, ctx.settings.worker_clock_seconds)):
+        with ctx.engine.begin() as conn:
+            following = conn.execute(text("""
+                SELECT e.id FROM election e JOIN analysis_run r ON r.election_id = e.id
+                WHERE e.pinned_as_of IS NULL ORDER BY e.id""")).scalars().all()
+            for election_id in following:
+                changes.clock(conn, election_id)
