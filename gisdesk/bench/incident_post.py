@@ -76,6 +76,7 @@ def settle(ctx: Context, counter_sql: str, before: int, expected: dict) -> dict:
 
 def measure(ctx: Context) -> list[dict]:
     from gisdesk.accounts import token_digest
+    from gisdesk.analysis.changes import CHANNEL
     from gisdesk.audit_sequencer import drain
     from gisdesk.entry.incidents import FAST_INSERT
     from gisdesk.entry.taxonomy import load_taxonomy
@@ -90,7 +91,8 @@ def measure(ctx: Context) -> list[dict]:
         return [(sql, {"id": str(uuid.uuid4()), "category": "intimidasi", "severity": "ringan",
                        "description": "bench", "occurred_at": OCCURRED, "reporter_id": None,
                        "reporter_name": "bench", "lon": lon, "lat": lat, "hash": "0" * 64,
-                       "actor": "bench", "far": tax.far_from_tps_m, "latest": latest})]
+                       "actor": "bench", "far": tax.far_from_tps_m, "latest": latest,
+                       "scope": None, "channel": CHANNEL})]
 
     def body(lon, lat):
         return ["/api/incidents", {"id": str(uuid.uuid4()), "category": "intimidasi",

@@ -26,6 +26,7 @@ def _tps(ctx: Context) -> list[str]:
 
 def measure(ctx: Context) -> list[dict]:
     from gisdesk.accounts import token_digest
+    from gisdesk.analysis.changes import CHANNEL
     from gisdesk.audit_sequencer import drain
     from gisdesk.entry.readiness import _READ, WRITE, derive_state
     from gisdesk.entry.taxonomy import load_taxonomy
@@ -42,7 +43,8 @@ def measure(ctx: Context) -> list[dict]:
         return [(write_sql, {"uuids": [str(uuid.uuid4())], "kodes": [kode],
                              "states": [derive_state(items, tax)], "items": [items],
                              "notes": [None], "checked": [checked],
-                             "missing": [json.dumps([])], "actor": "bench"}),
+                             "missing": [json.dumps([])], "actor": "bench",
+                             "scope": None, "channel": CHANNEL}),
                 (read_sql, {"k": kode, "n": 50})]
 
     def body(kode):

@@ -153,9 +153,12 @@ def measure(ctx, name: str, *, floor_payload: dict, http_payload: dict, serve_ct
                         {**http_payload, "host": host, "port": int(port)}, timeout=900)
         checks = settle()
     conc, seq = got["concurrent"], got["sequential"]
-    ok = not conc["errors"] and not seq["errors"] and checks.get("ok", False)
+    floor_errors = floor["errors"] + floor["sequential"]["errors"]
+    ok = (not conc["errors"] and not seq["errors"] and not floor_errors
+          and checks.get("ok", False))
     status = "ok" if ok else "error"
-    note = "" if ok else f"{conc['errors'] + seq['errors']} failed requests; checks {checks}"
+    note = "" if ok else (f"{conc['errors'] + seq['errors']} failed requests, {floor_errors} "
+                          f"failed floor writes; checks {checks}")
     details = {"floor": floor, "product": conc, "sequential": seq, "statuses": got["statuses"],
                "checks": checks, "clients": CLIENTS, "server": "gunicorn --workers 2",
                "floor_kind": "same statements, raw psycopg, 20 connections, own process"}

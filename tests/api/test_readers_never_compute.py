@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from gisdesk.maps.data import NO_RESULTS
+from api.conftest import DEMO_USERS
 
 SAMPLE_Z, SAMPLE_X, SAMPLE_Y = 12, 3370, 2145          # a tile over Mataram
 
@@ -72,8 +73,11 @@ def test_no_get_route_and_no_desk_write_recomputes_the_analysis(app, as_role, en
     assert _sequence(engine) == before                  # nothing computed by any reader
 
     with engine.connect() as conn:
-        tps, kel = conn.execute(text("SELECT kode, kelurahan_kode FROM tps ORDER BY kode "
-                                     "LIMIT 1")).one()
+        # a TPS the demo desk officer may write for (desk staff are scoped to a kelurahan)
+        tps, kel = conn.execute(text(
+            "SELECT kode, kelurahan_kode FROM tps WHERE kelurahan_kode = coalesce("
+            "(SELECT kelurahan_kode FROM users WHERE username = :u), kelurahan_kode) "
+            "ORDER BY kode LIMIT 1"), {"u": DEMO_USERS["desk_staff"]}).one()
         lat, lon = conn.execute(text("SELECT ST_Y(geom), ST_X(geom) FROM tps WHERE kode = :k"),
                                 {"k": tps}).one()
         donor = conn.execute(text("SELECT * FROM suggestion WHERE from_kind = 'kelurahan' "

@@ -251,13 +251,19 @@ def test_polling_map_shows_a_verified_incident_without_reload(context, server, a
     assert page.evaluate("() => window.gisdesk.live.changes") >= 1
 
 
-def test_readiness_page_update_and_viewer_read_only(browser, context, server, demo_engine):
+def _ready_tps(demo_engine, nth: int):
+    """The nth TPS (by code) whose readiness is "siap", and the length of its history."""
     with demo_engine.connect() as conn:
         tps = conn.execute(text("SELECT t.id, t.kode FROM tps t JOIN tps_readiness r "
                                 "ON r.tps_id = t.id WHERE r.state = 'siap' ORDER BY t.kode "
-                                "LIMIT 1")).one()
+                                "OFFSET :n LIMIT 1"), {"n": nth}).one()
         n_hist = conn.execute(text("SELECT count(*) FROM tps_readiness_history WHERE tps_id = :t"),
                               {"t": tps.id}).scalar_one()
+    return tps, n_hist
+
+
+def test_readiness_page_update_and_viewer_read_only(browser, context, server, demo_engine):
+    tps, n_hist = _ready_tps(demo_engine, 0)
     page = context.new_page()
     errors = login(page, server, CITY_DESK, f"/kesiapan/{tps.kode}")
     assert "Siap" in page.inner_text("#current-state")
@@ -299,14 +305,9 @@ def test_readiness_page_update_and_viewer_read_only(browser, context, server, de
 
 def test_readiness_saved_offline_is_queued_and_sent_later_in_check_order(context, server,
                                                                         demo_engine):
-    with demo_engine.connect() as conn:
-        tps = conn.execute(text("SELECT t.id, t.kode FROM tps t JOIN tps_readiness r "
-                                "ON r.tps_id = t.id WHERE r.state = 'siap' ORDER BY t.kode "
-                                "OFFSET 1 LIMIT 1")).one()
-        n_hist = conn.execute(text("SELECT count(*) FROM tps_readiness_history WHERE tps_id = :t"),
-                              {"t": tps.id}).scalar_one()
+    tps, n_hist = _ready_tps(demo_engine, 1)
     page = context.new_page()
-    login(page, server, "petugas", f"/kesiapan/{tps.kode}")
+    login(page, server, CITY_DESK, f"/kesiapan/{tps.kode}")
     context.set_offline(True)
     page.uncheck("input[name=item][value=kotak_suara]")
     page.fill("textarea[name=note]", "pertama: kotak belum tiba")
