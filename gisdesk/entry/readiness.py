@@ -72,23 +72,13 @@ def _check_time(value, now: dt.datetime, tax: Taxonomy, field: str, problems: li
     return moment
 
 
-def read_check(payload, tax: Taxonomy, *, tps_kode: str | None = None,
-               now: dt.datetime | None = None, prefix: str = "") -> Check:
-    """Check one checklist's fields; every problem is reported at once, with its field."""
-    now = now or dt.datetime.now(UTC)
-    if not isinstance(payload, dict):
-        raise InputRejected("Kirim data kesiapan sebagai objek JSON.", field=prefix + "body")
-    problems = []
+def _fields(payload: dict, tax: Taxonomy, prefix: str, problems: list):
+    """client_uuid, the whole checklist (an item not sent is not ready) and the note."""
     try:
         client_uuid = str(uuid.UUID(str(payload.get("client_uuid") or payload.get("id") or "")))
     except ValueError:
         client_uuid = ""
         problems.append(Problem(None, prefix + "client_uuid", "client_uuid wajib berupa UUID."))
-    kode = tps_kode if tps_kode is not None else payload.get("tps_kode")
-    if not isinstance(kode, str) or not TPS_CODE.match(kode):
-        problems.append(Problem(None, prefix + "tps_kode",
-                                "Kode TPS ditulis seperti 52.71.01.1004-012.",
-                                value=str(kode)[:40]))
     given = payload.get("items")
     if not isinstance(given, dict):
         problems.append(Problem(None, prefix + "items",
@@ -105,14 +95,46 @@ def read_check(payload, tax: Taxonomy, *, tps_kode: str | None = None,
     if note is not None and (not isinstance(note, str) or len(note) > 2000):
         problems.append(Problem(None, prefix + "note", "Catatan berupa teks, paling banyak 2000 "
                                                        "karakter."))
+        note = None
+    items = {key: bool(given.get(key, False)) for key in keys}
+    return client_uuid, items, (note or "").strip() or None
+
+
+def _rejected(problems: list) -> InputRejected:
+    return InputRejected(problems[0].reason if len(problems) == 1 else
+                         f"Data kesiapan ditolak: {len(problems)} isian perlu diperbaiki.",
+                         problems, field=problems[0].field)
+
+
+def read_update(payload, tax: Taxonomy) -> tuple[str, dict[str, bool], str | None]:
+    """A checklist's UUID, items and note (a bulk file's row: its TPS is checked there)."""
+    if not isinstance(payload, dict):
+        raise InputRejected("Kirim data kesiapan sebagai objek JSON.", field="body")
+    problems: list = []
+    fields = _fields(payload, tax, "", problems)
+    if problems:
+        raise _rejected(problems)
+    return fields
+
+
+def read_check(payload, tax: Taxonomy, *, tps_kode: str | None = None,
+               now: dt.datetime | None = None, prefix: str = "") -> Check:
+    """Check one checklist's fields; every problem is reported at once, with its field."""
+    now = now or dt.datetime.now(UTC)
+    if not isinstance(payload, dict):
+        raise InputRejected("Kirim data kesiapan sebagai objek JSON.", field=prefix + "body")
+    problems: list = []
+    kode = tps_kode if tps_kode is not None else payload.get("tps_kode")
+    if not isinstance(kode, str) or not TPS_CODE.match(kode):
+        problems.append(Problem(None, prefix + "tps_kode",
+                                "Kode TPS ditulis seperti 52.71.01.1004-012.",
+                                value=str(kode)[:40]))
+    client_uuid, items, note = _fields(payload, tax, prefix, problems)
     checked_at = _check_time(payload.get("checked_at"), now, tax, prefix + "checked_at",
                              problems)
     if problems:
-        raise InputRejected(problems[0].reason if len(problems) == 1 else
-                            f"Data kesiapan ditolak: {len(problems)} isian perlu diperbaiki.",
-                            problems, field=problems[0].field)
-    items = {key: bool(given.get(key, False)) for key in keys}
-    return Check(client_uuid, kode, items, (note or "").strip() or None, checked_at)
+        raise _rejected(problems)
+    return Check(client_uuid, kode, items, note, checked_at)
 
 
 def _iso(value):
