@@ -14,7 +14,8 @@ from gisdesk.bench import databases, report
 OPERATIONS = {"tps_import", "gap_recompute", "geojson_export", "geojson_export_rss",
               "tile_z6", "tile_z10", "tile_z14", "map_page_render", "map_page_bytes",
               "incident_post_p99", "incident_post_rate", "incident_post_sequential_p50",
-              "readiness_post_p99", "readiness_post_rate", "readiness_post_sequential_p50"}
+              "readiness_post_p99", "readiness_post_rate", "readiness_post_sequential_p50",
+              "analysis_freshness", "read_p99_under_writes"}
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from sqlalchemy import text
 
 from gisdesk.analysis import changes, load_rules
@@ -237,10 +237,17 @@ def snapshot(c, eid) -> dict:
     }
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
+@settings(max_examples=20, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow])
 @given(steps=st.lists(STEP, min_size=1, max_size=5))
+# the edges by hand: an incident leaving the window, a rating taking effect tomorrow, a
+# moved incident, and the election's pattern set taking effect
+@example(steps=[[(report, TPS[0], 50.0, 23.0, "berat", "verified")], [("clock", 2.0)]])
+@example(steps=[[(rate_tps, TPS[4], "polri", "sangat_rawan", 1)], [("clock", 20.0)]])
+@example(steps=[[(report, TPS[9], 30.0, 1.0, "berat", "verified")],
+                [(move_incident, 0, TPS[1], 10.0)]])
+@example(steps=[[("clock", 10.0)], [("clock", 8.0)]])
 def test_incremental_results_equal_a_full_recompute_row_by_row(engine, world, steps):
     with engine.connect() as c:
         outer = c.begin()

@@ -171,13 +171,17 @@ def drain(engine, election_ids=None, rules_file: str | Path | None = None,
     return done
 
 
-def queued_elections(conn: Connection) -> set[int]:
-    """Elections with queued changes, and elections with TPS but no results yet."""
+def queued_elections(conn: Connection, rules_hash: str | None = None) -> set[int]:
+    """Elections with queued changes, elections with TPS but no results yet, and (given the
+    rules file's hash) elections whose results were computed with other rules."""
     return set(conn.execute(text("""
         SELECT election_id FROM analysis_queue
         UNION SELECT DISTINCT t.election_id FROM tps t
         WHERE NOT EXISTS (SELECT 1 FROM analysis_run r WHERE r.election_id = t.election_id)
-        """)).scalars())
+        UNION SELECT r.election_id FROM analysis_run r
+        LEFT JOIN analysis_inputs i ON i.election_id = r.election_id
+        WHERE CAST(:h AS text) IS NOT NULL AND i.rules_sha256 IS DISTINCT FROM :h
+        """), {"h": rules_hash}).scalars())
 
 
 def for_command(engine, rules_file: str | Path | None = None) -> int:

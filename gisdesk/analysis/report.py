@@ -27,6 +27,15 @@ def suggestions(conn: Connection, election_id: int) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+def run_header(conn: Connection, election_id: int) -> tuple:
+    """(as_of, pattern set name) of the stored results, for a heading."""
+    row = conn.execute(text("""
+        SELECT a.as_of, coalesce(s.nama, '-') AS nama FROM analysis_run a
+        LEFT JOIN security_pattern_set s ON s.id = a.pattern_set_id
+        WHERE a.election_id = :e"""), {"e": election_id}).one()
+    return row.as_of, row.nama
+
+
 def largest_gaps(conn: Connection, election_id: int, limit: int | None = None) -> list[dict]:
     rows = conn.execute(text("""
         SELECT g.kelurahan_kode, k.nama AS kelurahan, c.nama AS kecamatan, g.n_tps, g.n_by_class,

@@ -2,7 +2,9 @@
 work on the same data in the same run), at city and national scale.
 
 Modules, one per measured operation: ``tps_import``, ``gap``, ``export``, ``tiles``,
-``map_page``, ``incident_post``, ``readiness_post`` (the last two share ``write_load``). Each exposes ``measure(ctx) -> list[dict]`` returning rows
+``map_page``, ``incident_post``, ``readiness_post`` (the last two share ``write_load``),
+``freshness`` (analysis_freshness) and ``read_under_writes`` (read_p99_under_writes). Each
+exposes ``measure(ctx) -> list[dict]`` returning rows
 in the shape of :func:`row`. ``databases`` builds the benchmark databases, ``report`` writes
 ``bench/results.json`` and prints the table. An operation whose product code is not there
 yet is reported with status "not available" (its floor is still measured), never faked.
@@ -139,8 +141,9 @@ def machine() -> dict:
     return info
 
 
+# the live-analysis ones write (and put the data back): last
 OPERATIONS = ("tps_import", "gap", "export", "tiles", "map_page", "incident_post",
-              "readiness_post")
+              "readiness_post", "freshness", "read_under_writes")
 
 
 def _versions(url: str) -> dict:

@@ -18,7 +18,8 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse", action="store_true",
                     help="keep benchmark databases from an earlier run when complete")
     ap.add_argument("--only", help="comma-separated operations: tps_import,gap,export,"
-                                   "tiles,map_page,incident_post")
+                                   "tiles,map_page,incident_post,freshness,"
+                                   "read_under_writes")
     ap.add_argument("-o", "--output", type=Path, default=ROOT / "bench" / "results.json")
     args = ap.parse_args(argv)
     scales = ["city"] if args.quick else (["city", "national"] if args.scale == "both"

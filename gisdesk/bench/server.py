@@ -1,5 +1,6 @@
 """A real app server for the browser and concurrency measurements: `gisdesk serve` in a
-child process on a free port (werkzeug threaded, or gunicorn with ``workers``)."""
+child process on a free port (werkzeug threaded, or gunicorn with ``workers``), with its
+analysis worker beside it (as `make run` and production run it)."""
 from __future__ import annotations
 
 import os
@@ -27,8 +28,7 @@ def serve(url: str, home: Path, *, workers: int | None = None, log=print):
            "GISDESK_PORT": str(port), "PYTHONWARNINGS": "ignore"}
     cmd = [sys.executable, "-c", "from gisdesk.cli import main; main()", "serve",
            "--host", "127.0.0.1", "--port", str(port)]
-    if workers:
-        cmd += ["--workers", str(workers)]
+    cmd += ["--workers", str(workers)] if workers else ["--dev"]
     out = open(home / "server.log", "wb")
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -26,11 +26,13 @@ def suggest(obj, fmt, output, as_of):
         election_id = for_command(obj.engine, obj.settings.rules_file)
         with obj.engine.connect() as conn:
             rows = report.suggestions(conn, election_id)
+            as_of, pattern_set = report.run_header(conn, election_id)
     else:
         with obj.engine.connect() as conn:
             trans = conn.begin()
             result = recompute(conn, as_of=as_of)
             rows = report.suggestions(conn, result.election_id)
+            as_of, pattern_set = result.as_of, result.pattern_set
             # a look at another moment: shown here, not stored as what the map shows
             trans.rollback()
     if fmt == "geojson":
@@ -43,7 +45,7 @@ def suggest(obj, fmt, output, as_of):
             writer.writerow({**r, "reasons": "; ".join(r["reasons"])})
         text = buf.getvalue()
     else:
-        text = _table(rows, result)
+        text = _table(rows, as_of, pattern_set)
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"{len(rows)} suggestion rows written to {output}")
@@ -51,9 +53,9 @@ def suggest(obj, fmt, output, as_of):
         click.echo(text, nl=False)
 
 
-def _table(rows: list[dict], result) -> str:
-    wita = result.as_of.astimezone(dt.timezone(dt.timedelta(hours=8)))
-    lines = [f"Saran penambahan personel (pola: {result.pattern_set}; "
+def _table(rows: list[dict], as_of: dt.datetime, pattern_set: str) -> str:
+    wita = as_of.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    lines = [f"Saran penambahan personel (pola: {pattern_set}; "
              f"per {wita:%d-%m-%Y %H:%M} WITA)", ""]
     last = None
     for r in rows:

@@ -22,8 +22,8 @@ from gisdesk.analysis import changes
 from gisdesk.entry import UTC, WITA, active_election, scope as scopes
 from gisdesk.entry.coords import CoordsError, parse_coords
 from gisdesk.db.engine import transaction
-from gisdesk.entry.placement import (COVERING_KELURAHAN, NEAREST_TPS, POINT, place_kelurahan,
-                                     place_tps)
+from gisdesk.entry.placement import (COVERING_KELURAHAN, NEAREST_TPS, POINT, area_centre,
+                                     place_kelurahan, place_tps)
 from gisdesk.entry.taxonomy import Taxonomy
 from gisdesk.errors import Conflict, InputRejected, NotFound, Problem
 
@@ -87,7 +87,7 @@ def _number(value) -> float:
     return float(value)
 
 
-def _point(fields: dict, problems: list) -> tuple[float, float, str] | None:
+def _point(fields: dict, problems: list, reference=None) -> tuple[float, float, str] | None:
     geometry = fields.get("geometry")
     if geometry is not None:
         coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
@@ -114,7 +114,7 @@ def _point(fields: dict, problems: list) -> tuple[float, float, str] | None:
     typed = fields.get("coords")
     if typed not in (None, ""):
         try:
-            parsed = parse_coords(str(typed))
+            parsed = parse_coords(str(typed), reference)
         except CoordsError as exc:
             problems.append(Problem(None, "coords", str(exc), value=str(typed)[:100]))
             return None
@@ -149,8 +149,9 @@ def _flatten(payload: dict) -> dict:
     return fields
 
 
-def read_payload(payload, tax: Taxonomy) -> IncidentInput:
-    """Check each field; every problem is reported at once, with the field's name."""
+def read_payload(payload, tax: Taxonomy, reference=None) -> IncidentInput:
+    """Check each field; every problem is reported at once, with the field's name.
+    ``reference`` (a callable giving the work area's lat, lon) completes short Plus Codes."""
     if not isinstance(payload, dict):
         raise InputRejected("Kirim laporan sebagai objek JSON atau GeoJSON Feature.",
                             field="body")
@@ -182,7 +183,7 @@ def read_payload(payload, tax: Taxonomy) -> IncidentInput:
     if tps and re.fullmatch(r"[0-9]+", tps):     # ASCII: "²".isdigit() is true
         tps = str(int(tps))
     reporter = _text(fields, "reporter_name", 200, problems)
-    point = _point(fields, problems)
+    point = _point(fields, problems, reference)
     if problems:
         raise InputRejected(problems[0].reason if len(problems) == 1 else
                             f"Laporan ditolak: {len(problems)} isian perlu diperbaiki.",
@@ -315,7 +316,7 @@ def submit(conn: Connection, payload, *, tax: Taxonomy, reporter_id: int | None,
 
     ``conn`` is in the caller's transaction, or in autocommit mode (the web path): the
     common report is then one round trip; the full path gets its own transaction."""
-    inp = read_payload(payload, tax)
+    inp = read_payload(payload, tax, lambda: area_centre(conn))
     now = now or dt.datetime.now(UTC)
     row = _insert_common(conn, inp, tax=tax, reporter_id=reporter_id, actor=actor, now=now,
                          scope=scope)

@@ -4,7 +4,8 @@
 gisdesk.analysis.changes) names an election. It waits ``GISDESK_WORKER_DEBOUNCE_MS`` for
 more, then catches each named election up in one transaction (gisdesk.analysis.catchup).
 It also looks at the queue table itself when it starts and every ``POLL_SECONDS``, so a
-notification lost while it was disconnected only delays a change, never drops it.
+notification lost while it was disconnected only delays a change, never drops it; when it
+starts it also recomputes elections whose results were made with another rules file.
 
 ``clock_loop`` queues an empty change for every election that follows the clock (not
 pinned) every ``GISDESK_WORKER_CLOCK_SECONDS``: the queue loop then advances its ``as_of``
@@ -18,7 +19,7 @@ import psycopg
 from sqlalchemy import text
 
 from gisdesk.analysis import changes
-from gisdesk.analysis.catchup import drain, queued_elections
+from gisdesk.analysis.catchup import drain, queued_elections, rules_sha256
 from gisdesk.db.engine import libpq_conninfo
 from gisdesk.worker import LoopContext
 
@@ -26,9 +27,11 @@ LOGGER = logging.getLogger(__name__)
 POLL_SECONDS = 5.0
 
 
-def _waiting(ctx: LoopContext) -> set[int]:
+def _waiting(ctx: LoopContext, *, rules_too: bool = False) -> set[int]:
+    """Elections to catch up; at start also those computed with another rules file."""
+    digest = rules_sha256(ctx.settings.rules_file) if rules_too else None
     with ctx.engine.connect() as conn:
-        return queued_elections(conn)
+        return queued_elections(conn, digest)
 
 
 def catch_up_all(ctx: LoopContext, election_ids: set[int]) -> None:
@@ -44,8 +47,9 @@ def queue_loop(ctx: LoopContext) -> None:
     debounce = max(0, ctx.settings.worker_debounce_ms) / 1000
     with psycopg.connect(libpq_conninfo(ctx.url), autocommit=True) as listener:
         listener.execute(f"LISTEN {changes.CHANNEL}")
+        catch_up_all(ctx, _waiting(ctx, rules_too=True))   # what happened while it was down
         ctx.ready.set()
-        due = _waiting(ctx)
+        due: set[int] = set()
         while not ctx.stop.is_set():
             if not due:
                 due = _notified(listener, POLL_SECONDS, stop_after=1)

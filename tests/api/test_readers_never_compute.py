@@ -35,7 +35,7 @@ def _samples(engine) -> dict:
     return {"tps_kode": tps, "kode": kel, "kelurahan_kode": kel, "feature_id": kel,
             "incident_id": incident, "ident": incident, "id": incident,
             "assignment_id": assignment, "z": SAMPLE_Z, "x": SAMPLE_X, "y": SAMPLE_Y,
-            "fmt": "geojson", "kecamatan_kode": kel[:8]}
+            "fmt": "geojson", "kecamatan_kode": kel[:8], "kind": "incidents"}
 
 
 def _urls(app, samples: dict, layers: list[str]) -> list[str]:
@@ -82,7 +82,7 @@ def test_no_get_route_and_no_desk_write_recomputes_the_analysis(app, as_role, en
                                 {"k": tps}).one()
         donor = conn.execute(text("SELECT * FROM suggestion WHERE from_kind = 'kelurahan' "
                                   "ORDER BY rank LIMIT 1")).mappings().one()
-    staff, sup = as_role("desk_staff"), as_role("supervisor")
+    staff = sup = as_role("supervisor")   # city-wide (desk staff have a kelurahan scope)
     checklist = staff.get(f"/api/tps/{tps}/readiness").get_json()["checklist"]
     assert staff.client.post(f"/api/tps/{tps}/readiness", headers=staff.headers, json={
         "client_uuid": str(uuid.uuid4()),

@@ -59,7 +59,7 @@ def test_a_committed_readiness_change_reaches_the_api_through_the_worker(
             "ON r.tps_id = t.id WHERE r.state IS NULL OR r.state = 'siap' "
             "ORDER BY t.kode LIMIT 1")).one()
     version, before = _kelurahan(as_role, kel)
-    staff = as_role("desk_staff")
+    staff = as_role("supervisor")          # city-wide (desk staff have a kelurahan scope)
     checklist = staff.get(f"/api/tps/{tps}/readiness").get_json()["checklist"]
     assert staff.client.post(f"/api/tps/{tps}/readiness", headers=staff.headers, json={
         "client_uuid": str(uuid.uuid4()),

@@ -7,7 +7,6 @@ never ``wait_for_function``.
 from __future__ import annotations
 
 import re
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -15,11 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from gisdesk import accounts
+from gisdesk.analysis import changes
+from gisdesk.analysis.catchup import drain
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
 from gisdesk.web import create_app
+from map.conftest import serving
 
 SHOTS = Path("/tmp/gisdesk-shots")
 POLL_SECONDS = 1  # the map polls every 20 s in use; the tests do not wait that long
@@ -42,13 +43,8 @@ def app(demo_engine, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(app):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -253,6 +249,42 @@ def test_polling_map_shows_a_verified_incident_without_reload(context, server, a
 
 def _ready_tps(demo_engine, nth: int):
     """The nth TPS (by code) whose readiness is "siap", and the length of its history."""
+
+
+def test_map_reloads_its_analysis_layers_when_the_results_version_changes(context, server,
+                                                                          demo_engine):
+    page = context.new_page()
+    open_map(page, server, "koordinator")
+    page.evaluate("() => { window.__sameDocument = true; }")
+    version = page.evaluate("() => window.gisdesk.results.version")
+    assert version and page.inner_text("#analysis-as-of").startswith("keadaan per ")
+    assigned = """(kode) => window.gisdesk.layers.kelurahan.items.filter(
+        function (it) { return it.props.kelurahan_kode === kode; })[0].props.polri_assigned"""
+    with demo_engine.connect() as conn:
+        kode = conn.execute(text("SELECT kelurahan_kode FROM kelurahan_gap "
+                                 "ORDER BY kelurahan_kode LIMIT 1")).scalar_one()
+    before = page.evaluate(assigned, kode)
+
+    def write(sql, **params):   # queued as the product queues it; drain = the worker
+        with demo_engine.begin() as conn:
+            eid = conn.execute(text("SELECT id FROM election WHERE active")).scalar_one()
+            conn.execute(text(sql), {"e": eid, "k": kode, **params})
+            changes.kelurahan(conn, eid, [kode], "uji")
+        drain(demo_engine)
+    write("""INSERT INTO personnel_assignment (election_id, agency, target, kelurahan_kode,
+                                               count, note)
+             VALUES (:e, 'polri', 'kelurahan', :k, 3, 'uji versi peta')""")
+    try:
+        until(lambda: page.evaluate("() => window.gisdesk.results.reloads") >= 1,
+              what="the map reloading the new results")
+        assert page.evaluate("() => window.gisdesk.results.version") > version
+        until(lambda: page.evaluate(assigned, kode) == before + 3, what="the new numbers")
+        assert page.evaluate("() => window.__sameDocument === true")  # no page reload
+    finally:
+        write("DELETE FROM personnel_assignment WHERE note = 'uji versi peta'")
+
+
+def test_readiness_page_update_and_viewer_read_only(browser, context, server, demo_engine):
     with demo_engine.connect() as conn:
         tps = conn.execute(text("SELECT t.id, t.kode FROM tps t JOIN tps_readiness r "
                                 "ON r.tps_id = t.id WHERE r.state = 'siap' ORDER BY t.kode "
