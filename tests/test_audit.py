@@ -11,7 +11,10 @@ from gisdesk.cli import main
 
 
 def _env(engine):
-    return {"GISDESK_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    # a home of its own: anchors kept by other runs in ./var must not be read here
+    import tempfile
+    return {"GISDESK_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "GISDESK_HOME": tempfile.mkdtemp(prefix="gisdesk-audit-test-")}
 
 
 def _tamper(engine, sql, trigger="audit_log_no_change", table="audit_log"):
