@@ -247,10 +247,6 @@ def test_polling_map_shows_a_verified_incident_without_reload(context, server, a
     assert page.evaluate("() => window.gisdesk.live.changes") >= 1
 
 
-def _ready_tps(demo_engine, nth: int):
-    """The nth TPS (by code) whose readiness is "siap", and the length of its history."""
-
-
 def test_map_reloads_its_analysis_layers_when_the_results_version_changes(context, server,
                                                                           demo_engine):
     page = context.new_page()
@@ -284,7 +280,8 @@ def test_map_reloads_its_analysis_layers_when_the_results_version_changes(contex
         write("DELETE FROM personnel_assignment WHERE note = 'uji versi peta'")
 
 
-def test_readiness_page_update_and_viewer_read_only(browser, context, server, demo_engine):
+def _ready_tps(demo_engine, nth: int):
+    """The nth TPS (by code) whose readiness is "siap", and the length of its history."""
     with demo_engine.connect() as conn:
         tps = conn.execute(text("SELECT t.id, t.kode FROM tps t JOIN tps_readiness r "
                                 "ON r.tps_id = t.id WHERE r.state = 'siap' ORDER BY t.kode "
