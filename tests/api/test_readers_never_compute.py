@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import text
 
 from gisdesk.maps.data import NO_RESULTS
-from api.conftest import DEMO_USERS
 
 SAMPLE_Z, SAMPLE_X, SAMPLE_Y = 12, 3370, 2145          # a tile over Mataram
 
@@ -73,11 +72,10 @@ def test_no_get_route_and_no_desk_write_recomputes_the_analysis(app, as_role, en
     assert _sequence(engine) == before                  # nothing computed by any reader
 
     with engine.connect() as conn:
-        # a TPS the demo desk officer may write for (desk staff are scoped to a kelurahan)
-        tps, kel = conn.execute(text(
-            "SELECT kode, kelurahan_kode FROM tps WHERE kelurahan_kode = coalesce("
-            "(SELECT kelurahan_kode FROM users WHERE username = :u), kelurahan_kode) "
-            "ORDER BY kode LIMIT 1"), {"u": DEMO_USERS["desk_staff"]}).one()
+        # a TPS in the kelurahan the demo desk staff (`petugas`) may record for
+        tps, kel = conn.execute(text("SELECT t.kode, t.kelurahan_kode FROM tps t JOIN users u "
+                                     "ON u.kelurahan_kode = t.kelurahan_kode WHERE u.username "
+                                     "= 'petugas' ORDER BY t.kode LIMIT 1")).one()
         lat, lon = conn.execute(text("SELECT ST_Y(geom), ST_X(geom) FROM tps WHERE kode = :k"),
                                 {"k": tps}).one()
         donor = conn.execute(text("SELECT * FROM suggestion WHERE from_kind = 'kelurahan' "
