@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, text
 
 from gisdesk import audit, sessions
-from gisdesk.errors import Conflict, InputRejected, NotFound
+from gisdesk.errors import Conflict, InputRejected, NotFound, RateLimited
 from gisdesk.passwords import check_strength
 from gisdesk.roles import ROLES
 
@@ -43,6 +43,10 @@ def create_user(conn: Connection, username: str, password: str, role: str, *,
     if role == "operator" and not agency:
         raise InputRejected("An operator needs an agency (kpu, polri, bawaslu, pemkot)",
                             field="agency")
+    if kelurahan_kode and conn.execute(text("SELECT 1 FROM kelurahan WHERE kode = :k"),
+                                       {"k": kelurahan_kode}).first() is None:
+        raise InputRejected(f"Kelurahan {kelurahan_kode} tidak dikenal (tulis kodenya, mis. "
+                            "52.71.01.1004).", field="kelurahan")
     exists = conn.execute(text("SELECT 1 FROM users WHERE username = :u"),
                           {"u": username}).first()
     if exists:
@@ -125,21 +129,59 @@ def create_token(conn: Connection, user_id: int, name: str, actor: str) -> str:
     return token
 
 
-def user_for_token(conn: Connection, token: str) -> dict | None:
-    """The active user behind a token. ``last_used_at`` is refreshed at most every five
-    minutes, so an API client's requests stay read-only here (no write, no WAL flush each)."""
+def user_for_token(conn: Connection, token: str, *, username: str | None = None,
+                   throttle: tuple[str, int, int] | None = None) -> dict | None:
+    """The active user behind a token (and, for HTTP Basic, only when ``username`` is that
+    token's owner). ``last_used_at`` is refreshed at most every five minutes, so an API
+    client's requests stay read-only here (no write, no WAL flush each).
+
+    ``throttle`` = (bucket, limit, seconds): the bucket's recent failures are counted in the
+    same query, and a caller at the limit is refused even with a good token (raises
+    RateLimited), so a token cannot be guessed past the limit. One query either way."""
+    bucket, limit, seconds = throttle or ("", 0, 0)
     row = conn.execute(text(
-        "SELECT t.id AS token_id, t.last_used_at < now() - interval '5 minutes' "
-        "OR t.last_used_at IS NULL AS token_stale, u.* "
-        "FROM api_token t JOIN users u ON u.id = t.user_id "
-        "WHERE t.token_sha256 = :h AND NOT t.revoked AND u.active"),
-        {"h": token_digest(token)}).mappings().first()
-    if row is None:
+        "SELECT f.n AS failures, t.id AS token_id, t.last_used_at < now() - interval "
+        "'5 minutes' OR t.last_used_at IS NULL AS token_stale, u.* "
+        "FROM (SELECT count(*) AS n FROM rate_limit_hit WHERE bucket = :b "
+        "      AND at > now() - make_interval(secs => :s)) f "
+        "LEFT JOIN (api_token t JOIN users u ON u.id = t.user_id AND u.active "
+        "           AND (CAST(:u AS text) IS NULL OR u.username = :u)) "
+        "ON t.token_sha256 = :h AND NOT t.revoked"),
+        {"h": token_digest(token), "u": username, "b": bucket, "s": seconds}).mappings().one()
+    if throttle and row["failures"] >= limit:
+        raise RateLimited("Terlalu banyak percobaan token yang gagal dari alamat ini. "
+                          "Tunggu beberapa menit lalu coba lagi.", field="Authorization")
+    if row["token_id"] is None:
         return None
     if row["token_stale"]:
         conn.execute(text("UPDATE api_token SET last_used_at = now() WHERE id = :i"),
                      {"i": row["token_id"]})
-    return {k: v for k, v in row.items() if k not in ("token_id", "token_stale")}
+    return {k: v for k, v in row.items() if k not in ("token_id", "token_stale", "failures")}
+
+
+def record_token_failure(conn: Connection, bucket: str, seconds: int) -> None:
+    """Count one failed token check (and forget this bucket's failures past the window)."""
+    conn.execute(text("DELETE FROM rate_limit_hit WHERE bucket = :b "
+                      "AND at < now() - make_interval(secs => :s)"), {"b": bucket, "s": seconds})
+    conn.execute(text("INSERT INTO rate_limit_hit (bucket) VALUES (:b)"), {"b": bucket})
+
+
+def list_tokens(conn: Connection, user_id: int) -> list[dict]:
+    """A user's tokens, newest first (never the token itself: only its name and dates)."""
+    return [dict(r) for r in conn.execute(text(
+        "SELECT id, name, created_at, last_used_at, revoked FROM api_token "
+        "WHERE user_id = :u ORDER BY created_at DESC, id DESC"), {"u": user_id}).mappings()]
+
+
+def revoke_token(conn: Connection, user_id: int, token_id: int, actor: str) -> None:
+    """Revoke one of the user's own tokens; another user's token is 'not found'."""
+    done = conn.execute(text(
+        "UPDATE api_token SET revoked = true WHERE id = :t AND user_id = :u RETURNING name"),
+        {"t": token_id, "u": user_id}).first()
+    if done is None:
+        raise NotFound("Token tidak ditemukan.", field="token")
+    audit.record(conn, actor, "token.revoke", str(user_id), {"token": token_id,
+                                                               "name": done[0]})
 
 
 def too_many_failures(conn: Connection, bucket: str, limit: int, seconds: int) -> bool:

@@ -67,6 +67,12 @@ class DatabaseUnavailable(GisdeskError):
     status = 503
 
 
+class RateLimited(GisdeskError):
+    """Too many failures from one caller in a window (shared by every worker)."""
+
+    status = 429
+
+
 class Busy(GisdeskError):
     """Too much of one kind of work is running (e.g. parallel uploads); try again shortly."""
 

@@ -153,6 +153,20 @@ def apply_move(conn: Connection, payload: dict, *, actor: str) -> tuple[bool, di
             raise Conflict("client_uuid ini sudah dipakai untuk perpindahan lain.",
                            field="client_uuid")
         return False, done
+    detail = move_personnel(conn, eid, move, actor=actor)
+    to = move["to_kelurahan_kode"]
+    detail.update(client_uuid=client_uuid,
+                  to_gap=_gap_summary(conn, eid, to, move["agency"]),
+                  from_gap=(_gap_summary(conn, eid, move["from_kelurahan_kode"], move["agency"])
+                            if move["from_kelurahan_kode"] else None))
+    audit.record(conn, actor, "personnel.move", to, detail)
+    return True, detail
+
+
+def move_personnel(conn: Connection, eid: int, move: dict, *, actor: str) -> dict:
+    """Carry out one checked move: assignments, a personnel_move row, the analysis queue.
+    The donor is judged on its assignments as they are now, so moves of one plan carried
+    out one after the other never give the same surplus twice. No audit: the caller's."""
     names = _names(conn)
     if move["to_kelurahan_kode"] not in names:
         _reject("to_kelurahan_kode", "kelurahan tujuan tidak dikenal", move["to_kelurahan_kode"])
@@ -200,12 +214,7 @@ def apply_move(conn: Connection, payload: dict, *, actor: str) -> tuple[bool, di
         changes.personnel(conn, eid, target="reserve", kelurahan_kode=None, tps_id=None,
                           kecamatan_kode=None if donor == "polresta" else donor,
                           reason="personnel.move")
-    detail = {**move, "id": move_id, "client_uuid": client_uuid,
-              "to_gap": _gap_summary(conn, eid, to, move["agency"]),
-              "from_gap": (_gap_summary(conn, eid, move["from_kelurahan_kode"], move["agency"])
-                           if move["from_kelurahan_kode"] else None)}
-    audit.record(conn, actor, "personnel.move", to, detail)
-    return True, detail
+    return {**move, "id": move_id}
 
 
 def _gap_summary(conn, eid, kode, agency):

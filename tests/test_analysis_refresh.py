@@ -202,3 +202,27 @@ def _second_kabkota(conn, eid) -> None:
         VALUES (:e, 'polri', 'kelurahan', '52.01.01.2002', 9),
                (:e, 'linmas', 'kelurahan', '52.01.01.2001', 8),
                (:e, 'linmas', 'kelurahan', '52.01.01.2002', 8)"""), {"e": eid})
+
+
+def test_readers_neither_wait_for_nor_see_a_refresh_before_it_commits(demo_engine):
+    from gisdesk.maps import data
+    with demo_engine.connect() as writer, writer.begin() as trans:
+        eid = writer.execute(text("SELECT id FROM election WHERE is_demo")).scalar_one()
+        refresh(writer, eid, as_of=AS_OF)
+        trans.commit()
+    with demo_engine.connect() as reader:
+        version = lambda: reader.execute(text(
+            "SELECT version FROM analysis_run WHERE election_id = :e"), {"e": eid}).scalar_one()
+        before, totals = version(), data.summary(reader, eid)
+        reader.commit()
+        with demo_engine.connect() as writer, writer.begin() as trans:
+            writer.execute(text("UPDATE personnel_assignment SET count = count + 5 "
+                                "WHERE election_id = :e AND target = 'kelurahan'"), {"e": eid})
+            refresh(writer, eid, as_of=AS_OF)               # whole, not committed yet
+            # a reader that would wait for any lock fails at once instead
+            reader.execute(text("SET lock_timeout = '50ms'"))
+            assert version() == before
+            assert data.summary(reader, eid) == totals
+            assert len(data.gap_rows(reader, eid, limit=10)) == 10
+            reader.commit()
+            trans.rollback()

@@ -260,7 +260,7 @@ def test_demo_rows_say_why_in_bahasa_indonesia(engine, demo):
     s_sql = both(engine, demo, DEMO_AS_OF)[1]
     reasons = [r for v in s_sql["tps_risk"].values() for r in v[7]]
     assert any(r.startswith("Polri: ") for r in reasons)
-    assert any(r.startswith("Eskalasi: insiden ") for r in reasons)
+    assert any(r.startswith("Eskalasi: kejadian ") for r in reasons)
     assert any(r.startswith("Naik dari ") for r in reasons)
     assert any(r.startswith("Beda penilaian: ") for r in reasons)
     assert s_sql["suggestion"] and all(s[12] for s in s_sql["suggestion"])
@@ -404,11 +404,11 @@ def test_incident_exactly_24_h_before_and_exactly_at_the_radius_counts(engine):
     assert distance[1] == 500.0 and distance[3] > 500.0                # ST_Distance, geography
     snap = _kelas(s_sql)
     assert snap[1][:2] == ("sangat_rawan", True)                       # 24 h 0 s, 500 m
-    assert snap[1][2][1] == "Eskalasi: insiden sedang 'bentrok massa' 500 m, 13-02-2024 10:00 WITA"
+    assert snap[1][2][1] == "Eskalasi: kejadian sedang 'bentrok massa' 500 m, 13-02-2024 10:00 WITA"
     assert snap[2][:2] == ("rawan", False)                             # 1 µs too early
     assert snap[3][:2] == ("rawan", False)                             # 50 cm too far
     assert snap[4][:2] == ("sangat_rawan", True)                       # at as_of
-    assert snap[4][2][1] == "Eskalasi: insiden sedang 'bentrok massa' 100 m, 14-02-2024 10:00 WITA"
+    assert snap[4][2][1] == "Eskalasi: kejadian sedang 'bentrok massa' 100 m, 14-02-2024 10:00 WITA"
     # The Python path agrees everywhere except at exactly 500 m: its index prefilter
     # ST_DWithin(geography, 500) is false where ST_Distance is exactly 500 (PostGIS 3.3), so
     # analysis_spec._incidents_near drops the incident before the inclusive rule sees it.
@@ -547,3 +547,21 @@ def test_recomputing_over_earlier_results_gives_the_fresh_results(engine, demo, 
         again = snapshot(conn, demo)
         trans.rollback()
     assert_same(fresh, again)
+
+
+def test_nearest_donors_fetched_one_at_a_time_and_widened_give_the_same_plan(engine, synthetic,
+                                                                          monkeypatch):
+    """KNN lists cut off after 1 donor: walks that reach the end are widened until none
+    does, and the plan is the one every distance gives."""
+    from gisdesk.analysis import plan
+    widened = []
+    real = plan._Donors.widen
+
+    def spy(self, ran_out):
+        widened.append(real(self, ran_out))
+        return widened[-1]
+    monkeypatch.setattr(plan._Donors, "FIRST_K", 1)
+    monkeypatch.setattr(plan._Donors, "widen", spy)
+    s_py, s_sql = both(engine, synthetic, DEMO_AS_OF)
+    assert_same(s_py, s_sql)
+    assert any(widened) and not widened[-1]

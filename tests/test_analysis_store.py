@@ -218,7 +218,7 @@ def test_a_verified_sedang_incident_300_m_away_2_hours_ago_raises_one_class(conn
     recompute(conn, as_of=AS_OF)
     r = risk(conn, f"{F}-001")
     assert (r["kelas"], r["escalated"]) == ("rawan", True)    # kurang rawan -> rawan
-    assert any(x.startswith("Eskalasi: insiden sedang") and "300 m" in x for x in r["reasons"])
+    assert any(x.startswith("Eskalasi: kejadian sedang") and "300 m" in x for x in r["reasons"])
     # N's TPS are 1.9 km away: untouched
     assert risk(conn, f"{N}-002")["escalated"] is False
     assert conn.execute(text("SELECT incidents_recent FROM kelurahan_gap "

@@ -102,9 +102,9 @@ def test_report_writes_every_problem_as_csv(gisdesk, duplicate_codes_file, tmp_p
     result = gisdesk("import", "boundaries", duplicate_codes_file, "--report", report)
     assert result.exit_code == 1
     rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))
-    assert [(r["row"], r["field"], r["severity"], r["value"]) for r in rows] == \
-        [("9", "kode", "error", "52.71.01.1006")]
-    assert "rows 3 and 9" in rows[0]["reason"]
+    assert [(r["baris"], r["kolom"], r["tingkat"], r["nilai"]) for r in rows] == \
+        [("9", "kode", "salah", "52.71.01.1006")]
+    assert "rows 3 and 9" in rows[0]["masalah"]
 
 
 def test_report_of_an_accepted_file_lists_its_warnings(gisdesk, tmp_path):
@@ -112,7 +112,7 @@ def test_report_of_an_accepted_file_lists_its_warnings(gisdesk, tmp_path):
     result = gisdesk("import", "boundaries", SHIPPED, "--report", report)
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))
-    assert {r["severity"] for r in rows} == {"warning"} and len(rows) == 2
+    assert {r["tingkat"] for r in rows} == {"peringatan"} and len(rows) == 2
 
 
 def test_dry_run_counts_the_change_and_writes_nothing(gisdesk, engine, shipped, tmp_path):

@@ -216,3 +216,37 @@ def test_login_rate_limit_is_shared_by_the_workers(server, demo_engine):
             if len(refused_by) >= 2:
                 break
     assert len(refused_by) == 2
+
+
+def test_logout_on_one_worker_ends_the_session_on_every_worker(server):
+    base, log = server
+    session = requests.Session()
+    token = _csrf(session, base)
+    resp = session.post(base + "/login", headers=CLOSE, allow_redirects=False, timeout=30,
+                        data={"username": "supervisor", "password": DEMO_PASSWORD,
+                              "csrf_token": token})
+    assert resp.status_code == 302, resp.text[:300]
+    copied = session.cookies.get_dict()                  # what a thief would have kept
+    assert requests.get(base + "/audit", cookies=copied, headers=CLOSE, allow_redirects=False,
+                        timeout=30).status_code == 200
+    assert session.post(base + "/logout", headers=CLOSE, allow_redirects=False, timeout=30,
+                        data={"csrf_token": token}).status_code == 302
+
+    def fetch(_=None) -> tuple[str, int]:
+        probe = uuid.uuid4().hex
+        r = requests.get(f"{base}/api/quickcount/summary?probe={probe}", cookies=copied,
+                         headers=CLOSE, allow_redirects=False, timeout=60)
+        return probe, r.status_code
+
+    refused_by: set[int] = set()
+    probes: list[str] = []
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(10):
+            results = list(pool.map(fetch, range(8)))
+            assert all(status == 401 for _, status in results), results
+            probes += [p for p, _ in results]
+            seen = _wait_logged(log, probes)
+            refused_by = {seen[p][0] for p in probes if p in seen}
+            if len(refused_by) >= 2:
+                break
+    assert len(refused_by) == 2                           # both workers refused the cookie

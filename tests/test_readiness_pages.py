@@ -164,3 +164,22 @@ def test_live_layer_etag_and_304(app):
     assert stale.status_code == 200 and len(stale.get_json()["features"]) == n
     # the big layers still stream, without an ETag
     assert "ETag" not in client.get("/map/layers/tps.geojson").headers
+
+
+def test_readiness_entries_name_the_desk_staff_who_ticked_them_not_cli_root(app, tps):
+    html = login(app, "koordinator").get(f"/kesiapan?kelurahan={tps.kelurahan_kode}"
+                                         ).get_data(as_text=True)
+    assert "Petugas desk kelurahan (demo) (petugas)" in html
+    assert "cli:" not in html and ">demo<" not in html
+
+
+@pytest.mark.parametrize("username, lands_on", [
+    ("petugas", "/lapor"), ("operator_kpu", "/hasil/input"), ("koordinator", "/map"),
+    ("supervisor", "/map")])
+def test_each_role_lands_where_its_work_is(app, username, lands_on):
+    client = app.test_client()
+    token = _token(client.get("/login").get_data(as_text=True))
+    r = client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
+                                    "csrf_token": token})
+    assert r.headers["Location"] == "/"
+    assert client.get("/").headers["Location"] == lands_on

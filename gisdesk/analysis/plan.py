@@ -20,7 +20,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from gisdesk.analysis.gap import GapTable
 from gisdesk.analysis.rules import Rules
 from gisdesk.analysis.sql_risk import sql
-from gisdesk.analysis.suggest import KelurahanFacts, SuggestContext, move_text, suggest
+from gisdesk.analysis.suggest import (KelurahanFacts, NearestDonors, SuggestContext,
+                                      move_text, suggest)
 
 # kelurahan further apart than this have no distance between them: a donor beyond it is
 # still used when nearer ones do not suffice, in code order (rules.max_distance_m forbids it)
@@ -50,17 +51,16 @@ def replan(conn: Connection, rules: Rules, in_force, p: dict) -> int:
     short = [k for k, rs in by_kab.items()
              if any(r["polri_gap"] > 0 or r["linmas_gap"] > 0 for r in rs)]
     reserves = _reserves(conn, rules, p, short)
-    distances = _distances(conn, p["e"], short, rules)
     classes = tuple(in_force.patterns)
-    plans = []
-    for kab in sorted(short):
-        kel = _gap_frame(by_kab[kab], classes)
-        table = GapTable(classes, kel, pd.DataFrame(), pd.DataFrame(), reserves[kab])
+    tables = {}
+    for kab in short:
         context = SuggestContext(
             not_ready={r["kelurahan_kode"]: r["not_ready"] for r in by_kab[kab] if r["not_ready"]},
             kelurahan=[KelurahanFacts(r["kelurahan_kode"], r["incidents_recent"],
                                       r["n_escalated"], r["n_disagree"]) for r in by_kab[kab]])
-        plans.append((kab, suggest(table, distances.get(kab, []), rules, context)))
+        tables[kab] = (GapTable(classes, _gap_frame(by_kab[kab], classes), pd.DataFrame(),
+                                pd.DataFrame(), reserves[kab]), context)
+    plans = _plan(tables, _Donors(conn, p["e"], short, rules), rules)
     write_suggestions(conn, p["e"], plans)
     _gap_reasons(conn, q, in_kab, plans)
     return sum(len(advice) for _, advice in plans)
@@ -98,42 +98,107 @@ def _reserves(conn: Connection, rules: Rules, p: dict, kabs: list[str]) -> dict[
     return {k: pd.DataFrame(v, columns=cols) for k, v in out.items()}
 
 
-def _distances(conn: Connection, eid: int, kabs: list[str],
-               rules: Rules) -> dict[str, list[tuple[str, str, float]]]:
-    """Per kab/kota: metres between a kelurahan short of an agency and the kelurahan of the
-    same kab/kota with a surplus of it (both with TPS), within DONOR_RADIUS_M (or the rules'
-    max_distance_m when smaller), between points on the kelurahan surfaces."""
-    if not kabs:
-        return {}
-    radius = min(DONOR_RADIUS_M, rules.max_distance_m or DONOR_RADIUS_M)
-    conn.execute(text("DROP TABLE IF EXISTS _gd_pts"))
-    conn.execute(sql("""
-        CREATE TEMP TABLE _gd_pts ON COMMIT DROP AS
-        SELECT g.kelurahan_kode AS kode, left(g.kelurahan_kode, 5) AS kab,
-               g.polri_gap > 0 AS sp, g.polri_gap < 0 AS dp,
-               g.linmas_gap > 0 AS sl, g.linmas_gap < 0 AS dl,
-               p.pt, p.pt::geography AS g, ST_Y(p.pt) AS lat
-        FROM kelurahan_gap g JOIN kelurahan k ON k.kode = g.kelurahan_kode
-        CROSS JOIN LATERAL (SELECT ST_PointOnSurface(k.geom) AS pt) p
-        WHERE g.election_id = :e AND g.n_tps > 0 AND (g.polri_gap <> 0 OR g.linmas_gap <> 0)
-          AND left(g.kelurahan_kode, 5) = ANY(:kabs)"""), {"e": eid, "kabs": kabs})
-    conn.execute(text("CREATE INDEX ON _gd_pts USING gist (pt)"))
-    conn.execute(text("ANALYZE _gd_pts"))
-    # the box is a little wider than the radius; ST_DWithin on geography decides.
-    # ST_Distance is taken in code order, so both directions give the same metres.
-    rows = conn.execute(text("""
-        SELECT DISTINCT a.kab, least(a.kode, b.kode), greatest(a.kode, b.kode),
-               CASE WHEN a.kode < b.kode THEN ST_Distance(a.g, b.g) ELSE ST_Distance(b.g, a.g) END
-        FROM _gd_pts a JOIN _gd_pts b
-          ON b.pt && ST_Expand(a.pt, :r / (110000.0 * cos(radians(least(abs(a.lat) + :r / 110000.0
-                                                                    + 0.01, 89.9)))),
-                               :r / 110000.0)
-         AND ((a.sp AND b.dp) OR (a.sl AND b.dl)) AND a.kode <> b.kode AND a.kab = b.kab
-         AND ST_DWithin(a.g, b.g, :r)"""), {"r": radius}).all()
-    out: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
-    for kab, a, b, metres in rows:
-        out[kab].append((a, b, metres))
-    return out
+def _plan(tables: dict, donors: "_Donors", rules: Rules) -> list[tuple[str, list]]:
+    """suggest() per kab/kota over its kelurahan's nearest donors; the kelurahan that walked
+    to the end of a cut-off list get longer lists (one query for all of them) and their
+    kab/kota is planned again, until none did: then every walk saw exactly what it would
+    have seen with every distance (the same plan)."""
+    plans: dict[str, list] = {}
+    todo = sorted(tables)
+    while todo:
+        ran_out: set[str] = set()
+        for kab in todo:
+            table, context = tables[kab]
+            plans[kab] = suggest(table, donors.lists(kab), rules, context, ran_out=ran_out)
+        todo = sorted({c[:5] for c in donors.widen(ran_out)})
+    return [(kab, plans[kab]) for kab in sorted(plans)]
+
+
+class _Donors:
+    """Per short kelurahan, its donors of the same kab/kota (a surplus of an agency it is
+    short of, with TPS) nearest first, found with KNN (``<->`` on a GiST index) a few at a
+    time. A list cut off at its k-th donor is exact up to a horizon: no donor outside it can
+    be nearer than the k-th one's planar distance times the fewest metres a degree can be
+    there; beyond the horizon it is widened only when a walk needs it."""
+
+    FIRST_K = 8
+
+    def __init__(self, conn: Connection, eid: int, kabs: list[str], rules: Rules):
+        self.conn = conn
+        self.radius = min(DONOR_RADIUS_M, rules.max_distance_m or DONOR_RADIUS_M)
+        self.found: dict[str, list[tuple[float, str]]] = {}
+        self.cut: dict[str, int] = {}              # kode -> k of a list that was cut off
+        self.codes_of: dict[str, list[str]] = defaultdict(list)
+        if not kabs:
+            return
+        conn.execute(text("DROP TABLE IF EXISTS _gd_pts"))
+        # one row per kelurahan and agency it is short of or can give: the ordered
+        # index scan from a short kelurahan then meets donors only
+        conn.execute(sql("""
+            CREATE TEMP TABLE _gd_pts ON COMMIT DROP AS
+            SELECT g.kelurahan_kode AS kode, left(g.kelurahan_kode, 5) AS kab, x.agency,
+                   x.gap > 0 AS short, p.pt, p.pt::geography AS g, ST_Y(p.pt) AS lat
+            FROM kelurahan_gap g JOIN kelurahan k ON k.kode = g.kelurahan_kode
+            CROSS JOIN LATERAL (VALUES ('polri', g.polri_gap), ('linmas', g.linmas_gap))
+                 AS x(agency, gap)
+            CROSS JOIN LATERAL (SELECT ST_PointOnSurface(k.geom) AS pt) p
+            WHERE g.election_id = :e AND g.n_tps > 0 AND x.gap <> 0
+              AND left(g.kelurahan_kode, 5) = ANY(:kabs)"""), {"e": eid, "kabs": kabs})
+        conn.execute(text("CREATE INDEX ON _gd_pts USING gist (pt) WHERE NOT short"))
+        conn.execute(text("ANALYZE _gd_pts"))
+        short = conn.execute(text("SELECT DISTINCT kode, kab FROM _gd_pts WHERE short "
+                                  "ORDER BY kode")).all()
+        for kode, kab in short:
+            self.codes_of[kab].append(kode)
+        self._fetch([k for k, _ in short], self.FIRST_K)
+
+    def lists(self, kab: str):
+        return NearestDonors({c: self.found.get(c, []) for c in self.codes_of[kab]})
+
+    def widen(self, ran_out: set[str]) -> list[str]:
+        """Fetch longer lists for the cut-off ones among ``ran_out``; returns those."""
+        codes = sorted(c for c in ran_out if c in self.cut)
+        if codes:
+            self._fetch(codes, 4 * max(self.cut[c] for c in codes))
+        return codes
+
+    def _fetch(self, codes: list[str], k: int) -> None:
+        # ST_Distance is taken in code order, so both directions give the same metres; the
+        # lower bound uses 110 km per degree at the latitude 1 degree further from the equator
+        rows = self.conn.execute(sql("""
+            SELECT a.kode, b.kode,
+                   CASE WHEN a.kode < b.kode THEN ST_Distance(a.g, b.g)
+                        ELSE ST_Distance(b.g, a.g) END AS m,
+                   ST_Distance(a.pt, b.pt) * 110000 * cos(radians(least(abs(a.lat) + 1, 89)))
+                     AS floor_m
+            FROM (SELECT kode, min(kab) AS kab, (array_agg(pt))[1] AS pt,
+                         (array_agg(g))[1] AS g, min(lat) AS lat, array_agg(agency) AS agencies
+                  FROM _gd_pts WHERE short AND kode = ANY(:kels) GROUP BY kode) a
+            CROSS JOIN LATERAL (
+              SELECT b.kode, b.g, b.pt FROM _gd_pts b
+              -- the box (a little wider than the radius) keeps the ordered index scan near
+              WHERE NOT b.short
+                AND b.pt && ST_Expand(a.pt, :r / (110000.0 * cos(radians(least(
+                                                abs(a.lat) + :r / 110000.0 + 0.01, 89.9)))),
+                                      :r / 110000.0)
+                AND b.kab = a.kab AND b.kode <> a.kode
+                AND b.agency = ANY(a.agencies)
+                AND ST_DWithin(a.g, b.g, :r)
+              ORDER BY b.pt <-> a.pt LIMIT :k) b"""),
+            {"kels": codes, "k": k, "r": self.radius}).all()
+        got: dict[str, list] = defaultdict(list)
+        for a, b, metres, floor_m in rows:
+            got[a].append((float(metres), b, floor_m))
+        for code in codes:
+            found = got.get(code, [])
+            horizon = max((f for _, _, f in found), default=0.0)
+            if len(found) == k and horizon < self.radius:
+                self.cut[code] = k                 # exact only up to the horizon
+                found = [x for x in found if x[0] <= horizon]
+            else:
+                self.cut.pop(code, None)
+            # a donor of both agencies comes once per agency
+            self.found[code] = sorted({(m, b) for m, b, _ in found})
 
 
 def write_suggestions(conn: Connection, eid: int, plans) -> None:

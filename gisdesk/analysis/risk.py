@@ -191,7 +191,7 @@ def incidents_that_count(incidents: Iterable[NearbyIncident], rules: Rules,
         _require_aware(inc.occurred_at, "occurred_at")
         rank = rules.severity_rank(inc.severity)
         if rank is None:
-            raise InputRejected(f"tingkat insiden tidak dikenal: {inc.severity!r}",
+            raise InputRejected(f"tingkat kejadian tidak dikenal: {inc.severity!r}",
                                 field="severity")
         if (norm_word(inc.status) in esc.statuses and rank >= minimum
                 and inc.distance_m is not None and not math.isnan(inc.distance_m)
@@ -218,9 +218,9 @@ def clock_time(moment: datetime, rules: Rules) -> str:
 
 
 def incident_reason(inc: NearbyIncident, rules: Rules, as_of: datetime, raised: bool) -> str:
-    """"Eskalasi: insiden berat 'bentrok massa' 320 m, 14-02-2024 07:30 WITA"."""
+    """"Eskalasi: kejadian berat 'bentrok massa' 320 m, 14-02-2024 07:30 WITA"."""
     title = f" '{inc.title}'" if inc.title else ""
-    text = (f"insiden {rules.severity_name(inc.severity)}{title} {inc.distance_m:.0f} m, "
+    text = (f"kejadian {rules.severity_name(inc.severity)}{title} {inc.distance_m:.0f} m, "
             f"{clock_time(inc.occurred_at, rules)}")
     return f"Eskalasi: {text}" if raised else f"Ada {text} (kelas tidak dinaikkan)"
 

@@ -191,9 +191,15 @@ def polresta_kabkota(conn: Connection, eid: int) -> str | None:
     """The kab/kota whose Polresta holds the reserve without a kecamatan: the election's
     wilayah when it names a kab/kota, else the only kab/kota of the election's kelurahan
     (None when there are several: such a reserve is then given to no plan)."""
-    row = conn.execute(text("SELECT wilayah_kode FROM election WHERE id = :e"), {"e": eid}).one()
+    row = conn.execute(text("""
+        SELECT e.wilayah_kode, EXISTS (
+                 SELECT 1 FROM personnel_assignment a WHERE a.election_id = e.id
+                 AND a.target = 'reserve' AND a.kecamatan_kode IS NULL) AS has_reserve
+        FROM election e WHERE e.id = :e"""), {"e": eid}).one()
     if row.wilayah_kode and len(row.wilayah_kode) >= 5:
         return row.wilayah_kode[:5]
+    if not row.has_reserve:                   # nothing to place: spare the scan below
+        return None
     kabs = conn.execute(text("""
         SELECT DISTINCT left(kelurahan_kode, 5) FROM kelurahan_gap WHERE election_id = :e
         LIMIT 2"""), {"e": eid}).scalars().all()

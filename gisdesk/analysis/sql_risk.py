@@ -109,7 +109,7 @@ def rule_tables(conn: Connection, rules: Rules, in_force, p: dict) -> None:
                              p):
         rank = rules.severity_rank(s)
         if rank is None and p["escalation"]:
-            raise InputRejected(f"tingkat insiden tidak dikenal: {s!r}", field="severity")
+            raise InputRejected(f"tingkat kejadian tidak dikenal: {s!r}", field="severity")
         sev.append({"severity": s, "rk": rank, "name": rules.severity_name(s)})
     temp_from_rows(conn, "_gd_sev", "severity text, rk int, name text", sev)
 
@@ -153,7 +153,7 @@ def incidents(conn: Connection, p: dict) -> None:
         CREATE TEMP TABLE _gd_near ON COMMIT DROP AS
         SELECT t.id AS tps_id, t.kelurahan_kode, i.id::text AS incident_id, s.rk AS sev_rk,
                d.m,
-               'insiden ' || s.name
+               'kejadian ' || s.name
                || CASE WHEN i.category <> '' THEN ' ''' || replace(i.category, '_', ' ') || ''''
                        ELSE '' END
                || ' ' || to_char(d.m, 'FM9999999999990') || ' m, '

@@ -14,6 +14,7 @@ import pandas as pd
 
 from gisdesk.analysis.gap import GapTable
 from gisdesk.analysis.risk import TpsRisk
+from gisdesk.indonesian import angka
 from gisdesk.analysis.rules import Rules
 
 AGENCY_LABEL = {"polri": "Polri", "linmas": "Linmas"}
@@ -152,7 +153,7 @@ def _context_reasons(context: SuggestContext) -> dict[str, list[str]]:
     for kel, f in facts.items():
         if f.n_incidents:
             out.setdefault(kel, []).append(
-                f"{f.n_incidents} insiden terverifikasi baru di dekat TPS"
+                f"{f.n_incidents} kejadian terverifikasi baru di dekat TPS"
                 + (f" ({f.n_escalated} TPS naik kelas)" if f.n_escalated else ""))
     for kel, f in facts.items():
         if f.n_disagree:
@@ -172,23 +173,31 @@ def move_text(m: Move, agency: str, names: Mapping[str, str]) -> str:
     if m.source == "polsek_reserve":
         return f"{m.count} {who} dari cadangan Polsek {names.get(m.kode, m.kode)}"
     where = names.get(m.kode, m.kode)
-    dist = f"{m.distance_m:.0f} m" if m.distance_m is not None else "jarak tidak diketahui"
+    dist = f"{angka(m.distance_m)} m" if m.distance_m is not None else "jarak tidak diketahui"
     kec = "kecamatan sama" if m.same_kecamatan else "kecamatan lain"
     return f"{m.count} {who} dari surplus {where} ({dist}, {kec})"
 
 
+class NearestDonors(dict):
+    """kelurahan_kode -> its donors' (metres, kode), nearest first: the lists a caller found
+    itself (e.g. by KNN), used as they are instead of being built from pairs."""
+
+
 def suggest(gap_table: GapTable, distances, rules: Rules,
-            context: SuggestContext | None = None) -> list[Suggestion]:
+            context: SuggestContext | None = None, *,
+            ran_out: set[str] | None = None) -> list[Suggestion]:
     """Suggestions for every kelurahan short of Polri, then of Linmas.
 
     ``distances``: kelurahan-to-kelurahan metres (a mapping, triples or a DataFrame, see
-    distance_lookup), computed by the caller. Each short kelurahan walks its own donors with a
-    known distance (sorted once: nearest, then code), then those without one in code order
-    (none when rules.max_distance_m is set); so it scales to national size. Reserves come
-    from gap_table.reserves.
+    distance_lookup; or NearestDonors), computed by the caller. Each short kelurahan walks its
+    own donors with a known distance (sorted once: nearest, then code), then those without one
+    in code order (none when rules.max_distance_m is set); so it scales to national size.
+    Reserves come from gap_table.reserves. ``ran_out``, when given, receives the kelurahan
+    that walked to the end of their known donors still short (a caller that gave only the
+    nearest few may widen those and ask again).
     """
     context = context or SuggestContext()
-    near = _nearest_first(distances)
+    near = distances if isinstance(distances, NearestDonors) else _nearest_first(distances)
     extra = _context_reasons(context)
     rows = [{k: (int(v) if k.endswith(_NUMERIC) else v) for k, v in r.items()}
             for r in gap_table.kelurahan.to_dict("records")]
@@ -196,7 +205,7 @@ def suggest(gap_table: GapTable, distances, rules: Rules,
     reserves = gap_table.reserves.to_dict("records")
     out: list[Suggestion] = []
     for agency in ("polri", "linmas"):
-        pool = _Pool(rows, reserves, agency)
+        pool = _Pool(rows, reserves, agency, ran_out)
         short = sorted((r for r in rows if r[f"{agency}_gap"] > 0),
                        key=lambda r: (-r[f"{agency}_gap"], r["kelurahan_kode"]))
         for row in short:
@@ -234,7 +243,9 @@ class _Pool:
     donor is left short), each Polsek's reserve and the Polresta reserve. Every person is
     moved once at most."""
 
-    def __init__(self, rows: list[dict], reserves: list[dict], agency: str):
+    def __init__(self, rows: list[dict], reserves: list[dict], agency: str,
+                 ran_out: set[str] | None = None):
+        self.ran_out = ran_out if ran_out is not None else set()
         self.surplus = {r["kelurahan_kode"]: -r[f"{agency}_gap"] for r in rows
                         if r[f"{agency}_gap"] < 0}
         self.by_code = sorted(self.surplus)
@@ -278,6 +289,8 @@ class _Pool:
             need = self._give(donor, need, (kec_of.get(donor) == kec) == same, moves, d, same)
             if need == 0:
                 return 0
+        else:
+            self.ran_out.add(code)
         if need and not limit:
             with_distance = {donor for _, donor in near}
             for donor in self.by_code:

@@ -18,7 +18,8 @@ LOGGER = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api")
 downloads = Blueprint("downloads", __name__)
 CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden",
-         404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable", 500: "ServerError",
+         404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable", 429: "TooManyRequests",
+         500: "ServerError",
          503: "ServiceUnavailable"}
 
 
@@ -29,6 +30,8 @@ def error(status: int, description: str, field: str | None = None):
     response = jsonify(body)
     response.status_code = status
     if status == 401:
+        # a Bearer challenge only: a Basic one would make browsers ask for (and cache) a
+        # password; QGIS and GDAL send their Basic credentials without being asked
         response.headers["WWW-Authenticate"] = 'Bearer realm="gisdesk"'
     return response
 
@@ -60,7 +63,9 @@ def _api_401():
     """Anonymous calls to /api get the API's own 401 JSON (the app's check would answer too,
     in its own shape). Runs before the app's access check and can only refuse."""
     if request.blueprint == "api" and not current_user.is_authenticated:
-        return error(401, "Silakan masuk (login) atau kirim 'Authorization: Bearer <token>'.")
+        return error(401, "Silakan masuk (login), atau kirim token API pribadi: "
+                          "'Authorization: Bearer <token>', atau HTTP Basic dengan nama "
+                          "pengguna dan token sebagai kata sandi (buat token di /akun).")
     return None
 
 

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import os
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import (Response, current_app, jsonify, render_template, request, send_file,
                    url_for)
 from flask_login import current_user
 
 from gisdesk import layers as registry
-from gisdesk.layers import exports, sources as layer_sources
+from gisdesk.layers import crs as crs_mod, exports, schemas, sources as layer_sources, writers
 from gisdesk.api import bp, downloads
 from gisdesk.errors import Forbidden, InputRejected, NotFound
+from gisdesk.indonesian import angka
 from gisdesk.layers.tiles import data_version
 from gisdesk.maps import data
 from gisdesk.layers.writers import RENDERERS
@@ -35,14 +38,23 @@ MAX_LIMIT = 10_000
 MAX_OFFSET = 2**31 - 1
 GEOJSON = "application/geo+json"
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
-CONFORMANCE = [f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}"
-               for c in ("core", "geojson", "oas30", "html")]
+CONFORMANCE = (
+    [f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}"
+     for c in ("core", "geojson", "oas30", "html")]
+    + ["http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]
+    + [f"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/{c}"
+       for c in ("queryables", "queryables-query-parameters", "filter", "features-filter")]
+    + [f"http://www.opengis.net/spec/cql2/1.0/conf/{c}"
+       for c in ("cql2-text", "cql2-json", "basic-cql2", "advanced-comparison-operators",
+                 "case-insensitive-comparison", "basic-spatial-functions",
+                 "basic-spatial-functions-plus", "spatial-functions")])
+SCHEMA_JSON = "application/schema+json"
 MEDIA = {"json": "application/json", "geojson": GEOJSON, "html": "text/html",
          "csv": "text/csv"}
 EXPORT_RULE = (
     "Hak akses: setiap peran yang boleh melihat peta (viewer ke atas) boleh membaca API ini "
     f"per halaman dalam JSON/GeoJSON atau HTML (limit bawaan {DEFAULT_LIMIT}, paling banyak "
-    f"{MAX_LIMIT} fitur per halaman). Unduhan berkas (f=csv di sini, /export/<lapisan>.geojson|"
+    f"{angka(MAX_LIMIT)} fitur per halaman). Unduhan berkas (f=csv di sini, /export/<lapisan>.geojson|"
     ".csv|.gpkg, dan `gisdesk export`) adalah ekspor: perlu hak 'export' (planner, supervisor, "
     "admin) serta hak melihat lapisan itu, dan tercatat di log audit. Lapisan yang tidak boleh "
     "dilihat peran Anda tidak muncul sama sekali.")
@@ -144,13 +156,16 @@ def collection_doc(conn, layer, election_id) -> dict:
                               "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
     return {
         "id": layer.id, "title": layer.title, "description": layer.description,
-        "itemType": "feature", "crs": [exports.CRS84], "storageCrs": exports.CRS84,
+        "itemType": "feature", "crs": crs_mod.offered(), "storageCrs": exports.CRS84,
         "extent": extent,
         "links": [
             _link(url_for("api.collection", collection_id=layer.id, _external=True), "self",
                   "application/json", layer.title),
             _link(items, "items", GEOJSON, f"{layer.title} (GeoJSON)"),
             _link(items + "?f=html", "items", "text/html", f"{layer.title} (HTML)"),
+            _link(url_for("api.queryables", collection_id=layer.id, _external=True),
+                  "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
+                  f"Atribut yang bisa disaring ({layer.title})"),
         ],
     }
 
@@ -206,7 +221,7 @@ def collection(collection_id: str):
 def items(collection_id: str):
     layer = _layer(collection_id)
     fmt = _format(("json", "html", "csv"))
-    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    limit = _limit()
     offset = _int_arg("offset", 0, 0, MAX_OFFSET)
     selection = exports.parse_selection(layer, _args())
     if fmt == "csv" and not exports.may_export(current_user.role, layer):
@@ -221,29 +236,41 @@ def items(collection_id: str):
         if fmt == "json" and etag in request.if_none_match:
             conn.close()
             return _with_version(Response(status=304), etag, election)
-        matched = exports.count(conn, layer, selection, election_id=election_id)
-        returned = max(0, min(limit, matched - offset))
         if fmt == "csv":
-            return _csv_page(conn, layer, selection, election_id, limit, offset, returned)
+            return _csv_page(conn, layer, selection, election_id, limit, offset)
+        # one row more than asked says whether a next page exists, without counting
+        rows = exports.rows(conn, layer, selection, election_id=election_id,
+                            limit=limit + 1, offset=offset)
+        # numberMatched (optional in Part 1) stays exact: counted on the first page only
+        # (a reader starts there), known for free on the last page, left out in between
+        matched = (exports.count(conn, layer, selection, election_id=election_id)
+                   if offset == 0 else None)
+        # the query runs now (first row fetched): a value the database refuses fails
+        # before a response starts
+        first = next(rows, None)
+        rows = itertools.chain([first] if first is not None else [], rows)
         if fmt == "html":
-            rows = list(exports.rows(conn, layer, selection, election_id=election_id,
-                                     limit=limit, offset=offset))
+            rows = list(rows)
             conn.close()
-            return render_template("api/items.html", layer=layer, rows=rows,
+            more = len(rows) > limit
+            return render_template("api/items.html", layer=layer, rows=rows[:limit],
                                    matched=matched, offset=offset,
                                    analysis=data.results_state(election),
-                                   links=_page_links("html", limit, offset, matched))
-        extra = {"numberMatched": matched, "numberReturned": returned,
-                 "timeStamp": _now(), "analysis": data.results_state(election),
-                 "links": _page_links("json", limit, offset, matched)}
-        chunks = layer_sources.geojson_feature_collection(
-            conn, layer, election_id=election_id, limit=limit, offset=offset, extra=extra,
-            **selection.query())
+                                   links=_page_links(fmt, limit, offset, more))
     except Exception:
         conn.close()
         raise
+    links = {more: _page_links("json", limit, offset, more) for more in (True, False)}
+
+    def tail(returned: int, more: bool) -> dict:  # runs while streaming: no request here
+        known = matched if matched is not None else None if more else offset + returned
+        return {**({"numberMatched": known} if known is not None else {}),
+                "numberReturned": returned, "links": links[more]}
+    head = {"type": "FeatureCollection", "name": layer.id, "timeStamp": _now(),
+            "analysis": data.results_state(election)}
+    chunks = writers.feature_collection_chunks(layer, rows, limit, head, tail)
     return _with_version(Response(_closing(chunks, conn), mimetype=GEOJSON,
-                                  headers={"Content-Crs": f"<{exports.CRS84}>"}),
+                                  headers={"Content-Crs": f"<{selection.crs.uri}>"}),
                          etag, election)
 
 
@@ -254,25 +281,52 @@ def _with_version(response: Response, etag: str, election: dict | None) -> Respo
     return response
 
 
-def _csv_page(conn, layer, selection, election_id, limit, offset, returned):
-    with _engine().begin() as audit_conn:
-        exports.record(audit_conn, current_user.username, layer, "csv", selection, returned,
-                       "api", limit=limit, offset=offset)
-    chunks = exports.stream(conn, layer, "csv", selection, election_id=election_id,
-                            limit=limit, offset=offset)
+def _limit() -> int:
+    """``limit`` as asked, capped at MAX_LIMIT (Part 1 lets the server return fewer; the
+    links then say the page size used). Not a positive integer: 400."""
+    raw = request.args.get("limit")
+    try:
+        value = DEFAULT_LIMIT if raw in (None, "") else int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InputRejected(f"'limit' harus bilangan bulat 1..{MAX_LIMIT} (lebih besar "
+                            "dibatasi ke maksimum)", field="limit")
+    return min(value, MAX_LIMIT)
+
+
+def _csv_page(conn, layer, selection, election_id, limit, offset):
+    try:
+        chunks = exports.stream(conn, layer, "csv", selection, election_id=election_id,
+                                limit=limit, offset=offset)
+        matched = exports.count(conn, layer, selection, election_id=election_id)
+        with _engine().begin() as audit_conn:
+            exports.record(audit_conn, current_user.username, layer, "csv", selection,
+                           max(0, min(limit, matched - offset)), "api", limit=limit,
+                           offset=offset)
+    except Exception:
+        conn.close()
+        raise
     return _download(_closing(chunks, conn), layer.id, "csv")
 
 
-def _page_links(fmt: str, limit: int, offset: int, matched: int) -> list[dict]:
+def _page_links(fmt: str, limit: int, offset: int, more: bool) -> list[dict]:
     media = GEOJSON if fmt == "json" else "text/html"
-    links = [_link(_here(f=fmt), "self", media, "Halaman ini")]
+    capped = request.args.get("limit", "").isdigit() and int(request.args["limit"]) > limit
+    links = [_link(_here(f=fmt, limit=limit), "self", media,
+                   f"Halaman ini (limit dibatasi ke {MAX_LIMIT})" if capped
+                   else "Halaman ini")]
     for other in ("json", "html", "csv"):
         if other != fmt:
-            links.append(_link(_here(f=other), "alternate",
+            links.append(_link(_here(f=other, limit=limit), "alternate",
                                GEOJSON if other == "json" else MEDIA[other],
                                f"Halaman ini ({other.upper()})"))
-    if offset + limit < matched:
-        links.append(_link(_here(f=fmt, offset=offset + limit, limit=limit), "next", media,
+    if more:
+        # Part 1 leaves the next link to the server: a program reading JSON gets the rest in
+        # pages of the maximum size, whatever its first page was (GDAL 3.6 asks limit=10 and
+        # then only follows these links: 3 requests instead of 125 for the city's TPS)
+        step = MAX_LIMIT if fmt == "json" else limit
+        links.append(_link(_here(f=fmt, offset=offset + limit, limit=step), "next", media,
                            "Halaman berikutnya"))
     if offset > 0:
         links.append(_link(_here(f=fmt, offset=max(0, offset - limit), limit=limit), "prev",
@@ -280,6 +334,16 @@ def _page_links(fmt: str, limit: int, offset: int, matched: int) -> list[dict]:
     links.append(_link(url_for("api.collection", collection_id=request.view_args[
         "collection_id"], _external=True), "collection", "application/json", "Koleksi"))
     return links
+
+
+@bp.get("/collections/<collection_id>/queryables")
+@requires("view")
+def queryables(collection_id: str):
+    """Part 3: the properties a ``filter`` may name, as a JSON Schema."""
+    layer = _layer(collection_id)
+    body = schemas.queryables(layer, url_for("api.queryables", collection_id=layer.id,
+                                             _external=True))
+    return Response(current_app.json.dumps(body), mimetype=SCHEMA_JSON)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
@@ -312,7 +376,7 @@ def item(collection_id: str, feature_id: str):
 
 # --- file downloads ("export what I see") -------------------------------------------------------
 
-@downloads.get("/export/<layer_id>.<any(geojson, csv, gpkg):fmt>")
+@downloads.get("/export/<layer_id>.<any(geojson, csv, gpkg, zip):fmt>")
 @requires("export")
 def download(layer_id: str, fmt: str):
     layer = _layer(layer_id)
@@ -346,7 +410,9 @@ def download(layer_id: str, fmt: str):
 
 
 def _filename(layer_id: str, fmt: str) -> str:
-    return f"{layer_id}-{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M}.{fmt}"
+    """``tps-20240214-1000-WITA.csv``: the desk's local time, as every page shows it."""
+    zone = ZoneInfo(current_app.extensions["gisdesk.settings"].timezone)
+    return f"{layer_id}-{dt.datetime.now(zone):%Y%m%d-%H%M}-WITA.{fmt}"
 
 
 def _download(chunks, layer_id: str, fmt: str) -> Response:

@@ -6,15 +6,15 @@ from flask import Response, current_app, request, url_for
 
 from gisdesk.api import bp
 from gisdesk.api.ogc import DEFAULT_LIMIT, EXPORT_RULE, MAX_LIMIT, MAX_OFFSET, visible
+from gisdesk.layers import crs as crs_mod
+from gisdesk.layers.schemas import PROPERTY_SCHEMAS, feature_properties
 from gisdesk.web.auth import requires
 
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
-PROPERTY_SCHEMAS = {
-    "string": {"type": "string"}, "integer": {"type": "integer", "format": "int32"},
-    "number": {"type": "number"}, "boolean": {"type": "boolean"},
-    "datetime": {"type": "string", "format": "date-time"},
-    "array": {"type": "string", "description": "cocok bila daftar memuat nilai ini"},
-}
+# a property filter ``name=value`` takes one value of the property's type (a list matches
+# when it holds the value)
+FILTER_SCHEMAS = {**PROPERTY_SCHEMAS, "integer": {"type": "integer", "format": "int32"},
+                  "array": {"type": "string", "description": "cocok bila daftar memuat nilai ini"}}
 ERRORS = {code: {"$ref": f"#/components/responses/{name}"} for code, name in
           (("400", "BadRequest"), ("401", "Unauthorized"), ("403", "Forbidden"),
            ("404", "NotFound"), ("500", "ServerError"))}
@@ -41,13 +41,18 @@ def _collection_paths(layer) -> dict:
     base = f"/collections/{layer.id}"
     filters = [{"name": p.name, "in": "query", "required": False, "style": "form",
                 "explode": True, "description": f"{p.title}: sama dengan nilai ini",
-                "schema": PROPERTY_SCHEMAS[p.type]} for p in layer.properties]
-    params = [_ref("f_items"), _ref("bbox"), _ref("limit"), _ref("offset")]
+                "schema": FILTER_SCHEMAS[p.type]} for p in layer.properties]
+    params = [_ref(n) for n in ("f_items", "bbox", "bbox-crs", "crs", "limit", "offset",
+                                "filter", "filter-lang", "filter-crs", "sortby", "properties")]
     if layer.time_field:
         params.append(_ref("datetime"))
+    features = {"allOf": [{"$ref": "#/components/schemas/FeatureCollection"}, {
+        "type": "object", "properties": {"features": {"type": "array", "items": {
+            "allOf": [{"$ref": "#/components/schemas/Feature"},
+                      {"type": "object",
+                       "properties": {"properties": feature_properties(layer)}}]}}}}]}
     items_ok = {"description": f"Fitur {layer.title}",
-                "content": {"application/geo+json": {
-                    "schema": {"$ref": "#/components/schemas/FeatureCollection"}},
+                "content": {"application/geo+json": {"schema": features},
                     "text/html": {"schema": {"type": "string"}},
                     "text/csv": {"schema": {"type": "string"}}}}
     feature_ok = {"description": "Satu fitur", "content": {
@@ -57,7 +62,11 @@ def _collection_paths(layer) -> dict:
            "description": f"Kunci fitur ('{layer.properties[0].name}')",
            "schema": {"type": "string"}}
     tags = (layer.id,)
+    queryables_ok = {"description": "Queryables (JSON Schema)", "content": {
+        "application/schema+json": {"schema": {"type": "object"}}}}
     return {
+        f"{base}/queryables": _op(f"queryables_{layer.id}", f"Queryables {layer.title}",
+                                  queryables_ok, [], tags),
         base: _op(f"describe_{layer.id}", f"Keterangan koleksi {layer.title}",
                   _json("Collection", "Koleksi"), [_ref("f")], tags),
         f"{base}/items": _op(f"items_{layer.id}", f"Fitur {layer.title}", items_ok,
@@ -83,7 +92,10 @@ def _components() -> dict:
     return {
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer",
-                       "description": "Token API pribadi (dibuat oleh planner ke atas)"},
+                       "description": "Token API pribadi (buat di /akun)"},
+            "basic": {"type": "http", "scheme": "basic",
+                      "description": "Nama pengguna + token API pribadi sebagai kata sandi "
+                                     "(hanya GET/HEAD; kata sandi akun tidak berlaku)"},
             "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
         "parameters": {
             "f": {"name": "f", "in": "query", "required": False,
@@ -92,9 +104,29 @@ def _components() -> dict:
                         "description": "csv adalah ekspor: perlu hak 'export'",
                         "schema": {"type": "string", "enum": ["json", "html", "csv"]}},
             "bbox": {"name": "bbox", "in": "query", "required": False, "style": "form",
-                     "explode": False, "description": "barat,selatan,timur,utara (CRS84)",
-                     "schema": {"type": "array", "minItems": 4, "maxItems": 4,
+                     "explode": False, "description": "barat,selatan,timur,utara (CRS84, atau "
+                     "bbox-crs); 6 angka dengan ketinggian juga diterima",
+                     "schema": {"type": "array", "minItems": 4, "maxItems": 6,
                                 "items": {"type": "number"}}},
+            **{name: {"name": name, "in": "query", "required": False,
+                      "description": text, "schema": {"type": "string", "format": "uri",
+                                                      "enum": crs_mod.offered()}}
+               for name, text in (("crs", "CRS keluaran (Part 2)"),
+                                  ("bbox-crs", "CRS dari bbox"),
+                                  ("filter-crs", "CRS geometri dalam filter"))},
+            "filter": {"name": "filter", "in": "query", "required": False,
+                       "description": "CQL2 (Part 3), mis. kelas = 'rawan' AND dpt > 250",
+                       "schema": {"type": "string"}},
+            "filter-lang": {"name": "filter-lang", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["cql2-text", "cql2-json"],
+                                       "default": "cql2-text"}},
+            "sortby": {"name": "sortby", "in": "query", "required": False, "style": "form",
+                       "explode": False, "description": "atribut,-atribut (turun)",
+                       "schema": {"type": "array", "items": {"type": "string"}}},
+            "properties": {"name": "properties", "in": "query", "required": False,
+                           "style": "form", "explode": False,
+                           "description": "hanya atribut ini (dipisah koma)",
+                           "schema": {"type": "array", "items": {"type": "string"}}},
             "limit": {"name": "limit", "in": "query", "required": False, "style": "form",
                       "explode": False, "schema": {"type": "integer", "minimum": 1,
                                                    "maximum": MAX_LIMIT,
@@ -162,7 +194,7 @@ def document(layers: dict, server_url: str) -> dict:
         "info": {"title": "gisdesk · OGC API Features", "version": "1.0.0",
                  "description": EXPORT_RULE},
         "servers": [{"url": server_url}],
-        "security": [{"bearer": []}, {"session": []}],
+        "security": [{"bearer": []}, {"basic": []}, {"session": []}],
         "tags": [{"name": "Capabilities"}] + [{"name": layer.id, "description": layer.title}
                                              for layer in layers.values()],
         "paths": paths,
@@ -176,6 +208,9 @@ def openapi():
     server = url_for("api.landing", _external=True).rstrip("/")
     doc = document(visible(), server)
     body = current_app.json.dumps(doc)
-    return Response(body, mimetype="application/vnd.oai.openapi+json",
-                    headers={"Content-Type": OPENAPI_JSON} if request.args.get("f") != "json"
-                    else {"Content-Type": "application/json"})
+    response = Response(body)
+    # the version parameter matters: GDAL 3.6 refuses the document without it (and then
+    # filters on the client)
+    response.headers["Content-Type"] = (OPENAPI_JSON if request.args.get("f") != "json"
+                                        else "application/json")
+    return response

@@ -40,11 +40,11 @@ def main(ctx, verbose):
 
 def _register() -> None:
     """Every command group, each from its own module (imported lazily inside commands)."""
-    from gisdesk.cli import (audit, db, demo, election, export, imports, maps, patterns, serve,
-                             suggest, users, worker)
+    from gisdesk.cli import (audit, db, demo, election, export, imports, incidents, maps,
+                             patterns, serve, suggest, users, worker)
     for command in (db.db, demo.demo, election.election, imports.import_, export.export,
                     suggest.suggest, maps.map_, maps.layers, users.users, audit.audit,
-                    patterns.patterns, serve.serve, worker.worker):
+                    incidents.incidents, patterns.patterns, serve.serve, worker.worker):
         main.add_command(command)
 
 

@@ -7,6 +7,7 @@ by ``cli:<os user>``.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -24,14 +25,23 @@ from gisdesk.layers.writers import RENDERERS
               type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="File to write (the format follows its extension unless --format).")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)),
-              help="geojson, csv or gpkg (default: from the file extension).")
-@click.option("--bbox", metavar="W,S,E,N", help="Only features within this box (lon/lat).")
-@click.option("--kecamatan", metavar="KODE", help="Only one kecamatan, e.g. 52.71.01.")
+              help="geojson, csv (+ .csvt and .prj sidecars), zip (CSV+CSVT+PRJ) or gpkg "
+                   "(default: from the file extension).")
+@click.option("--bbox", metavar="W,S,E,N", help="Only features within this box (lon/lat, "
+                                                "or in --bbox-crs).")
+@click.option("--bbox-crs", metavar="CRS", help="CRS of --bbox, e.g. EPSG:32750.")
+@click.option("--kecamatan-kode", "--kecamatan", "kecamatan", metavar="KODE",
+              help="Only one kecamatan, e.g. 52.71.01 (the web's kecamatan_kode; "
+                   "--kecamatan is the old name).")
+@click.option("--filter", "cql", metavar="CQL2",
+              help="A CQL2-text filter, as the API's filter=, e.g. \"kelas = 'rawan'\".")
+@click.option("--crs", metavar="CRS", help="Output CRS, e.g. EPSG:32750 (UTM 50S), EPSG:4755 "
+                                           "(DGN95), EPSG:23840 (TM-3); default CRS84.")
 @click.option("--all", "all_layers", is_flag=True,
               help="Every layer a planner may export (GeoPackage only); a restricted layer "
                    "such as the quick count only when also named.")
 @click.pass_obj
-def export(obj, layer_ids, output, fmt, bbox, kecamatan, all_layers):
+def export(obj, layer_ids, output, fmt, bbox, bbox_crs, kecamatan, cql, crs, all_layers):
     """Export LAYER(s) of the active election, e.g. `gisdesk export tps -o tps.csv`."""
     known = registry.load(obj.settings.layers_dir)
     if all_layers:
@@ -56,19 +66,25 @@ def export(obj, layer_ids, output, fmt, bbox, kecamatan, all_layers):
     if len(layer_ids) > 1 and RENDERERS[fmt].write is None:
         raise click.UsageError(f"{fmt} holds one layer per file; use a .gpkg for several")
     chosen = [known[i] for i in dict.fromkeys(layer_ids)]
-    selection = exports.Selection(bbox=exports.parse_bbox(bbox) if bbox else None)
+    # the same parameters, names and checks as the web export and the API
+    args = {k: [v] for k, v in (("bbox", bbox), ("bbox-crs", bbox_crs), ("crs", crs))
+            if v is not None}
+    selections = {layer.id: exports.parse_selection(
+        layer, {**args, **({"filter": [cql]} if cql else {})}) for layer in chosen}
+    selection = selections[chosen[0].id]
     engine = obj.engine
     try:
         election_id = for_command(engine, obj.settings.rules_file)
     except NotFound:
         election_id = None  # boundaries can be exported before any election exists
-    extra = None
     if kecamatan:
         with engine.connect() as conn:
-            extra = {layer.id: exports.check_kecamatan(conn, layer, kecamatan)
-                     for layer in chosen}
+            for layer in chosen:
+                selections[layer.id] = dataclasses.replace(selections[layer.id], filters={
+                    **selections[layer.id].filters,
+                    **exports.check_kecamatan(conn, layer, kecamatan)})
     counts = exports.write_file(engine, chosen, output, fmt, selection,
                                 election_id=election_id, actor=obj.actor, via="cli",
-                                extra_filters=extra)
+                                per_layer=selections)
     for layer_id, n in counts.items():
         click.echo(f"{layer_id}: {n} fitur -> {output} ({fmt})")

@@ -1,12 +1,12 @@
 """Rejection reports a desk operator understands: every bad row, field and reason."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import click
 
 from gisdesk.errors import InputRejected, Problem
+from gisdesk.ingest.problem_report import problem_csv
 
 _LABEL = {"error": "ERROR", "warning": "warning", "fixed": "fixed"}
 
@@ -32,9 +32,4 @@ def print_notes(problems: list[Problem]) -> None:
 
 
 def write_report(path: str | Path, problems: list[Problem]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["row", "field", "severity", "reason", "value"])
-        writer.writeheader()
-        for p in problems:
-            writer.writerow({"row": p.row, "field": p.field, "severity": p.severity,
-                             "reason": p.reason, "value": p.value})
+    Path(path).write_text(problem_csv(problems), encoding="utf-8", newline="")

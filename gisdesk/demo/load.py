@@ -57,7 +57,8 @@ def _load(conn: Connection, seed: int, as_of: dt.datetime, actor: str, password:
     with raw.cursor() as cur:
         tps_ids = _copy_tps(cur, election_id, data)
         _copy_ratings(cur, election_id, data, tps_ids)
-        _copy_readiness(cur, data, tps_ids, actor)
+        # checklists are ticked by the desk staff at the TPS, not by whoever loaded the demo
+        _copy_readiness(cur, data, tps_ids, tx.DEMO_DESK_STAFF)
         _copy_personnel(cur, election_id, data, tps_ids, actor)
         _insert_facilities(cur, data)
         _insert_incidents(cur, election_id, data)

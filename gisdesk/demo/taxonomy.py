@@ -144,3 +144,4 @@ USERS = {
     "operator_kpu": ("operator", "kpu", "Operator KPU (demo)"),
 }
 DEMO_PASSWORD = "mataram2024"
+DEMO_DESK_STAFF = "petugas"    # the author of the demo's readiness checklists

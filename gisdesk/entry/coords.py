@@ -3,14 +3,22 @@
 Accepted, among others: ``-8.5833, 116.1167``; ``116,1167 -8,5833``; ``-8,5833; 116,1167``;
 ``8°35'12"S 116°06'30"E``; ``8 35 12 S 116 6 30 E``; ``S 8° 35.2' E 116° 6.5'``;
 ``8.5833 LS 116.1167 BT``; ``lat=-8.58 lon=116.08``; ``POINT(116.08 -8.58)``;
-``[116.08, -8.58]``; a Google Maps link with ``@lat,lon`` or ``q=lat,lon``.
+``[116.08, -8.58]``; where desk staff get points from: a Google Maps link (``@lat,lon``,
+``q=``/``query=``/``ll=``/``destination=``, or a place's ``!3d..!4d..``), a WhatsApp location
+(a maps.google.com link, URL-encoded or not), a ``geo:`` URI (RFC 5870) and a Plus Code
+(``6P3Q8V9C+XX``, or short ``8V9C+XX Mataram`` near a reference point). Short links
+(``maps.app.goo.gl/...``) cannot be followed offline and get a message saying what to send.
 Order: hemisphere letters or labels decide; otherwise a value beyond ±90 is the longitude;
 otherwise ``lat, lon`` (``lon lat`` for WKT and GeoJSON brackets), reported as guessed.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from openlocationcode import openlocationcode as olc
 
 __all__ = ["CoordsError", "ParsedCoords", "parse_coords"]
 
@@ -46,7 +54,17 @@ _TOKEN = re.compile(r"""\s*(?:
     | (?P<sep>[,;/|])
     | (?P<skip>[:=()\[\]{}])
     )""", re.VERBOSE)
-_URL = re.compile(r"(?:@|[?&](?:q|query|ll|center)=)\s*([-+]?\d+\.\d+)\s*,\s*([-+]?\d+\.\d+)")
+_NUM = r"([-+]?\d+(?:\.\d+)?)"
+# a place's own point (!3d lat !4d lon) wins over the view's centre (@lat,lon)
+_URL_PLACE = re.compile(r"!3d" + _NUM + r"!4d" + _NUM)
+_URL = re.compile(r"(?:@|[?&](?:q|query|ll|sll|center|destination|daddr|saddr)=(?:loc:)?)"
+                  r"\s*" + _NUM + r"\s*,\s*" + _NUM)
+_GEO = re.compile(r"^\s*geo:\s*" + _NUM + r"\s*,\s*" + _NUM + r"(?:\s*,\s*[-+]?[\d.]+)?"
+                  r"(?P<rest>[;?].*)?$", re.I)
+_GEO_Q = re.compile(r"[?&]q=\s*" + _NUM + r"\s*,\s*" + _NUM)
+_SHORT_LINK = re.compile(r"\b(?:maps\.app\.goo\.gl|goo\.gl/maps|g\.co/kgs)/", re.I)
+_PLUS = re.compile(r"^\s*(?P<code>[23456789CFGHJMPQRVWX]{2,8}\+[23456789CFGHJMPQRVWX]{0,7})"
+                   r"(?:[\s,]+(?P<place>.*))?$", re.I)
 _WKT = re.compile(r"^\s*(?:SRID=\d+;)?\s*POINT\s*Z?\s*\(\s*([^)]*)\)\s*$", re.I)
 
 
@@ -206,16 +224,60 @@ def _assemble(a: float, b: float, axes: tuple, lon_first_default: bool, form: st
                         "lat_lon" if axis_a == "lat" else "lon_lat", guessed)
 
 
-def parse_coords(text: str) -> ParsedCoords:
-    """One point from typed text; raises CoordsError with a message for the operator."""
+Reference = Callable[[], tuple[float, float] | None]
+
+
+def _plus_code(match: re.Match, reference: Reference | None) -> ParsedCoords:
+    """A Plus Code; a short one is completed from the reference point (the work area)."""
+    code = match.group("code").upper()
+    if olc.isFull(code):
+        area = olc.decode(code)
+        return _assemble(area.latitudeCenter, area.longitudeCenter, ("lat", "lon"), False,
+                         "Plus Code")
+    if not olc.isShort(code):
+        raise CoordsError(f"Plus Code {code} tidak sah.")
+    near = reference() if reference else None
+    if near is None:
+        raise CoordsError(f"Plus Code pendek {code} perlu kode lengkap (mis. 6P3Q{code}).")
+    area = olc.decode(olc.recoverNearest(code, near[0], near[1]))
+    return _assemble(area.latitudeCenter, area.longitudeCenter, ("lat", "lon"), False,
+                     "Plus Code")
+
+
+def _from_link(text: str, reference: Reference | None) -> ParsedCoords | None:
+    """A point from a map link, a geo: URI or a Plus Code; None when the text is none."""
+    decoded = unquote(text.replace("+", " ")) if "%" in text else text
+    geo = _GEO.match(decoded)
+    if geo:
+        inner = _GEO_Q.search(geo.group("rest") or "")
+        lat, lon = (inner.group(1), inner.group(2)) if inner else (geo.group(1), geo.group(2))
+        return _assemble(float(lat), float(lon), ("lat", "lon"), False, "geo URI")
+    if _SHORT_LINK.search(decoded):
+        raise CoordsError("Tautan pendek Google Maps tidak dapat dibuka di sini. Buka tautan "
+                          "itu, lalu salin tautan lengkap dari kolom alamat, atau salin "
+                          "koordinatnya (mis. -8.5833, 116.1167).")
+    url = _URL_PLACE.search(decoded) or _URL.search(decoded)
+    if url:
+        return _assemble(float(url.group(1)), float(url.group(2)), ("lat", "lon"), False,
+                         "tautan peta")
+    plus = _PLUS.match(text)
+    if plus:
+        return _plus_code(plus, reference)
+    return None
+
+
+def parse_coords(text: str, reference: Reference | None = None) -> ParsedCoords:
+    """One point from typed text; raises CoordsError with a message for the operator.
+
+    ``reference`` gives (lat, lon) of the work area when a short Plus Code needs it; it is
+    called only then (it may query the database)."""
     if not text or not text.strip():
         raise CoordsError("Koordinat kosong.")
     if len(text) > 300:
         raise CoordsError("Teks koordinat terlalu panjang.")
-    url = _URL.search(text)
-    if url:
-        return _assemble(float(url.group(1)), float(url.group(2)), (None, None), False,
-                         "desimal")
+    linked = _from_link(text.strip(), reference)
+    if linked:
+        return linked
     wkt = _WKT.match(text)
     lon_first = bool(wkt) or text.strip().startswith("[")
     body = _normalise(wkt.group(1) if wkt else text)

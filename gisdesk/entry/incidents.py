@@ -21,7 +21,7 @@ from gisdesk import audit
 from gisdesk.analysis import changes
 from gisdesk.entry import UTC, WITA, active_election, scope as scopes
 from gisdesk.entry.coords import CoordsError, parse_coords
-from gisdesk.entry.placement import place_kelurahan, place_tps
+from gisdesk.entry.placement import area_centre, place_kelurahan, place_tps
 from gisdesk.entry.taxonomy import Taxonomy
 from gisdesk.errors import Conflict, InputRejected, NotFound, Problem
 
@@ -85,7 +85,7 @@ def _number(value) -> float:
     return float(value)
 
 
-def _point(fields: dict, problems: list) -> tuple[float, float, str] | None:
+def _point(fields: dict, problems: list, reference=None) -> tuple[float, float, str] | None:
     geometry = fields.get("geometry")
     if geometry is not None:
         coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
@@ -112,7 +112,7 @@ def _point(fields: dict, problems: list) -> tuple[float, float, str] | None:
     typed = fields.get("coords")
     if typed not in (None, ""):
         try:
-            parsed = parse_coords(str(typed))
+            parsed = parse_coords(str(typed), reference)
         except CoordsError as exc:
             problems.append(Problem(None, "coords", str(exc), value=str(typed)[:100]))
             return None
@@ -147,8 +147,9 @@ def _flatten(payload: dict) -> dict:
     return fields
 
 
-def read_payload(payload, tax: Taxonomy) -> IncidentInput:
-    """Check each field; every problem is reported at once, with the field's name."""
+def read_payload(payload, tax: Taxonomy, reference=None) -> IncidentInput:
+    """Check each field; every problem is reported at once, with the field's name.
+    ``reference`` (a callable giving the work area's lat, lon) completes short Plus Codes."""
     if not isinstance(payload, dict):
         raise InputRejected("Kirim laporan sebagai objek JSON atau GeoJSON Feature.",
                             field="body")
@@ -180,7 +181,7 @@ def read_payload(payload, tax: Taxonomy) -> IncidentInput:
     if tps and re.fullmatch(r"[0-9]+", tps):     # ASCII: "²".isdigit() is true
         tps = str(int(tps))
     reporter = _text(fields, "reporter_name", 200, problems)
-    point = _point(fields, problems)
+    point = _point(fields, problems, reference)
     if problems:
         raise InputRejected(problems[0].reason if len(problems) == 1 else
                             f"Laporan ditolak: {len(problems)} isian perlu diperbaiki.",
@@ -253,7 +254,7 @@ def submit(conn: Connection, payload, *, tax: Taxonomy, reporter_id: int | None,
            scope: str | None = None) -> tuple[bool, dict]:
     """Store a report once. Returns (created, report); raises InputRejected/Conflict, or
     Forbidden when the place lies outside the writer's kelurahan ``scope``."""
-    inp = read_payload(payload, tax)
+    inp = read_payload(payload, tax, lambda: area_centre(conn))
     stored = _stored(conn, inp.id)
     if stored is not None:
         _same_or_conflict(stored, inp)

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from gisdesk.entry.taxonomy import Taxonomy
 from gisdesk.errors import InputRejected, Problem
+from gisdesk.indonesian import angka
 
 _POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
 _AREA = "(CAST(:wil AS text) IS NULL OR k.kode LIKE CAST(:wil AS text) || '.%')"
@@ -31,6 +32,13 @@ class Placement:
 
     def warn(self, code: str, message: str, field_name: str) -> None:
         self.warnings.append({"code": code, "message": message, "field": field_name})
+
+
+def area_centre(conn: Connection) -> tuple[float, float] | None:
+    """(lat, lon) of the middle of the loaded kelurahan (completes short Plus Codes)."""
+    row = conn.execute(text("SELECT ST_Y(c), ST_X(c) FROM (SELECT ST_Centroid("
+                            "ST_Extent(geom)::geometry) AS c FROM kelurahan) e")).first()
+    return None if row is None or row[0] is None else (float(row[0]), float(row[1]))
 
 
 def _valid(lon: float, lat: float) -> bool:
@@ -63,6 +71,18 @@ def _inside(conn, lon, lat, wil, tolerance) -> bool:
     return row is not None and row.distance_m <= tolerance
 
 
+def locate(conn: Connection, lon: float, lat: float, *, wilayah: str | None,
+           tax: Taxonomy) -> dict:
+    """Where a point falls, for a check before sending: the kelurahan holding it (or the
+    nearest), how far outside the work area it is, and whether a report there is accepted."""
+    row = _kelurahan(conn, lon, lat, wilayah) if _valid(lon, lat) else None
+    if row is None:
+        return {"inside": False, "kelurahan_nama": None, "distance_m": None}
+    return {"inside": row.distance_m <= tax.boundary_tolerance_m,
+            "kelurahan_kode": row.kode, "kelurahan_nama": row.nama,
+            "distance_m": round(float(row.distance_m), 1)}
+
+
 def _reject(message: str, field_name: str, value: str):
     raise InputRejected(message, [Problem(None, field_name, message, "error", value)],
                         field=field_name)
@@ -80,7 +100,7 @@ def place_kelurahan(conn: Connection, lon: float, lat: float, *, wilayah: str | 
         place = Placement(row.kode, row.nama)
         if row.distance_m > 0:
             place.warn("near_boundary",
-                       f"Titik {row.distance_m:.0f} m di luar batas wilayah; dimasukkan ke "
+                       f"Titik {angka(row.distance_m)} m di luar batas wilayah; dimasukkan ke "
                        f"kelurahan terdekat, {row.nama}.", field_name)
         return place
     if _inside(conn, lat, lon, wilayah, tolerance):
@@ -91,7 +111,7 @@ def place_kelurahan(conn: Connection, lon: float, lat: float, *, wilayah: str | 
         _reject("Titik berada di luar wilayah, tetapi masuk wilayah bila tanda lintang "
                 "dibalik. Lintang selatan ditulis negatif (mis. -8.58) atau dengan S/LS. "
                 "(sign-flipped latitude?)", field_name, value)
-    where = f" ({row.distance_m / 1000:.1f} km dari batas terdekat)" if row else ""
+    where = f" ({angka(row.distance_m / 1000, 1)} km dari batas terdekat)" if row else ""
     _reject(f"Titik berada di luar wilayah kerja{where}.", field_name, value)
     raise AssertionError("unreachable")
 
@@ -133,12 +153,12 @@ def place_tps(conn: Connection, place: Placement, lon: float, lat: float, *,
                     f"{place.kelurahan_nama}).", "tps", given)
         if row.distance_m > far:
             place.warn("tps_far_from_point",
-                       f"TPS {row.kode} berjarak {row.distance_m / 1000:.1f} km dari titik "
+                       f"TPS {row.kode} berjarak {angka(row.distance_m / 1000, 1)} km dari titik "
                        "kejadian.", "tps")
     else:
         row = _nearest_tps(conn, lon, lat, election_id)
         if row is None or row.distance_m > far:
-            where = (f"TPS terdekat ({row.kode}) berjarak {row.distance_m / 1000:.1f} km"
+            where = (f"TPS terdekat ({row.kode}) berjarak {angka(row.distance_m / 1000, 1)} km"
                      if row else "Belum ada TPS untuk pemilu aktif")
             place.warn("far_from_tps", f"{where}; periksa kembali titiknya.", field_name)
     if row is not None:

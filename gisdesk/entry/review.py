@@ -131,3 +131,51 @@ def duplicate_counts(conn: Connection, ids: list[str], tax: Taxonomy) -> dict[st
                         .bindparams(bindparam("ids", expanding=True)), _params(tax, ids)).all()
     return {str(r.id): int(r.n) for r in rows}
 
+
+
+def merge_candidates(conn: Connection, incident_id, tax: Taxonomy, limit: int = 8) -> list[dict]:
+    """Reports this one could be merged into, most likely first: those the duplicate rule
+    names (near in place and time, same category), then the nearest open reports of the same
+    day. Each carries ``likely`` (the duplicate rule holds), ``distance_m``, ``minutes_apart``."""
+    ident = _uuid(incident_id, "id")
+    get_incident(conn, ident)  # NotFound for an unknown id
+    likely = {d["id"]: d for d in duplicates(conn, ident, tax)}
+    rows = conn.execute(text("""
+        SELECT i.id, ST_Distance(i.geom::geography, t.geom::geography) AS distance_m,
+               abs(extract(epoch FROM i.occurred_at - t.occurred_at)) / 60 AS minutes_apart
+        FROM incident t JOIN incident i ON i.id <> t.id AND i.election_id = t.election_id
+             AND i.status NOT IN ('rejected', 'merged')
+             AND i.occurred_at BETWEEN t.occurred_at - interval '24 hours'
+                                   AND t.occurred_at + interval '24 hours'
+        WHERE t.id = :id ORDER BY i.geom <-> t.geom LIMIT :n"""),
+        {"id": ident, "n": limit}).all()
+    out = [{**d, "likely": True} for d in likely.values()]
+    for r in rows:
+        if str(r.id) not in likely and len(out) < limit:
+            item = get_incident(conn, r.id, tax)
+            item.update(likely=False, distance_m=round(float(r.distance_m), 1),
+                        minutes_apart=round(float(r.minutes_apart), 1))
+            out.append(item)
+    return out[:limit]
+
+
+def resolve_id(conn: Connection, given: str, field: str = "id") -> str:
+    """A report's full UUID from the UUID or its first characters (as lists show them)."""
+    word = (given or "").strip().lower()
+    try:
+        return str(uuid.UUID(word))
+    except ValueError:
+        pass
+    if len(word) < 4 or any(c not in "0123456789abcdef-" for c in word):
+        raise InputRejected(f"{field}: tulis UUID laporan atau minimal 4 karakter awalnya.",
+                            [Problem(None, field, "bukan awal UUID", value=word[:60])],
+                            field=field)
+    found = conn.execute(text("SELECT id::text FROM incident WHERE id::text LIKE :p "
+                              "ORDER BY id LIMIT 2"), {"p": word + "%"}).scalars().all()
+    if not found:
+        raise NotFound(f"Tidak ada laporan berawalan {word}.", field=field)
+    if len(found) > 1:
+        raise InputRejected(f"Lebih dari satu laporan berawalan {word}; tulis lebih panjang.",
+                            [Problem(None, field, "awal UUID tidak unik", value=word)],
+                            field=field)
+    return found[0]

@@ -27,7 +27,7 @@ from gisdesk.analysis.rules import norm_word
 from gisdesk.entry import UTC
 from gisdesk.entry.scope import row_problem
 from gisdesk.entry.incidents import check_time, read_payload
-from gisdesk.entry.placement import place_kelurahan, place_tps
+from gisdesk.entry.placement import area_centre, place_kelurahan, place_tps
 from gisdesk.entry.readiness import derive_state, read_update
 from gisdesk.entry.taxonomy import Taxonomy, load_taxonomy
 from gisdesk.errors import InputRejected, Problem
@@ -169,7 +169,7 @@ def _check_incidents(conn, election, read: TableRead, tax: Taxonomy, confirm_all
         payload = {**row.values}
         payload.setdefault("id", _content_id(payload))
         try:
-            inp = read_payload(payload, tax)
+            inp = read_payload(payload, tax, lambda: area_centre(conn))
         except InputRejected as exc:
             problems += _at_row(row.row, exc, read.columns)
             continue

@@ -9,6 +9,7 @@ as absent, never as forbidden (the quick count stays invisible).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -20,37 +21,54 @@ from typing import Iterator, Mapping
 from sqlalchemy import Connection, text
 
 from gisdesk import audit
-from gisdesk.layers import sources as layer_sources
+from gisdesk.layers import cql as cql_mod, crs as crs_mod, sources as layer_sources
 from gisdesk.errors import InputRejected
-from gisdesk.layers.writers import RENDERERS
+from gisdesk.layers.writers import RENDERERS, csvt, prj
 from gisdesk.roles import allowed
 
 LOGGER = logging.getLogger(__name__)
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-# query parameters that are not property filters (OGC API Features + ours)
-RESERVED = ("f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset")
-CRS84_NAMES = (CRS84, "OGC:CRS84")
+CRS84 = crs_mod.CRS84
+# query parameters that are not property filters (OGC API Features Parts 1-3 + ours)
+RESERVED = ("f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "filter",
+            "filter-lang", "filter-crs", "sortby", "properties")
 OPEN = ("", "..")
 
 
 @dataclass(frozen=True)
 class Selection:
-    """What is selected from a layer: bbox, property filters and a time window."""
+    """What is selected from a layer (bbox, property filters, CQL2 filter, time window) and
+    how it comes out (CRS, the properties kept, the order)."""
 
-    bbox: tuple[float, float, float, float] | None = None
+    bbox: tuple[float, ...] | None = None
     filters: dict = field(default_factory=dict)
     since: dt.datetime | None = None
     until: dt.datetime | None = None           # exclusive
+    bbox_crs: crs_mod.Crs = crs_mod.DEFAULT
+    cql: tuple[str, dict] | None = None        # compiled by gisdesk.layers.cql
+    cql_text: str | None = None                # as the user wrote it (for the audit log)
+    crs: crs_mod.Crs = crs_mod.DEFAULT
+    properties: tuple[str, ...] = ()           # empty: all declared properties
+    sort: tuple[tuple[str, bool], ...] = ()    # (name, descending)
 
     def query(self) -> dict:
+        """Which rows (also what counts take)."""
         return {"bbox": self.bbox, "filters": self.filters, "since": self.since,
-                "until": self.until}
+                "until": self.until, "cql": self.cql, "bbox_srid": self.bbox_crs.srid}
+
+    def output(self) -> dict:
+        return {"crs": self.crs, "properties": self.properties, "sort": self.sort}
+
+    def for_files(self) -> "Selection":
+        """Files keep x/y (lon/lat) order whatever the CRS: GDAL and QGIS read them so."""
+        return dataclasses.replace(self, crs=dataclasses.replace(self.crs, lat_first=False))
 
     def describe(self) -> dict:
         """JSON-able, for the audit log."""
         return {"bbox": list(self.bbox) if self.bbox else None, "filters": self.filters,
                 "since": self.since and self.since.isoformat(),
-                "until": self.until and self.until.isoformat()}
+                "until": self.until and self.until.isoformat(),
+                **({"filter": self.cql_text} if self.cql_text else {}),
+                **({"crs": self.crs.epsg} if self.crs != crs_mod.DEFAULT else {})}
 
 
 def may_export(role: str | None, layer) -> bool:
@@ -75,19 +93,29 @@ def _clean(raw: str, name: str) -> str:
     return raw.strip()
 
 
-def parse_bbox(raw: str) -> tuple[float, float, float, float]:
+def parse_bbox(raw: str, bbox_crs: crs_mod.Crs = crs_mod.DEFAULT) -> tuple[float, ...]:
+    """A bbox of 4 or 6 numbers (Part 1 allows minz/maxz, which are ignored) in
+    ``bbox_crs``'s axis order, returned as west, south, east, north (x/y order)."""
     parts = _clean(raw, "bbox").split(",")
     try:
         values = [float(v) for v in parts]
     except ValueError:
         values = []
-    if len(values) != 4 or any(v != v or v in (float("inf"), float("-inf")) for v in values):
-        raise InputRejected("bbox harus 4 angka 'barat,selatan,timur,utara' (lon/lat, "
-                            f"derajat); diterima: {raw[:80]!r}", field="bbox")
-    west, south, east, north = values
-    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+    if len(values) not in (4, 6) or any(v != v or v in (float("inf"), float("-inf"))
+                                        for v in values):
+        raise InputRejected("bbox harus 4 angka 'barat,selatan,timur,utara' (atau 6 dengan "
+                            f"ketinggian; lon/lat derajat bila tanpa bbox-crs); diterima: "
+                            f"{raw[:80]!r}", field="bbox")
+    if len(values) == 6:
+        values = values[:2] + values[3:5]
+    west, south, east, north = crs_mod.to_lonlat_order(bbox_crs, values)
+    if bbox_crs.geographic and not (-180 <= west <= east <= 180 and -90 <= south <= north
+                                    <= 90):
         raise InputRejected("bbox di luar rentang: perlu -180 <= barat <= timur <= 180 dan "
                             "-90 <= selatan <= utara <= 90", field="bbox")
+    if not (west <= east and south <= north):
+        raise InputRejected("bbox: barat harus <= timur dan selatan <= utara", field="bbox")
+    crs_mod.check_xy(bbox_crs, [west, east, west, east], [south, south, north, north], "bbox")
     return west, south, east, north
 
 
@@ -162,17 +190,55 @@ def parse_selection(layer, args: Mapping[str, list[str]], *,
                 f"{', '.join(reserved)}, dan atribut: {', '.join(declared)}", field=name)
         parsed = [_filter_value(prop, v) for v in values]
         filters[name] = parsed[0] if len(parsed) == 1 else parsed
-    bbox = parse_bbox(args["bbox"][0]) if args.get("bbox") else None
-    for name in ("crs", "bbox-crs"):  # OGC API Features Part 2: only CRS84 is offered
-        if args.get(name) and args[name][0] not in CRS84_NAMES:
-            raise InputRejected(f"{name} hanya {CRS84} (lon/lat)", field=name)
+    first = lambda name: args[name][0] if args.get(name) else None  # noqa: E731
+    bbox_crs = crs_mod.parse(first("bbox-crs"), "bbox-crs")
+    bbox = parse_bbox(first("bbox"), bbox_crs) if first("bbox") else None
     since = until = None
-    if args.get("datetime"):
+    if first("datetime"):
+        since, until = parse_datetime(first("datetime"))
+        # Part 1: the time filter applies "if the collection includes temporal information";
+        # a layer without a time property is not filtered by it (the value is still checked)
         if not layer.time_field:
-            raise InputRejected(f"Lapisan '{layer.id}' tidak punya atribut waktu; parameter "
-                                "'datetime' tidak berlaku di sini", field="datetime")
-        since, until = parse_datetime(args["datetime"][0])
-    return Selection(bbox=bbox, filters=filters, since=since, until=until)
+            since = until = None
+    cql, filter_crs = None, crs_mod.parse(first("filter-crs"), "filter-crs")
+    if first("filter"):
+        cql = cql_mod.compile_filter(layer, first("filter"), first("filter-lang"), filter_crs)
+    return Selection(bbox=bbox, filters=filters, since=since, until=until, bbox_crs=bbox_crs,
+                     cql=cql, cql_text=first("filter"),
+                     crs=crs_mod.parse(first("crs"), "crs"),
+                     properties=_properties(layer, first("properties")),
+                     sort=_sortby(layer, first("sortby")))
+
+
+def _properties(layer, raw: str | None) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    names = tuple(dict.fromkeys(n.strip() for n in _clean(raw, "properties").split(",")
+                                if n.strip()))
+    unknown = [n for n in names if layer.property(n) is None]
+    if unknown:
+        raise InputRejected(f"properties: '{unknown[0][:60]}' bukan atribut '{layer.id}'. "
+                            f"Yang ada: {', '.join(p.name for p in layer.properties)}",
+                            field="properties")
+    return names
+
+
+def _sortby(layer, raw: str | None) -> tuple[tuple[str, bool], ...]:
+    """``sortby=kelas,-dpt`` ('+' or nothing: rising, '-': falling) on declared properties
+    of a sortable type (lists are not)."""
+    if raw is None:
+        return ()
+    out = []
+    for part in _clean(raw, "sortby").split(","):
+        part = part.strip()
+        desc = part.startswith("-")
+        name = part.lstrip("+-").strip()
+        prop = layer.property(name)
+        if prop is None or prop.type == "array":
+            raise InputRejected(f"sortby: '{name[:60]}' tidak bisa dipakai untuk mengurutkan "
+                                f"'{layer.id}'", field="sortby")
+        out.append((name, desc))
+    return tuple(out)
 
 
 def check_kecamatan(conn: Connection, layer, kode: str) -> dict:
@@ -197,7 +263,7 @@ def record(conn: Connection, actor: str, layer, fmt: str, selection: Selection, 
 
 def rows(conn: Connection, layer, selection: Selection, *, election_id, limit=None, offset=0):
     return layer_sources.features(conn, layer, election_id=election_id, limit=limit,
-                                  offset=offset, **selection.query())
+                                  offset=offset, **selection.query(), **selection.output())
 
 
 def count(conn: Connection, layer, selection: Selection, *, election_id) -> int:
@@ -210,14 +276,17 @@ def stream(conn: Connection, layer, fmt: str, selection: Selection, *, election_
     renderer = RENDERERS[fmt]
     if renderer.stream is None:
         raise InputRejected(f"Format '{fmt}' ditulis ke berkas, tidak dialirkan", field="f")
+    selection = selection.for_files()
     return renderer.stream(layer, rows(conn, layer, selection, election_id=election_id,
-                                       limit=limit, offset=offset))
+                                       limit=limit, offset=offset), selection)
 
 
 def write_file(engine, layers: list, path: Path, fmt: str, selection: Selection, *,
-               election_id, actor: str, via: str, extra_filters=None) -> dict[str, int]:
+               election_id, actor: str, via: str,
+               per_layer: dict[str, Selection] | None = None) -> dict[str, int]:
     """Write ``layers`` to ``path`` (all or nothing: a temporary file renamed at the end)
-    and audit each; returns the feature count per layer."""
+    and audit each; returns the feature count per layer. ``per_layer`` overrides the
+    selection of some layers (each has its own properties to filter on)."""
     renderer = RENDERERS[fmt]
     if renderer.write is None and len(layers) != 1:
         raise InputRejected(f"Format '{fmt}' memuat satu lapisan per berkas; pakai gpkg "
@@ -232,31 +301,27 @@ def write_file(engine, layers: list, path: Path, fmt: str, selection: Selection,
             tmp.unlink()  # GDAL creates the file itself
         with engine.connect() as conn:
             for layer in layers:
-                sel = _with(selection, (extra_filters or {}).get(layer.id))
+                sel = (per_layer or {}).get(layer.id, selection).for_files()
                 data = rows(conn, layer, sel, election_id=election_id)
                 if renderer.write is not None:
-                    counts[layer.id] = renderer.write(tmp, layer, data)
+                    counts[layer.id] = renderer.write(tmp, layer, data, sel)
                 else:
                     counted = _Counted(data)
                     with open(tmp, "wb") as fh:
-                        for chunk in renderer.stream(layer, counted):
+                        for chunk in renderer.stream(layer, counted, sel):
                             fh.write(chunk)
                     counts[layer.id] = counted.n
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    if fmt == "csv":  # sidecars GDAL and QGIS read: column types and the CRS
+        path.with_suffix(".csvt").write_text(csvt(layers[0], selection), encoding="utf-8")
+        path.with_suffix(".prj").write_text(prj(selection), encoding="utf-8")
     with engine.begin() as conn:
         for layer in layers:
-            sel = _with(selection, (extra_filters or {}).get(layer.id))
+            sel = (per_layer or {}).get(layer.id, selection)
             record(conn, actor, layer, fmt, sel, counts[layer.id], via, file=path.name)
     return counts
-
-
-def _with(selection: Selection, filters: dict | None) -> Selection:
-    if not filters:
-        return selection
-    return Selection(selection.bbox, {**selection.filters, **filters}, selection.since,
-                     selection.until)
 
 
 class _Counted:

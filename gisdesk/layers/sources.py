@@ -248,7 +248,8 @@ def parse_time(raw: Any, field: str) -> dt.datetime:
         raise InputRejected(f"Waktu '{field}' di luar jangkauan: {raw!r}", field=field) from None
 
 
-def _where(layer, *, election_id, bbox, filters, since, until) -> tuple[list[str], dict]:
+def _where(layer, *, election_id, bbox, filters, since, until, cql=None,
+           bbox_srid=4326) -> tuple[list[str], dict]:
     types = {p.name: p.type for p in layer.properties}
     clauses: list[str] = []
     params: dict[str, Any] = {"election_id": election_id}
@@ -269,10 +270,13 @@ def _where(layer, *, election_id, bbox, filters, since, until) -> tuple[list[str
             params[key] = [_coerce(name, kind, v) for v in values]
             clauses.append(f's."{name}" = ANY(:{key})')
     if bbox is not None:
-        west, south, east, north = _bbox(bbox)
-        params.update(w=west, s=south, e=east, n=north)
-        clauses.append("s.geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) AND "
-                       "ST_Intersects(s.geom, ST_MakeEnvelope(:w, :s, :e, :n, 4326))")
+        west, south, east, north = _bbox(bbox) if bbox_srid == 4326 else bbox
+        params.update(w=west, s=south, e=east, n=north, bsrid=int(bbox_srid))
+        box = "ST_Transform(ST_MakeEnvelope(:w, :s, :e, :n, :bsrid), 4326)"
+        clauses.append(f"s.geom && {box} AND ST_Intersects(s.geom, {box})")
+    if cql is not None:  # (fragment, params) from gisdesk.layers.cql: all values bound
+        clauses.append(cql[0])
+        params.update(cql[1])
     for key, when, op in (("since", since, ">="), ("until", until, "<")):
         if when is None:
             continue
@@ -296,17 +300,19 @@ def _bbox(bbox) -> tuple[float, float, float, float]:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-def _query(layer, select: str, *, election_id, bbox, filters, since, until,
-           limit=None, offset=0, ordered=True) -> tuple[str, dict]:
+def _query(layer, select: str, *, election_id, bbox, filters, since, until, cql=None,
+           bbox_srid=4326, limit=None, offset=0, ordered=True, sort=()) -> tuple[str, dict]:
     source = SOURCES[layer.source]
     clauses, params = _where(layer, election_id=election_id, bbox=bbox, filters=filters,
-                             since=since, until=until)
+                             since=since, until=until, cql=cql, bbox_srid=bbox_srid)
     sql = f"SELECT {select} FROM ({source.sql}) s"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
-    if ordered:
-        sql += " ORDER BY " + ", ".join(f"s.{part.strip()}"
-                                        for part in source.order_by.split(","))
+    if ordered:  # sortby names declared properties only (checked by its parser)
+        sql += " ORDER BY " + ", ".join(
+            [f's."{layer.property(n).name}" {"DESC" if desc else "ASC"} NULLS LAST'
+             for n, desc in sort]
+            + [f"s.{part.strip()}" for part in source.order_by.split(",")])
     if limit is not None:
         if int(limit) < 0:
             raise InputRejected("limit tidak boleh negatif", field="limit")
@@ -323,16 +329,27 @@ def _query(layer, select: str, *, election_id, bbox, filters, since, until,
 # --- public API -----------------------------------------------------------------------------
 
 def features(conn: Connection, layer, *, election_id: int, bbox=None, filters=None,
-             limit: int | None = None, offset: int = 0, since=None,
-             until=None) -> Iterator[tuple[dict, dict]]:
+             limit: int | None = None, offset: int = 0, since=None, until=None, cql=None,
+             bbox_srid=4326, crs=None, properties=None, sort=()
+             ) -> Iterator[tuple[dict, dict]]:
     """(properties, GeoJSON geometry) per feature, streamed from a server-side cursor.
 
-    Arguments are checked now (InputRejected before anything is sent); rows come lazily.
+    ``crs`` (gisdesk.layers.crs.Crs) gives coordinates in that CRS and its axis order;
+    ``properties`` keeps only those declared names. Arguments are checked now (InputRejected
+    before anything is sent); rows come lazily.
     """
-    names = [p.name for p in layer.properties]
-    select = ", ".join(f's."{n}"' for n in names) + ", ST_AsGeoJSON(s.geom, 6) AS _geometry"
+    names = [p.name for p in layer.properties if not properties or p.name in properties]
+    geom = "s.geom"
+    if crs is not None and crs.srid != 4326:
+        geom = f"ST_Transform({geom}, {int(crs.srid)})"
+    if crs is not None and crs.lat_first:
+        geom = f"ST_FlipCoordinates({geom})"
+    digits = 6 if crs is None else crs.precision
+    select = ", ".join([f's."{n}"' for n in names]
+                       + [f"ST_AsGeoJSON({geom}, {digits}, 0) AS _geometry"])
     sql, params = _query(layer, select, election_id=election_id, bbox=bbox, filters=filters,
-                         since=since, until=until, limit=limit, offset=offset)
+                         since=since, until=until, cql=cql, bbox_srid=bbox_srid,
+                         limit=limit, offset=offset, sort=sort)
 
     def rows() -> Iterator[tuple[dict, dict]]:
         with conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
@@ -344,23 +361,24 @@ def features(conn: Connection, layer, *, election_id: int, bbox=None, filters=No
 
 
 def count(conn: Connection, layer, *, election_id: int, bbox=None, filters=None,
-          since=None, until=None) -> int:
+          since=None, until=None, cql=None, bbox_srid=4326) -> int:
     sql, params = _query(layer, "count(*)", election_id=election_id, bbox=bbox,
-                         filters=filters, since=since, until=until, ordered=False)
+                         filters=filters, since=since, until=until, cql=cql,
+                         bbox_srid=bbox_srid, ordered=False)
     return conn.execute(text(sql), params).scalar_one()
 
 
-def geojson_feature_collection(conn: Connection, layer, *, election_id: int, bbox=None,
-                               filters=None, limit: int | None = None, offset: int = 0,
-                               since=None, until=None,
-                               extra: dict | None = None) -> Iterator[str]:
+def geojson_feature_collection(conn: Connection, layer, *, election_id: int,
+                               limit: int | None = None, offset: int = 0,
+                               extra: dict | None = None, **selection) -> Iterator[str]:
     """A FeatureCollection as text chunks, one feature at a time (never one huge value).
 
-    Arguments are checked and the query runs when called (the first row is fetched), so a
-    bad filter, or a value the database refuses, fails before a response starts.
+    ``selection``: the keyword arguments of ``features``. Arguments are checked and the
+    query runs when called (the first row is fetched), so a bad filter, or a value the
+    database refuses, fails before a response starts.
     """
-    rows = features(conn, layer, election_id=election_id, bbox=bbox, filters=filters,
-                    limit=limit, offset=offset, since=since, until=until)
+    rows = features(conn, layer, election_id=election_id, limit=limit, offset=offset,
+                    **selection)
     first = next(rows, None)
     rows = itertools.chain([first] if first is not None else [], rows)
     head = {"type": "FeatureCollection", "name": layer.id, **(extra or {})}
@@ -371,6 +389,8 @@ def geojson_feature_collection(conn: Connection, layer, *, election_id: int, bbo
         for i, (props, geometry) in enumerate(rows):
             feature = {"type": "Feature", "id": props.get(id_field), "geometry": geometry,
                        "properties": props}
+            if feature["id"] is None:  # the key was left out by ``properties``
+                del feature["id"]
             yield ("," if i else "") + json.dumps(feature, ensure_ascii=False)
         yield "]}"
     return chunks()

@@ -46,7 +46,7 @@ def area_bounds(conn: Connection) -> list[list[float]]:
 def folium_map(bounds: list[list[float]]) -> folium.Map:
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     fmap = folium.Map(location=center, zoom_start=13, tiles=None, prefer_canvas=True,
-                      control_scale=True, max_bounds=False)
+                      control_scale=False, max_bounds=False)  # metric only: map.js
     # Folium gives min/max zoom only to its tiles; MarkerCluster needs the map's own maxZoom
     fmap.options.update(min_zoom=5, max_zoom=19, zoom_snap=0.5)  # half steps fill the frame
     # Folium's defaults point at CDNs (Leaflet, jQuery, Bootstrap, Font Awesome, awesome

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from gisdesk import layers as registry
 from gisdesk.config import load_settings
 from gisdesk.errors import NotFound
+from gisdesk.indonesian import JINJA_FILTERS
 from gisdesk.layers.sources import features
 from gisdesk.maps import data, vendor
 from gisdesk.maps.builder import map_parts
@@ -65,6 +66,7 @@ def build_standalone_map(conn: Connection, election_id: int, role: str = "viewer
                for lib, name in parts.js]
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                       autoescape=select_autoescape(["html"]))
+    env.filters.update(JINJA_FILTERS)
     return env.get_template("map_standalone.html").render(
         parts=parts, election=election, summary=data.summary(conn, election_id),
         as_of=data.wita(election["as_of"]), kelas_labels=VOCABULARIES["kelas"],

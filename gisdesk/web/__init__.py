@@ -43,23 +43,26 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["gisdesk.read_engine"] = read_engine_for(settings)
 
     csrf.init_app(app)
-    from gisdesk.web import auth, db_health, dbs, errors, input_guard, pages
-
-    @app.before_request
-    def _nonce():   # first, so that every answer (a refusal too) carries its CSP nonce
-        g.csp_nonce = secrets.token_urlsafe(16)
-
-    # before anything reads the database or the input: one 503 while the database is down,
-    # then one 422 for input no view should see (NUL, surrogates, deep or huge JSON)
+    from gisdesk.web import auth, db_health, dbs, errors, filters, input_guard, pages
     db_health.init_app(app)
-    app.before_request(input_guard.guard)
     dbs.init_app(app)
+    filters.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     for module in _blueprint_modules():
         module.init_app(app)
+    errors.claim_database_errors(app)
+
+    def _nonce():
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    # Ahead of every other check (modules may have put theirs first): the nonce, so every
+    # answer (a refusal too) carries it; one 503 while the database is down, before anything
+    # loads the user; one 422 for input no view should see (NUL, surrogates, deep JSON).
+    app.before_request_funcs.setdefault(None, [])[:0] = [
+        _nonce, db_health.before_request, input_guard.guard]
 
     @app.after_request
     def _security_headers(response):
@@ -68,7 +71,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if hsts:
             response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
-        if request.endpoint not in ("static", "assets.vendor") \
+        # static files may be cached; their error answers (a 503 too) may not
+        if (request.endpoint not in ("static", "assets.vendor") or response.status_code >= 400) \
                 and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
         if response.mimetype == "text/html":
@@ -99,6 +103,7 @@ def _csp(nonce: str) -> str:
 def _blueprint_modules():
     """Every blueprint module, registered through one door: each exposes init_app(app)."""
     from gisdesk import api
-    from gisdesk.web import (assets, bulk, entry, mapview, quickcount, readiness_pages,
-                             tiles_view)
-    return (assets, mapview, api, quickcount, entry, bulk, readiness_pages, tiles_view)
+    from gisdesk.web import (account, assets, bulk, entry, map_download, mapview, quickcount,
+                             readiness_pages, tiles_view)
+    return (assets, mapview, api, quickcount, entry, bulk, readiness_pages, tiles_view,
+            account, map_download)

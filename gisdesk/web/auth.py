@@ -5,6 +5,7 @@ to everybody (fail closed), except the few public endpoints listed here.
 """
 from __future__ import annotations
 
+import base64
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
@@ -18,7 +19,8 @@ from wtforms.validators import DataRequired, Length
 from gisdesk import accounts, audit, sessions
 from gisdesk.entry import wita
 from gisdesk.entry.scope import write_scope
-from gisdesk.login_throttle import Policy, attacked_accounts, record_failure, wait_seconds
+from gisdesk.login_throttle import (Policy, address_key, attacked_accounts, record_failure,
+                                    wait_seconds)
 from gisdesk.roles import ROLE_LABELS, allowed
 
 bp = Blueprint("auth", __name__)
@@ -74,16 +76,49 @@ def _load_user(user_id: str):
     return User(row) if row else None
 
 
+# HTTP Basic (user name + personal token) is what stock QGIS can send; it is accepted only
+# for reading the API and the downloads, so it can never carry a write.
+BASIC_PATHS = ("/api", "/export/")
+
+
 @login_manager.request_loader
 def _load_token_user(req):
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    """A caller with ``Authorization: Bearer TOKEN``, or HTTP Basic with the user name and a
+    personal token as the password (GET/HEAD of /api and /export only; the account password
+    is never accepted here). Failed checks count per address (shared in the database); at the
+    limit every token check from that address is refused with 429 for a while."""
+    credentials = _token_credentials(req)
+    if credentials is None:
         return None
+    username, token = credentials
+    policy = _policy()
+    bucket = f"token:addr:{address_key(req.remote_addr)}"
     with engine().begin() as conn:
-        row = accounts.user_for_token(conn, header[7:].strip())
+        row = accounts.user_for_token(conn, token, username=username,
+                                      throttle=(bucket, policy.free * 5, policy.window_s))
+        if row is None:  # failures only: a working QGIS sends many requests at once
+            accounts.record_token_failure(conn, bucket, policy.window_s)
     if row:
         g.via_token = True
     return User(row) if row else None
+
+
+def _token_credentials(req) -> tuple[str | None, str] | None:
+    header = req.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return None, value.strip()
+    if scheme.lower() != "basic" or req.method not in ("GET", "HEAD") \
+            or not (req.path == "/api" or req.path.startswith(BASIC_PATHS)):
+        return None
+    try:
+        username, sep, token = base64.b64decode(value.strip(), validate=True).decode(
+            "utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not sep or not username or not token:
+        return None
+    return username.strip().lower(), token
 
 
 def requires(*permissions: str):

@@ -19,11 +19,13 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from gisdesk import audit, audit_anchor, moves
+from gisdesk import audit, audit_anchor, audit_words, moves, plans
 from gisdesk.analysis.store import active_election
 from gisdesk.entry import wita
-from gisdesk.errors import Forbidden, GisdeskError, InputRejected
+from gisdesk.errors import Conflict, Forbidden, GisdeskError, InputRejected
+from gisdesk.ingest.examples import example_csv
 from gisdesk.maps import data as map_data
+from gisdesk.people import author_labels
 from gisdesk.web import uploads
 from gisdesk.web.auth import requires, wants_json
 from gisdesk.web.input_guard import int_param
@@ -37,6 +39,7 @@ KINDS = {
     "readiness": ("Kesiapan TPS", "report", (".csv", ".zip")),
 }
 AUDIT_PAGE = 50
+COUNT_LABELS = {"inserted": "baru", "updated": "diperbarui", "unchanged": "tidak berubah"}
 
 
 def init_app(app) -> None:
@@ -142,6 +145,16 @@ def _rejected(kind: str, exc: InputRejected):
                            report_url=token and url_for("bulk.report_csv", token=token)), 422
 
 
+@bp.get("/unggah/contoh/<any(ratings, personnel, incidents, readiness):kind>.csv")
+@requires("report")
+def example_file(kind):
+    """A template for the kind: the columns the importer reads and two example rows."""
+    from gisdesk.entry.taxonomy import load_taxonomy
+    body = example_csv(kind, load_taxonomy(_settings().extra.get("incident_types_file")))
+    return Response(body.encode("utf-8-sig"), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=contoh-{kind}.csv"})
+
+
 @bp.get("/unggah/laporan/<token>.csv")
 @requires("report")
 def report_csv(token):
@@ -158,39 +171,59 @@ def report_csv(token):
 @bp.get("/saran")
 @requires("view")
 def suggestions_page():
+    return _render_suggestions()
+
+
+def _render_suggestions(error: str | None = None, status: int = 200):
     with _engine().connect() as conn:   # the stored results: this page never computes
         election = active_election(conn)
         eid = election["id"]
         analysis = map_data.results_state(map_data.election(conn, eid))
-        rows = conn.execute(text("""
-            SELECT s.*, k.nama AS kelurahan_nama, f.nama AS from_nama FROM suggestion s
-            JOIN kelurahan k ON k.kode = s.kelurahan_kode
-            LEFT JOIN kelurahan f ON f.kode = s.from_kelurahan_kode
-            WHERE s.election_id = :e ORDER BY s.kabkota_kode, s.rank, s.id"""), {"e": eid}).mappings().all()
+        blocks = plans.kelurahan_plans(conn, eid)
+        applied = plans.applied_plans(conn, analysis["version"])
         done = moves.list_moves(conn, eid)
     for m in done:
         m["moved_wita"] = wita(m["moved_at"])
-    return render_template("bulk/saran.html", election=election, suggestions=rows, moves=done,
-                           analysis=analysis,
-                           can_apply=current_user.can("review"), new_uuid=uuid.uuid4)
+    return render_template("bulk/saran.html", election=election, blocks=blocks, moves=done,
+                           analysis=analysis, version=analysis["version"], error=error,
+                           applied=applied,
+                           new_uuid=uuid.uuid4, can_apply=current_user.can("review")), status
 
 
-@bp.post("/saran/terapkan")
+@bp.post("/saran/rencana")
 @requires("review")
-def apply_suggestion():
-    form = request.form
-    payload = {k: form.get(k) or None for k in ("agency", "count", "to_kelurahan_kode",
-                                                 "from_kelurahan_kode", "from_reserve",
-                                                 "reason", "client_uuid")}
+def apply_plan():
+    """"Terapkan rencana" of one kelurahan: all its moves as one recorded action, or a 409
+    page when the results shown have moved on."""
+    payload = {k: request.form.get(k) for k in ("kelurahan_kode", "based_on_version",
+                                                 "client_uuid")}
     try:
         with _engine().begin() as conn:
-            created, move = moves.apply_move(conn, payload, actor=current_user.username)
+            plan = plans.apply_plan(conn, payload, actor=current_user.username)
+    except Conflict as exc:
+        return _render_suggestions(exc.message, 409)
     except GisdeskError as exc:
-        flash(f"Perpindahan ditolak: {exc.message}")
-        return redirect(url_for("bulk.suggestions_page")), 303
-    flash(f"Diterapkan: {move['count']} {moves.AGENCY_LABEL[move['agency']]} ke "
-          f"{move['to_kelurahan_kode']}." if created else "Perpindahan ini sudah diterapkan.")
+        return _render_suggestions(f"Rencana ditolak: {exc.message}", exc.status)
+    n = sum(m["count"] for m in plan["moves"])
+    flash(f"Rencana diterapkan: {len(plan['moves'])} perpindahan, {n} personel ke kelurahan "
+          f"{_kelurahan_name(plan['kelurahan_kode'])}." if plan["created"]
+          else "Rencana ini sudah diterapkan.")
     return redirect(url_for("bulk.suggestions_page")), 303
+
+
+@bp.post("/api/plans")
+@requires("review")
+def create_plan():
+    with _engine().begin() as conn:
+        plan = plans.apply_plan(conn, request.get_json(silent=True),
+                                actor=current_user.username)
+    return jsonify(plan), 201 if plan["created"] else 200
+
+
+def _kelurahan_name(kode: str) -> str:
+    with _engine().connect() as conn:
+        return conn.execute(text("SELECT nama FROM kelurahan WHERE kode = :k"),
+                            {"k": kode}).scalar() or kode
 
 
 @bp.post("/api/moves")
@@ -230,22 +263,11 @@ def audit_page():
         actions = list(actions)
         broken = audit.verify_chain(conn) + audit_anchor.check(
             conn, audit_anchor.load(_settings().var))    # a deleted tail shows too
-    entries = [{**r, "at_wita": wita(r["at"]), "summary": _summary(r["detail"])} for r in rows]
+        authors = author_labels(conn, (r["actor"] for r in rows))
+    entries = [{**r, "at_wita": wita(r["at"]), "summary": audit_words.detail_words(r["detail"]),
+                "action_label": audit_words.action_label(r["action"]),
+                "actor_label": authors.get(r["actor"], r["actor"])} for r in rows]
     return render_template("bulk/audit.html", entries=entries, total=total, page=page,
                            pages=max(1, -(-total // AUDIT_PAGE)), action=action,
-                           actions=actions, broken=broken)
-
-
-def _summary(detail: dict | None) -> str:
-    if not detail:
-        return ""
-    parts = []
-    for key, value in detail.items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k} {v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = ", ".join(map(str, value[:5])) + (" …" if len(value) > 5 else "")
-        if value not in (None, "", []):
-            parts.append(f"{key}: {value}")
-    text_ = "; ".join(parts)
-    return text_ if len(text_) <= 240 else text_[:237] + "…"
+                           actions=[(a, audit_words.action_label(a)) for a in actions],
+                           broken=broken)

@@ -64,11 +64,11 @@ def health() -> DbHealth:
     return current_app.extensions["gisdesk.db_health"]
 
 
-def _before_request():
+def before_request():
+    """Registered by the app factory ahead of every other before_request function."""
     if request.endpoint not in EXEMPT:
         health().check()
 
 
 def init_app(app) -> None:
     app.extensions["gisdesk.db_health"] = DbHealth(app.extensions["gisdesk.engine"])
-    app.before_request(_before_request)

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from gisdesk.entry import WITA, active_election, incidents, readiness, review, wita
 from gisdesk.entry.coords import CoordsError, parse_coords
 from gisdesk.entry.incidents import NeedsConfirmation, parse_time
+from gisdesk.entry.placement import area_centre, locate
 from gisdesk.entry.taxonomy import load_taxonomy
 from gisdesk.errors import InputRejected, Problem
 from gisdesk.web.auth import requires
@@ -133,6 +134,14 @@ def incident_duplicates(incident_id):
                     "window_hours": _tax().duplicate_window_hours})
 
 
+@bp.get("/api/incidents/<uuid:incident_id>/candidates")
+@requires("review")
+def merge_candidates(incident_id):
+    """Reports this one may be merged into: likely duplicates first, then nearby ones."""
+    with _engine().connect() as conn:
+        return jsonify({"items": review.merge_candidates(conn, incident_id, _tax())})
+
+
 @bp.post("/api/tps/<tps_kode>/readiness")
 @requires("report")
 def update_readiness(tps_kode):
@@ -153,10 +162,16 @@ def get_readiness(tps_kode):
 @bp.get("/api/coords/parse")
 @requires("report", "view")
 def parse_coordinates():
-    try:
-        return jsonify(parse_coords(request.args.get("q", "")).as_dict())
-    except CoordsError as exc:
-        raise InputRejected(str(exc), field="coords") from None
+    """The typed point read back, with where it falls (so the form warns before sending a
+    point outside the work area)."""
+    with _engine().connect() as conn:
+        try:
+            parsed = parse_coords(request.args.get("q", ""), lambda: area_centre(conn))
+        except CoordsError as exc:
+            raise InputRejected(str(exc), field="coords") from None
+        where = locate(conn, parsed.lon, parsed.lat, tax=_tax(),
+                       wilayah=active_election(conn).get("wilayah_kode"))
+    return jsonify({**parsed.as_dict(), **where})
 
 
 # --- pages -----------------------------------------------------------------------------

@@ -89,9 +89,24 @@ def init_app(app) -> None:
         return _respond(422, "Isian tidak dapat diproses: nilainya di luar batas atau tidak "
                              "sah.")
 
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        if health().explains(exc):
-            return _unavailable()
-        LOGGER.exception("unhandled error")
-        return _respond(500, "Terjadi kesalahan pada server. Kejadian ini sudah dicatat.")
+    app.register_error_handler(Exception, _unexpected)
+
+
+def _unexpected(exc: Exception):
+    if health().explains(exc):
+        return _unavailable()
+    LOGGER.exception("unhandled error")
+    return _respond(500, "Terjadi kesalahan pada server. Kejadian ini sudah dicatat.")
+
+
+DB_ERRORS = (DatabaseUnavailable, sa_exc.OperationalError, sa_exc.InterfaceError)
+
+
+def claim_database_errors(app) -> None:
+    """Flask asks a blueprint's handlers before the app's, whatever the class: a blueprint
+    with its own catch-all (the API's) would answer "database down" in its own shape. Call
+    after every blueprint is registered: database errors get the app's one answer everywhere."""
+    for name, by_code in list(app.error_handler_spec.items()):
+        if name is not None and by_code.get(None):
+            for cls in DB_ERRORS:
+                by_code[None][cls] = _unexpected

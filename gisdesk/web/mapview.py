@@ -15,13 +15,13 @@ from sqlalchemy import text
 
 from gisdesk import layers as registry
 from gisdesk.layers import sources as layer_sources
-from gisdesk.errors import InputRejected, NotFound
+from gisdesk.errors import NotFound
 from gisdesk.maps import data
 from gisdesk.maps.builder import map_parts
 from gisdesk.maps.labels import VOCABULARIES
-from gisdesk.web.input_guard import int_param
 from gisdesk.web.auth import requires
 from gisdesk.web.dbs import read_engine
+from gisdesk.web.input_guard import int_param
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("mapview", __name__)

@@ -21,11 +21,18 @@ def healthz():
         return jsonify({"status": "degraded", "database": "unreachable"}), 503
 
 
+# Where each role's work is: the first page here the user's role may open is its landing
+# page (petugas report, operators enter results, everyone else reads the map).
+LANDING = {"desk_staff": "entry.report_page", "operator": "quickcount.input_page"}
+
+
 @bp.route("/")
 @requires("view", "result_entry")
 def index():
-    return redirect(url_for("mapview.map_page")) if "mapview.map_page" in \
-        current_app.view_functions else "gisdesk"
+    endpoint = LANDING.get(current_user.role, "mapview.map_page")
+    if endpoint not in current_app.view_functions:
+        endpoint = "mapview.map_page"
+    return redirect(url_for(endpoint))
 
 
 # The top navigation: (endpoint, label, permissions - any one suffices). Only links the
@@ -41,6 +48,7 @@ NAV = [
     ("quickcount.input_page", "Input hasil", ("result_entry",)),
     ("api.landing", "API", ("export",)),
     ("bulk.audit_page", "Audit", ("review",)),
+    ("account.account_page", "Akun", ("view", "result_entry")),
 ]
 
 

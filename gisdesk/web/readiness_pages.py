@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from gisdesk.entry import active_election, readiness, wita
 from gisdesk.entry.taxonomy import load_taxonomy
+from gisdesk.people import author_labels
 from gisdesk.web.auth import requires
 
 bp = Blueprint("readiness", __name__)
@@ -77,6 +78,9 @@ def tps_rows(conn, election_id: int, kelurahan_kode: str, tax) -> list[dict]:
         # the column header says WITA
         out.append({**dict(r), "missing": missing,
                     "updated_wita": _wita(r["updated_at"]).removesuffix(" WITA")})
+    authors = author_labels(conn, (r["updated_by"] for r in out))
+    for r in out:
+        r["updated_by"] = authors.get(r["updated_by"], "")
     return out
 
 
@@ -127,11 +131,15 @@ def tps_page(tps_kode: str):
             "JOIN kecamatan kc ON kc.kode = k.kecamatan_kode "
             "WHERE t.kode = :k AND t.election_id = (SELECT id FROM election WHERE active)"),
             {"k": tps_kode}).mappings().first()
+        authors = author_labels(conn, [h["recorded_by"] for h in data["history"]] +
+                                [(data["current"] or {}).get("updated_by")])
     current = data["current"]
     if current:
+        current["updated_by"] = authors.get(current["updated_by"], "")
         current["updated_wita"] = _wita(current["updated_at"])
     for h in data["history"]:
         h["recorded_wita"] = _wita(h["recorded_at"])
+        h["recorded_by"] = authors.get(h["recorded_by"], "")
     # scoped desk staff see other kelurahan's TPS read-only (the API refuses their writes)
     can_report = current_user.can("report") and \
         current_user.write_scope in (None, data["kelurahan_kode"])

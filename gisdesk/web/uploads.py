@@ -13,8 +13,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import secrets
 import shutil
 import tempfile
@@ -27,6 +25,7 @@ from sqlalchemy import Engine, text
 from werkzeug.utils import secure_filename
 
 from gisdesk.errors import Busy, InputRejected, Problem
+from gisdesk.ingest.problem_report import problem_csv
 from gisdesk.ingest.readers import check_zip
 
 PREFIX = "gisdesk-upload-"
@@ -149,13 +148,6 @@ def reports_dir(home: Path) -> Path:
 def store_report(home: Path, owner: int, problems: list[Problem], more: int) -> str:
     """A rejection report (already capped) as CSV for its owner; returns its token."""
     token = secrets.token_urlsafe(16)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["row", "field", "severity", "reason", "value"])
-    writer.writeheader()
-    writer.writerows({k: p.as_dict()[k] for k in writer.fieldnames} for p in problems)
-    if more:
-        writer.writerow({"row": "", "field": "", "severity": "",
-                         "reason": more_text(more) + " (tidak dicantumkan)", "value": ""})
-    (reports_dir(home) / f"{owner}-{token}.csv").write_text(buffer.getvalue(),
-                                                            encoding="utf-8-sig")
+    body = problem_csv(problems, more_text(more) + " (tidak dicantumkan)" if more else None)
+    (reports_dir(home) / f"{owner}-{token}.csv").write_text(body, encoding="utf-8-sig")
     return token

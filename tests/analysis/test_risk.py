@@ -89,7 +89,7 @@ def test_khusus_is_never_lowered_and_never_escalated():
                kelurahan=[r("kpu", "sangat rawan")], incidents=[incident(1, 100)])
     assert (risk.kelas, risk.base_kelas, risk.escalated) == ("khusus", "khusus", False)
     assert risk.incident_ids == ("inc-1",)          # the incident is still reported
-    assert "Ada insiden berat 'bentrok massa' 100 m, 14-02-2024 05:00 WITA (kelas tidak dinaikkan)" in \
+    assert "Ada kejadian berat 'bentrok massa' 100 m, 14-02-2024 05:00 WITA (kelas tidak dinaikkan)" in \
         risk.reasons
 
 
@@ -172,7 +172,7 @@ def test_as_of_must_be_timezone_aware():
 def test_recent_heavy_incident_nearby_raises_one_class_with_reason():
     risk = one([r("polri", "kurang_rawan")], incidents=[incident(3, 320)])
     assert (risk.base_kelas, risk.kelas, risk.escalated) == ("kurang_rawan", "rawan", True)
-    assert "Eskalasi: insiden berat 'bentrok massa' 320 m, 14-02-2024 03:00 WITA" in risk.reasons
+    assert "Eskalasi: kejadian berat 'bentrok massa' 320 m, 14-02-2024 03:00 WITA" in risk.reasons
     assert "Naik dari kurang rawan ke rawan" in risk.reasons
 
 

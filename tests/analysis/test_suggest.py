@@ -151,7 +151,7 @@ def test_reasons_give_classes_incidents_readiness_and_arithmetic():
     assert s.reasons == (
         "butuh 6 Polri, ada 1",
         "1 TPS sangat rawan, 3 rawan",
-        "1 insiden terverifikasi baru di dekat TPS (1 TPS naik kelas)",    # i1 once
+        "1 kejadian terverifikasi baru di dekat TPS (1 TPS naik kelas)",    # i1 once
         "1 TPS dinilai berbeda oleh sumber",
         "2 TPS belum siap",
     )

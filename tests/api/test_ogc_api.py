@@ -30,7 +30,8 @@ def test_collections_list_the_layers_with_extent_from_the_data(as_role, engine):
     assert {"tps", "kelurahan", "kecamatan", "incidents"} <= set(cols)
     tps = cols["tps"]
     assert tps["itemType"] == "feature"
-    assert tps["crs"] == ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
+    assert tps["crs"][0] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    assert "http://www.opengis.net/def/crs/EPSG/0/32750" in tps["crs"]
     with engine.connect() as conn:
         box = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                                 "(SELECT ST_Extent(geom) e FROM tps) s")).one()
@@ -39,11 +40,13 @@ def test_collections_list_the_layers_with_extent_from_the_data(as_role, engine):
 
 
 def test_items_page_has_counts_timestamp_links_and_geojson_type(as_role):
+    assert as_role("viewer").get("/api/collections/tps/items?limit=10").json[
+        "numberMatched"] == 1248  # counted on the first page of a read
     r = as_role("viewer").get("/api/collections/tps/items?limit=10&offset=20")
     assert r.status_code == 200 and r.mimetype == GEOJSON
     doc = r.json
     assert doc["type"] == "FeatureCollection"
-    assert doc["numberMatched"] == 1248 and doc["numberReturned"] == 10
+    assert "numberMatched" not in doc and doc["numberReturned"] == 10  # not counted again
     assert len(doc["features"]) == 10
     assert dt.datetime.fromisoformat(doc["timeStamp"].replace("Z", "+00:00"))
     rels = {link["rel"]: link["href"] for link in doc["links"]}
@@ -86,8 +89,8 @@ def test_bbox_datetime_and_property_filters_narrow_the_items(as_role, engine):
 
 @pytest.mark.parametrize("query, field", [
     ("bbox=1,2,3", "bbox"), ("bbox=10,0,5,1", "bbox"), ("limit=0", "limit"),
-    ("limit=10001", "limit"), ("offset=-1", "offset"), ("warna=merah", "warna"),
-    ("datetime=2024-02-14", "datetime"), ("f=xml", "f"), ("dpt=banyak", "dpt"),
+    ("limit=banyak", "limit"), ("offset=-1", "offset"), ("warna=merah", "warna"),
+    ("datetime=kemarin", "datetime"), ("f=xml", "f"), ("dpt=banyak", "dpt"),
     ("escalated=mungkin", "escalated"),
 ])
 def test_bad_parameters_answer_400_naming_the_parameter(as_role, query, field):

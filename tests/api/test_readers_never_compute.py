@@ -34,7 +34,7 @@ def _samples(engine) -> dict:
     return {"tps_kode": tps, "kode": kel, "kelurahan_kode": kel, "feature_id": kel,
             "incident_id": incident, "ident": incident, "id": incident,
             "assignment_id": assignment, "z": SAMPLE_Z, "x": SAMPLE_X, "y": SAMPLE_Y,
-            "fmt": "geojson", "kecamatan_kode": kel[:8]}
+            "fmt": "geojson", "kecamatan_kode": kel[:8], "kind": "incidents"}
 
 
 def _urls(app, samples: dict, layers: list[str]) -> list[str]:

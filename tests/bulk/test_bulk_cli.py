@@ -121,7 +121,7 @@ polri,,,rawan,10/02/2024
     assert "row 6, field 'kode_tps'" in out
     assert snapshot(engine) == before                         # nothing, not even audit
     lines = report.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "row,field,severity,reason,value" and len(lines) == 6
+    assert lines[0] == "baris,kolom,tingkat,masalah,nilai" and len(lines) == 6
 
 
 def test_ratings_without_any_source_are_refused(cli, engine, demo, tmp_path):

@@ -6,6 +6,8 @@ import io
 import re
 import zipfile
 
+import pytest
+
 from sqlalchemy import text
 
 from bulk.conftest import data_part, form_token, snapshot
@@ -52,8 +54,9 @@ def test_bad_upload_is_422_naming_every_row_with_a_csv_report(as_role, engine, d
     report = client.get(f"/unggah/laporan/{link}")
     assert report.status_code == 200 and report.mimetype == "text/csv"
     text_ = report.get_data().decode("utf-8-sig")
-    assert text_.splitlines()[0] == "row,field,severity,reason,value"
-    assert "1,jumlah,error" in text_ and "2,sasaran,error" in text_
+    assert text_.splitlines()[0] == "baris,kolom,tingkat,masalah,nilai"
+    assert "1,jumlah,salah" in text_ and "2,sasaran,salah" in text_
+    assert "None" not in text_
     other, _ = as_role("admin")                        # a report is its uploader's only
     assert other.get(f"/unggah/laporan/{link}").status_code == 404
 
@@ -141,10 +144,10 @@ def test_audit_page_lists_entries_filters_and_shows_the_chain(as_role, engine, d
     client, _ = as_role("supervisor")
     page = client.get("/audit?action=import").get_data(as_text=True)
     assert "Rantai hash utuh" in page
-    assert "<td>import.ratings</td>" in page and "<td>login.ok</td>" not in page
+    assert ">Impor penilaian kerawanan</td>" in page and ">Masuk</td>" not in page
     assert re.search(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2} WITA", page)
     everything = client.get("/audit").get_data(as_text=True)
-    assert "<td>login.ok</td>" in everything
+    assert ">Masuk</td>" in everything
     assert client.get("/audit?page=2").status_code == 200
     desk, _ = as_role("desk_staff")
     assert desk.get("/audit").status_code == 403
@@ -156,3 +159,22 @@ def test_audit_page_says_when_the_chain_is_broken(as_role, engine, demo, monkeyp
     client, _ = as_role("admin")
     page = client.get("/audit").get_data(as_text=True)
     assert "Rantai hash RUSAK" in page and "Entri 7" in page
+
+
+@pytest.mark.parametrize("kind", ["ratings", "personnel", "incidents", "readiness"])
+def test_each_kind_has_a_template_file_its_importer_accepts(as_role, engine, demo, kind):
+    client, _ = as_role("supervisor")
+    page = client.get("/unggah").get_data(as_text=True)
+    assert f'href="/unggah/contoh/{kind}.csv"' in page
+    template = client.get(f"/unggah/contoh/{kind}.csv")
+    assert template.status_code == 200 and template.mimetype == "text/csv"
+    body = template.get_data()
+    header = body.decode("utf-8-sig").splitlines()[0]
+    assert "kode_tps" in header or "kategori" in header
+    before = snapshot(engine)
+    resp = client.post("/unggah", data={"csrf_token": form_token(client), "kind": kind,
+                                        "dry_run": "1", "file": (io.BytesIO(body), f"{kind}.csv")})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200, page[page.find("notice"):][:600]
+    assert "2 baru" in page and "uji coba, tidak disimpan" in page
+    assert snapshot(engine) == before

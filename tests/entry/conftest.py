@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from gisdesk.web import create_app
 from entry.seed import PASSWORD, seed
+from live import serving
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +60,5 @@ def login(client, role: str) -> str:
 
 @pytest.fixture(scope="module")
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with serving(app) as url:
+        yield url

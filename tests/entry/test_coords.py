@@ -96,3 +96,49 @@ def test_integer_pair_with_a_comma():
 def test_unreadable_text_is_refused_with_a_reason(typed, words):
     with pytest.raises(CoordsError, match=words):
         parse_coords(typed)
+
+
+@pytest.mark.parametrize("pasted", [
+    # WhatsApp "share location" sends a maps.google.com link, often URL-encoded
+    "https://maps.google.com/maps?q=-8.5866667%2C116.1083333&z=17&hl=id",
+    "Lokasi: https://maps.google.com/?q=-8.5866667,116.1083333",
+    # a Google Maps place: the place's own point (!3d/!4d), not the view's centre (@)
+    "https://www.google.com/maps/place/Kantor+Lurah/@-8.59,116.10,17z/data=!3m1!4b1!4m6!3m5"
+    "!1s0x2dcdc0:0x1!8m2!3d-8.5866667!4d116.1083333!16s",
+    "https://www.google.com/maps/search/?api=1&query=-8.5866667,116.1083333",
+    "https://www.google.com/maps/dir/?api=1&destination=-8.5866667%2C116.1083333",
+    # geo: URIs (RFC 5870) as Android apps share them
+    "geo:-8.5866667,116.1083333",
+    "geo:-8.5866667,116.1083333;u=35",
+    "geo:-8.5866667,116.1083333?z=17",
+    "geo:0,0?q=-8.5866667,116.1083333(TPS 012)",
+])
+def test_pasted_map_links_and_geo_uris_give_the_point(pasted):
+    got = parse_coords(pasted)
+    assert (got.lat, got.lon) == (pytest.approx(LAT, abs=2e-6), pytest.approx(LON, abs=2e-6))
+    assert not got.guessed
+
+
+def test_a_full_plus_code_is_decoded_to_its_centre():
+    got = parse_coords("6P3RC475+88")
+    assert got.form == "Plus Code"
+    # an 8+2 Plus Code is a cell of about 14 m: its centre is within 10 m of the point
+    assert got.lat == pytest.approx(LAT, abs=1e-4) and got.lon == pytest.approx(LON, abs=1e-4)
+
+
+def test_a_short_plus_code_is_completed_from_the_work_area():
+    asked = []
+
+    def near():
+        asked.append(True)
+        return (-8.58, 116.10)             # Kota Mataram
+    got = parse_coords("C475+88 Mataram, Nusa Tenggara Barat", near)
+    assert got.lat == pytest.approx(LAT, abs=1e-4) and got.lon == pytest.approx(LON, abs=1e-4)
+    assert asked == [True]
+    with pytest.raises(CoordsError, match="kode lengkap"):
+        parse_coords("C475+88")
+
+
+def test_a_short_google_link_is_refused_with_what_to_send_instead():
+    with pytest.raises(CoordsError, match="tautan lengkap"):
+        parse_coords("https://maps.app.goo.gl/AbCdEf123")

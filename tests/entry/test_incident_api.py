@@ -225,3 +225,21 @@ def test_coordinate_preview_endpoint(as_role):
     assert got["lat"] == pytest.approx(-8.5866667) and got["form"] == "derajat menit detik"
     bad = as_role("desk_staff").get("/api/coords/parse", q="utara")
     assert bad.status_code == 422 and bad.get_json()["field"] == "coords"
+
+
+def test_coordinate_preview_says_whether_the_point_is_in_the_work_area(as_role):
+    api = as_role("desk_staff")
+    inside = api.get("/api/coords/parse", q=f"{S.IN_A[1]}, {S.IN_A[0]}").get_json()
+    assert inside["inside"] is True and inside["kelurahan_nama"] == "Kelurahan A"
+    outside = api.get("/api/coords/parse", q=f"geo:{S.OUTSIDE[1]},{S.OUTSIDE[0]}").get_json()
+    assert outside["inside"] is False and outside["distance_m"] > 5000
+
+
+def test_a_report_located_by_a_short_plus_code_lands_in_its_kelurahan(as_role):
+    from openlocationcode import openlocationcode as olc
+    short = olc.encode(S.IN_A[1], S.IN_A[0])[4:]          # e.g. "C4F9+6V"
+    resp = as_role("desk_staff").post("/api/incidents", {
+        "id": S.new_id(), "category": "intimidasi", "severity": "ringan",
+        "occurred_at": "2024-02-14T09:00", "coords": f"{short} Mataram"})
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["kelurahan_kode"] == S.KEL_A

@@ -91,7 +91,7 @@ def test_incident_page_shows_review_buttons_only_to_supervisors(client, app):
     viewer = app.test_client()
     login(viewer, "viewer")
     html = viewer.get("/insiden").get_data(as_text=True)
-    assert "Insiden" in html and 'data-action="verify"' not in html
+    assert "Kejadian" in html and 'data-action="verify"' not in html
     assert viewer.get("/lapor").status_code == 403
 
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
-from map.conftest import make_app
+from map.conftest import make_app, serving
 from map.seed import KELURAHAN, PASSWORD, kelas_of, seed
 
 N_TPS = 1250
@@ -49,13 +47,8 @@ def server(engine, tmp_path_factory):
         shutil.copy(path, layers_dir)
     (layers_dir / "hitung_cepat_test.toml").write_text(SECRET_LAYER)
     app = make_app(engine, home, layers_dir=layers_dir, WTF_CSRF_ENABLED=True)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 class Recorder:

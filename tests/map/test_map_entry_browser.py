@@ -7,7 +7,6 @@ never ``wait_for_function``.
 from __future__ import annotations
 
 import re
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -15,13 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from gisdesk import accounts
 from gisdesk.analysis import changes
 from gisdesk.analysis.catchup import drain
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
 from gisdesk.web import create_app
+from map.conftest import serving
 
 SHOTS = Path("/tmp/gisdesk-shots")
 POLL_SECONDS = 1  # the map polls every 20 s in use; the tests do not wait that long
@@ -44,13 +43,8 @@ def app(demo_engine, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(app):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

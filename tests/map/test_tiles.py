@@ -207,6 +207,7 @@ def test_etag_differs_between_roles_and_changes_with_the_data(app, engine, world
     # a viewer's tag is no good for a supervisor (no 304 across roles)
     assert supervisor.get(_url("tps", 12), headers={"If-None-Match": tag_v}).status_code == 200
     with engine.begin() as conn:
+        # a new results version (the ETag follows the version, not the time of computing)
         conn.execute(text("UPDATE analysis_run SET version = nextval('analysis_version_seq') "
                           "WHERE election_id = :e"), {"e": world["big"]["election_id"]})
     assert viewer.get(_url("tps", 12)).headers["ETag"] != tag_v

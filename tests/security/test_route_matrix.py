@@ -24,7 +24,10 @@ ROUTES: dict[str, tuple[str, ...] | str] = {
     "mapview.analysis_state": ("view",),
     "api.landing": ("view",), "api.conformance": ("view",), "api.collections": ("view",),
     "api.collection": ("view",), "api.items": ("view",), "api.item": ("view",),
-    "api.openapi": ("view",),
+    "api.openapi": ("view",), "api.queryables": ("view",),
+    "account.account_page": ("view", "result_entry"),
+    "account.create_token": ("view", "result_entry"),
+    "account.revoke_token": ("view", "result_entry"),
     "downloads.download": ("export",),
     "entry.create_incident": ("report",), "entry.list_incidents": ("view",),
     "entry.get_incident": ("view",), "entry.review_incident": ("review",),
@@ -37,7 +40,9 @@ ROUTES: dict[str, tuple[str, ...] | str] = {
     "quickcount.post_result": ("result_entry",), "quickcount.my_results": ("result_entry",),
     "quickcount.input_page": ("result_entry",),
     "bulk.upload_page": ("report",), "bulk.upload": ("report",), "bulk.report_csv": ("report",),
-    "bulk.suggestions_page": ("view",), "bulk.apply_suggestion": ("review",),
+    "bulk.example_file": ("report",),
+    "bulk.suggestions_page": ("view",), "bulk.apply_plan": ("review",),
+    "bulk.create_plan": ("review",), "entry.merge_candidates": ("review",),
     "bulk.create_move": ("review",), "bulk.update_personnel": ("review",),
     "bulk.audit_page": ("review",),
     "readiness.list_page": ("view",), "readiness.tps_page": ("view",),
@@ -64,8 +69,8 @@ def samples(demo_engine):
     return {"collection_id": "tps", "feature_id": tps, "tps_kode": tps, "layer_id": "tps",
             "fmt": "geojson", "incident_id": incident, "action": "verify", "flag_id": 1,
             "lib": "leaflet", "path": "leaflet.js", "filename": "gisdesk.css",
-            "token": "0" * 32, "assignment_id": 1, "layer": "tps", "z": 12, "x": 3368,
-            "y": 2145}
+            "token": "0" * 32, "token_id": 1, "assignment_id": 1, "layer": "tps", "z": 12,
+            "x": 3368, "y": 2145, "kind": "incidents"}
 
 
 def _url(app, rule, samples) -> str:

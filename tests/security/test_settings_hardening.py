@@ -83,6 +83,13 @@ def test_users_disable_and_enable_from_the_command_line(gisdesk, engine):
     assert unknown.exit_code == 1 and "tidak ada" in unknown.output
 
 
+def test_users_add_refuses_an_unknown_kelurahan_scope_with_a_clear_message(gisdesk, engine):
+    result = gisdesk("users", "add", "petugas.x", "--role", "desk_staff", "--kelurahan",
+                     "52.71.99.9999", password=DEMO_PASSWORD)
+    assert result.exit_code == 1 and "52.71.99.9999 tidak dikenal" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_a_weak_password_is_refused_before_anything_is_written(conn):
     with pytest.raises(InputRejected) as err:
         accounts.create_user(conn, "lemah", "qwertyuiop", "viewer")

@@ -21,6 +21,9 @@
   var STATE_LABELS = { pending: "Menunggu kirim", sending: "Mengirim…", retry: "Gagal kirim, dicoba lagi",
     login: "Perlu masuk lagi", forbidden: "Tidak berwenang", needs_confirmation: "Perlu konfirmasi",
     sent: "Terkirim", rejected: "Ditolak" };
+  var FIELD_LABELS = { coords: "Koordinat", lat: "Koordinat", lon: "Koordinat", geometry: "Koordinat",
+    occurred_at: "Waktu kejadian", category: "Kategori", severity: "Tingkat", tps: "TPS",
+    description: "Keterangan", reporter_name: "Nama pelapor" };
   var app = document.getElementById("entry-app") || document.getElementById("incidents-app");
   var data = (app && app.dataset) || {};
   var cfg = { api: data.api || "/api/incidents", parse: data.parse || "/api/coords/parse",
@@ -197,7 +200,9 @@
       li.appendChild(ul);
     }
     (item.problems || []).forEach(function (pr) {
-      li.appendChild(el("div", { "class": "small error" }, (pr.field ? pr.field + ": " : "") + pr.reason));
+      if (pr.reason === item.message) { return; }     // said once, not twice
+      var label = FIELD_LABELS[pr.field] || "";
+      li.appendChild(el("div", { "class": "small error" }, (label ? label + ": " : "") + pr.reason));
     });
     var actions = el("div", { "class": "actions" });
     if (state === "needs_confirmation") {
@@ -229,7 +234,31 @@
     rej.forEach(function (item) { rlist.appendChild(itemNode(item, "rejected")); });
     var net = $("net-state");
     if (net) { net.textContent = navigator.onLine ? "· daring" : "· luring (tanpa jaringan)"; }
+    showSubmitted(q, rej);
     if (q.some(function (i) { return i.state === "login" || i.state === "forbidden"; })) { loginNeeded(true); }
+  }
+
+  /* The message under the form follows the report just submitted, so it never says
+     "being sent" while the phone is offline or after the server refused it. */
+  var lastSubmitted = null;
+  function showSubmitted(q, rej) {
+    if (!lastSubmitted || !$("form-message")) { return; }
+    var id = lastSubmitted, item = q.filter(function (i) { return i.id === id; })[0];
+    var sent = sentThisPage.filter(function (i) { return i.id === id; })[0];
+    var refused = rej.filter(function (i) { return i.id === id; })[0];
+    if (sent) {
+      var r = sent.report || {};
+      return showMessage("ok", "Laporan terkirim dan diterima server" +
+        (r.kelurahan_nama ? " (Kelurahan " + r.kelurahan_nama + (r.tps_kode ? ", TPS " + r.tps_kode.slice(-3) : "") + ")" : "") + ".");
+    }
+    if (refused) { return showMessage("err", "Laporan ditolak server: " + refused.message + " Lihat \"Ditolak server\" di bawah untuk memperbaiki."); }
+    if (!item) { return showMessage("", ""); }
+    if (item.state === "needs_confirmation") { return showMessage("warn", "Laporan perlu konfirmasi: periksa peringatannya di antrean di bawah, lalu kirim atau batalkan."); }
+    if (item.state === "login" || item.state === "forbidden") { return showMessage("err", "Laporan tersimpan di perangkat; masuk lagi untuk mengirim."); }
+    if (!navigator.onLine || item.state === "retry") {
+      return showMessage("warn", "Tanpa jaringan: laporan tersimpan di perangkat ini dan dikirim otomatis saat jaringan kembali.");
+    }
+    showMessage("ok", "Laporan tersimpan dan sedang dikirim…");
   }
 
   /* ---------------------------------------------------------------- the form */
@@ -246,28 +275,52 @@
     if (box) { box.className = "notice " + kind; box.textContent = text; box.hidden = !text; }
   }
 
-  var previewTimer = null;
+  var previewTimer = null, lastCheck = { text: null, promise: null };
+  /* What the server reads from the typed text and where that point falls; null offline. */
+  function checkPoint(value) {
+    if (lastCheck.text === value && lastCheck.promise) { return lastCheck.promise; }
+    var promise = fetch(cfg.parse + "?q=" + encodeURIComponent(value), {
+      credentials: "same-origin", headers: { Accept: "application/json" }
+    }).then(function (r) {
+      return r.json().then(function (d) { return { ok: r.ok, data: d }; });
+    }).catch(function () { lastCheck.promise = null; return null; });
+    lastCheck = { text: value, promise: promise };
+    return promise;
+  }
+  function km(m) { return (m / 1000).toLocaleString("id-ID", { maximumFractionDigits: 1 }); }
+  function outsideText(d) {
+    return "Titik di luar wilayah kerja" + (d.distance_m ? " (" + km(d.distance_m) + " km dari batas terdekat" +
+      (d.kelurahan_nama ? ", Kelurahan " + d.kelurahan_nama : "") + ")" : "") +
+      ". Laporan di titik ini akan ditolak server: periksa koordinat atau pilih titik di peta.";
+  }
   function previewCoords(input) {
     var out = $("coords-preview");
     clearTimeout(previewTimer);
     if (!input.value.trim()) { out.textContent = ""; out.className = "preview muted"; return; }
     previewTimer = setTimeout(function () {
-      fetch(cfg.parse + "?q=" + encodeURIComponent(input.value), {
-        credentials: "same-origin", headers: { Accept: "application/json" }
-      }).then(function (r) {
-        return r.json().then(function (d) {
-          if (r.ok) {
-            out.className = "preview ok";
-            out.textContent = "Terbaca: lintang " + d.lat.toFixed(6) + ", bujur " + d.lon.toFixed(6) +
-              " (" + d.form + (d.guessed ? "; urutan ditebak lintang, bujur" : "") + ")";
-          } else {
-            out.className = "preview bad";
-            out.textContent = d.error || "Koordinat tidak terbaca.";
-          }
-        });
-      }).catch(function () {
-        out.className = "preview muted";
-        out.textContent = "Tanpa jaringan: koordinat akan dibaca server saat laporan terkirim.";
+      var value = input.value.trim();
+      if (!value) { return; }                      // cleared after sending
+      checkPoint(value).then(function (res) {
+        if (input.value.trim() !== value) { return; }
+        if (!res) {
+          out.className = "preview muted";
+          out.textContent = "Tanpa jaringan: koordinat akan dibaca server saat laporan terkirim.";
+          return;
+        }
+        var d = res.data;
+        if (!res.ok) {
+          out.className = "preview bad";
+          out.textContent = d.error || "Koordinat tidak terbaca.";
+          return;
+        }
+        // coordinates keep the decimal point: they are copied into other tools as they are
+        var fmt = function (x) { return x.toFixed(6); };
+        var read = "Terbaca: lintang " + fmt(d.lat) + ", bujur " + fmt(d.lon) +
+          " (" + d.form + (d.guessed ? "; urutan ditebak lintang, bujur" : "") + ")";
+        out.className = d.inside === false ? "preview bad" : "preview ok";
+        out.textContent = d.inside === false ? read + ". " + outsideText(d) :
+          read + (d.kelurahan_nama ? " · Kelurahan " + d.kelurahan_nama : "");
+        document.dispatchEvent(new CustomEvent("gisdesk:point", { detail: d }));
       });
     }, 350);
   }
@@ -296,18 +349,32 @@
       if (!f.occurred_at.value) { missing.push("waktu kejadian"); }
       if (!f.coords.value.trim()) { missing.push("koordinat"); }
       if (missing.length) { return showMessage("err", "Lengkapi: " + missing.join(", ") + "."); }
+      var typed = f.coords.value.trim();
+      var check = navigator.onLine ? checkPoint(typed) : Promise.resolve(null);
+      check.then(function (res) {
+        if (f.coords.value.trim() !== typed) { return; }
+        if (res && !res.ok && res.data && res.data.field === "coords") {
+          return showMessage("err", res.data.error || "Koordinat tidak terbaca.");
+        }
+        if (res && res.ok && res.data.inside === false) { return showMessage("err", outsideText(res.data)); }
+        send();
+      });
+    });
+    function send() {
+      var f = form.elements;
       var payload = {
         category: f.category.value, severity: f.severity.value, occurred_at: f.occurred_at.value,
         coords: f.coords.value.trim(), description: f.description.value.trim()
       };
       if (f.tps.value.trim()) { payload.tps = f.tps.value.trim(); }
       if (f.reporter_name.value.trim()) { payload.reporter_name = f.reporter_name.value.trim(); }
-      enqueue(payload);
-      showMessage("ok", "Laporan disimpan di antrean dan sedang dikirim.");
+      lastSubmitted = uuid();
+      payload.id = lastSubmitted;
       f.description.value = ""; f.coords.value = ""; f.tps.value = "";
       f.occurred_at.value = nowWita();
       $("coords-preview").textContent = "";
-    });
+      enqueue(payload);
+    }
     function onAction(ev) {
       var btn = ev.target.closest("button[data-do]");
       if (!btn) { return; }
@@ -338,17 +405,31 @@
   }
 
   /* ---------------------------------------------------------------- /insiden review buttons */
+  var DONE_KEY = "gisdesk.review.done";
+  var fmtWhen = new Intl.DateTimeFormat("id-ID", { timeZone: "Asia/Makassar", day: "2-digit",
+    month: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  function num(n) { return Math.round(n).toLocaleString("id-ID"); }
+  function rowLabel(row) { return row.getAttribute("data-label") || "Laporan"; }
+  function candidateLabel(o) {
+    var where = (o.tps_kode ? "TPS " + o.tps_kode.slice(-3) + " · " : "") + (o.kelurahan_nama || "");
+    return (o.category_label || o.category) + " · " + where + " · " +
+      fmtWhen.format(new Date(o.occurred_at)).replace(",", "") + " WITA · " +
+      num(o.distance_m) + " m, " + num(o.minutes_apart) + " menit dari laporan ini";
+  }
+
   function bindReview(root) {
     var box = $("review-message");
     function say(kind, text) { box.className = "notice " + kind; box.textContent = text; box.hidden = false; }
-    function call(id, action, body) {
+    var done = sessionStorage.getItem(DONE_KEY);
+    if (done) { sessionStorage.removeItem(DONE_KEY); say("ok", done); }
+    function call(id, action, body, doneText) {
       return fetch(cfg.api + "/" + id + "/" + action, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken || "" },
         body: JSON.stringify(body || {})
       }).then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (d) {
-          if (r.ok) { window.location.reload(); return; }
+          if (r.ok) { sessionStorage.setItem(DONE_KEY, doneText); window.location.reload(); return; }
           if (r.status === 401 || isCsrf({ status: r.status, data: d })) {
             return say("err", "Sesi berakhir; muat ulang halaman atau masuk lagi.");
           }
@@ -356,35 +437,58 @@
         });
       }).catch(function () { say("err", "Jaringan tidak tersedia; coba lagi."); });
     }
+    function openMerge(row, id) {
+      var panel = row.querySelector(".merge-panel");
+      panel.hidden = false;
+      panel.textContent = "Mencari laporan di sekitar…";
+      fetch(cfg.api + "/" + id + "/candidates", { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json(); }).then(function (d) {
+          panel.textContent = "";
+          var items = d.items || [];
+          if (!items.length) {
+            panel.appendChild(el("p", { "class": "muted small" }, "Tidak ada laporan lain di sekitar waktu dan tempat ini."));
+            return;
+          }
+          var form = el("form", { "class": "merge-choose" });
+          form.appendChild(el("p", { "class": "small" }, "Gabungkan laporan ini ke:"));
+          items.forEach(function (o, i) {
+            var label = el("label", { "class": "candidate" });
+            var radio = el("input", { type: "radio", name: "into", value: o.id });
+            if (i === 0) { radio.checked = true; }
+            label.appendChild(radio);
+            label.appendChild(document.createTextNode(" " + candidateLabel(o)));
+            if (o.likely) { label.appendChild(el("span", { "class": "badge likely" }, "mungkin duplikat")); }
+            label.setAttribute("data-label", (o.category_label || o.category) + (o.kelurahan_nama ? " di " + o.kelurahan_nama : ""));
+            form.appendChild(label);
+          });
+          var actions = el("div", { "class": "actions" });
+          actions.appendChild(el("button", { type: "submit", "class": "primary small" }, "Gabungkan"));
+          actions.appendChild(el("button", { type: "button", "class": "secondary small", "data-action": "merge-cancel" }, "Batal"));
+          form.appendChild(actions);
+          form.addEventListener("submit", function (ev) {
+            ev.preventDefault();
+            var chosen = form.querySelector("input[name=into]:checked");
+            if (!chosen) { return; }
+            var into = chosen.closest("label").getAttribute("data-label");
+            call(id, "merge", { into: chosen.value },
+                 rowLabel(row) + " digabung ke laporan " + into + " (" + chosen.value.slice(0, 8) + ").");
+          });
+          panel.appendChild(form);
+        }).catch(function () { panel.textContent = "Jaringan tidak tersedia; coba lagi."; });
+    }
     root.addEventListener("click", function (ev) {
       var btn = ev.target.closest("button[data-action]");
       if (!btn) { return; }
       var row = btn.closest("tr"), id = row.getAttribute("data-id"), action = btn.getAttribute("data-action");
-      if (action === "verify" || action === "resolve") { return call(id, action, {}); }
+      if (action === "verify") { return call(id, action, {}, rowLabel(row) + " diverifikasi."); }
+      if (action === "resolve") { return call(id, action, {}, rowLabel(row) + " ditandai selesai."); }
       if (action === "reject") {
         var reason = window.prompt("Alasan penolakan:");
-        if (reason && reason.trim()) { call(id, "reject", { reason: reason.trim() }); }
+        if (reason && reason.trim()) { call(id, "reject", { reason: reason.trim() }, rowLabel(row) + " ditolak."); }
         return;
       }
-      if (action === "merge") {
-        var into = window.prompt("Gabungkan ke laporan nomor (UUID):");
-        if (into && into.trim()) { call(id, "merge", { into: into.trim() }); }
-        return;
-      }
-      if (action === "merge-into") { return call(id, "merge", { into: btn.getAttribute("data-into") }); }
-      if (action === "duplicates") {
-        var list = row.querySelector(".dup-list");
-        fetch(cfg.api + "/" + id + "/duplicates", { credentials: "same-origin", headers: { Accept: "application/json" } })
-          .then(function (r) { return r.json(); }).then(function (d) {
-            list.textContent = "";
-            (d.items || []).forEach(function (o) {
-              var line = el("div", {}, (o.category_label || o.category) + " · " + Math.round(o.distance_m) + " m · " +
-                Math.round(o.minutes_apart) + " menit · " + o.id.slice(0, 8) + " ");
-              line.appendChild(el("button", { type: "button", "class": "secondary small", "data-action": "merge-into", "data-into": o.id }, "Gabung ke sini"));
-              list.appendChild(line);
-            });
-          });
-      }
+      if (action === "merge") { return openMerge(row, id); }
+      if (action === "merge-cancel") { row.querySelector(".merge-panel").hidden = true; return; }
     });
   }
 

@@ -10,6 +10,7 @@
   var RANK = {kurang_rawan: 1, rawan: 2, khusus: 3, sangat_rawan: 4};
   var svg = L.svg({padding: 0.3}); // polygons in SVG: crisp outlines, DOM paths; points on canvas
   // points get a pane above the polygons, or the kelurahan shading would catch their clicks
+  L.control.scale({imperial: false}).addTo(map);   // metres only (Folium's adds feet)
   map.createPane("gd-points").style.zIndex = 450;
   var dots = L.canvas({pane: "gd-points", padding: 0.3});
   var tiled = cfg.tiled || null;  // big election: TPS and boundaries come as vector tiles
