@@ -72,8 +72,10 @@ def test_no_get_route_and_no_desk_write_recomputes_the_analysis(app, as_role, en
     assert _sequence(engine) == before                  # nothing computed by any reader
 
     with engine.connect() as conn:
-        tps, kel = conn.execute(text("SELECT kode, kelurahan_kode FROM tps ORDER BY kode "
-                                     "LIMIT 1")).one()
+        # a TPS in the kelurahan the demo desk staff (`petugas`) may record for
+        tps, kel = conn.execute(text("SELECT t.kode, t.kelurahan_kode FROM tps t JOIN users u "
+                                     "ON u.kelurahan_kode = t.kelurahan_kode WHERE u.username "
+                                     "= 'petugas' ORDER BY t.kode LIMIT 1")).one()
         lat, lon = conn.execute(text("SELECT ST_Y(geom), ST_X(geom) FROM tps WHERE kode = :k"),
                                 {"k": tps}).one()
         donor = conn.execute(text("SELECT * FROM suggestion WHERE from_kind = 'kelurahan' "

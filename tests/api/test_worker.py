@@ -56,8 +56,9 @@ def test_a_committed_readiness_change_reaches_the_api_through_the_worker(
     with engine.connect() as conn:
         tps, kel = conn.execute(text(
             "SELECT t.kode, t.kelurahan_kode FROM tps t LEFT JOIN tps_readiness r "
-            "ON r.tps_id = t.id WHERE r.state IS NULL OR r.state = 'siap' "
-            "ORDER BY t.kode LIMIT 1")).one()
+            "ON r.tps_id = t.id JOIN users u ON u.kelurahan_kode = t.kelurahan_kode "
+            "AND u.username = 'petugas' "     # where the demo desk staff may record
+            "WHERE r.state IS NULL OR r.state = 'siap' ORDER BY t.kode LIMIT 1")).one()
     version, before = _kelurahan(as_role, kel)
     staff = as_role("supervisor")          # city-wide (desk staff have a kelurahan scope)
     checklist = staff.get(f"/api/tps/{tps}/readiness").get_json()["checklist"]
