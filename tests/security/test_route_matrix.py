@@ -34,6 +34,7 @@ ROUTES: dict[str, tuple[str, ...] | str] = {
     "entry.create_incident": ("report",), "entry.list_incidents": ("view",),
     "entry.get_incident": ("view",), "entry.review_incident": ("review",),
     "entry.incident_duplicates": ("review",), "entry.update_readiness": ("report",),
+    "entry.update_readiness_batch": ("report",),
     "entry.get_readiness": ("view",), "entry.parse_coordinates": ("report", "view"),
     "entry.incidents_page": ("view",), "entry.report_page": ("report",),
     "quickcount.flags_json": ("quickcount",), "quickcount.resolve_json": ("quickcount",),
