@@ -1,15 +1,16 @@
 """Anchors of the audit chain's head, kept outside the database, so a cut tail shows.
 
-The hash chain proves each audit entry follows the one before it, but deleting the newest
-entries leaves a shorter chain that is still valid. An anchor is the chain head
-(sequence number, hash) with the time it was taken. ``anchor()`` appends it to
+The hash chain (``audit_chain``, linked by the audit sequencer) proves each audit entry
+follows the one before it, but deleting the newest links with their entries leaves a shorter
+chain that is still valid. An anchor is the chain head (link sequence number, hash) with the
+time it was taken; ``take()`` first links what is waiting, so the anchor covers every entry
+committed before it. ``anchor()`` appends it to
 ``$GISDESK_HOME/audit-anchors.jsonl`` (0600, one JSON object a line) and the CLI prints it for
 the operator to keep elsewhere (`gisdesk audit anchor`; `gisdesk db backup` takes one with
 every backup). ``check()`` (run by `gisdesk audit verify`) says when an anchored entry is
 gone or no longer has its hash.
 
-Everything that knows where the chain lives is in ``head()`` and ``hash_at()``: when chaining
-moves to a separate chain table, only those two change.
+Everything that knows where the chain lives is in ``head()`` and ``hash_at()``.
 """
 from __future__ import annotations
 
@@ -19,19 +20,19 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 FILENAME = "audit-anchors.jsonl"
 
 
 @dataclass(frozen=True)
 class Anchor:
-    seq: int           # the head entry's position in the chain (audit_log.id today)
+    seq: int           # the head link's position in the chain (audit_chain.seq)
     hash: str          # its chain hash
     at: str            # when the anchor was taken (UTC, ISO 8601)
 
     def line(self) -> str:
-        return f"audit anchor: entry {self.seq} hash {self.hash} at {self.at}"
+        return f"audit anchor: link {self.seq} hash {self.hash} at {self.at}"
 
     @classmethod
     def parse(cls, value: str) -> "Anchor":
@@ -43,12 +44,21 @@ class Anchor:
 
 
 def head(conn: Connection) -> tuple[int, str] | None:
-    row = conn.execute(text("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")).first()
-    return (row.id, row.hash) if row else None
+    row = conn.execute(text("SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1")
+                       ).first()
+    return (row.seq, row.hash) if row else None
 
 
 def hash_at(conn: Connection, seq: int) -> str | None:
-    return conn.execute(text("SELECT hash FROM audit_log WHERE id = :s"), {"s": seq}).scalar()
+    return conn.execute(text("SELECT hash FROM audit_chain WHERE seq = :s"), {"s": seq}).scalar()
+
+
+def take(engine: Engine, home: Path) -> Anchor | None:
+    """Link the entries waiting for the sequencer, then anchor the head."""
+    from gisdesk.audit_sequencer import drain
+    drain(engine)
+    with engine.connect() as conn:
+        return anchor(conn, home)
 
 
 def path_in(home: Path) -> Path:
@@ -84,9 +94,9 @@ def check(conn: Connection, anchors: list[Anchor]) -> list[dict]:
     for a in anchors:
         stored = hash_at(conn, a.seq)
         if stored is None:
-            bad.append({"id": a.seq, "reason": f"anchored entry (at {a.at}) is missing: "
+            bad.append({"id": a.seq, "reason": f"anchored link {a.seq} (at {a.at}) is missing: "
                                                "the newest entries were deleted"})
         elif stored != a.hash:
-            bad.append({"id": a.seq, "reason": f"anchored entry (at {a.at}) has another hash: "
-                                               "the chain was rewritten"})
+            bad.append({"id": a.seq, "reason": f"anchored link {a.seq} (at {a.at}) has another "
+                                               "hash: the chain was rewritten"})
     return bad

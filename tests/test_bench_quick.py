@@ -13,7 +13,9 @@ from gisdesk.bench import databases, report
 
 OPERATIONS = {"tps_import", "gap_recompute", "geojson_export", "geojson_export_rss",
               "tile_z6", "tile_z10", "tile_z14", "map_page_render", "map_page_bytes",
-              "incident_post_p99", "incident_post_rate"}
+              "incident_post_p99", "incident_post_rate", "incident_post_sequential_p50",
+              "readiness_post_p99", "readiness_post_rate", "readiness_post_sequential_p50",
+              "analysis_freshness", "read_p99_under_writes"}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +62,11 @@ def test_every_operation_has_a_row_with_positive_numbers(results):
         assert by_op[op]["status"] == "ok" and by_op[op]["floor"] > 0
     assert by_op["tile_z14"]["floor"] > 0        # the raw ST_AsMVT floor is always there
     assert by_op["geojson_export"]["details"]["product_features"] == 1248
+    for op in ("incident_post_rate", "readiness_post_rate"):   # counts and audit verified
+        checks = by_op[op]["details"]["checks"]
+        assert by_op[op]["status"] == "ok", by_op[op]["note"]
+        assert checks["stored"] == checks["expected"] and checks["audit_problems"] == 0
+        assert checks["waiting"] == 0
 
 
 def test_table_prints_every_row(results):

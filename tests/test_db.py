@@ -39,13 +39,18 @@ def test_kelurahan_codes_are_checked_by_the_database(conn, kode):
                 "(:k, 'X', '52.71.01', ST_Multi(ST_MakeEnvelope(0,0,1,1,4326)))"), {"k": kode})
 
 
-def test_audit_log_is_chained_and_refuses_update_delete_truncate(conn):
+def test_audit_log_is_chained_by_a_step_and_log_and_chain_refuse_change(conn):
     conn.execute(text("INSERT INTO audit_log (actor, action) VALUES ('a', 'one'), ('b', 'two')"))
-    rows = conn.execute(text("SELECT prev_hash, hash FROM audit_log ORDER BY id")).all()
+    waiting = conn.execute(text("SELECT count(*) FROM audit_unchained")).scalar()
+    assert waiting == 2
+    assert conn.execute(text("SELECT audit_chain_step(100)")).scalar() == 2
+    rows = conn.execute(text("SELECT prev_hash, hash FROM audit_chain ORDER BY seq")).all()
     assert rows[0].prev_hash == "0" * 64
     assert rows[1].prev_hash == rows[0].hash
+    assert conn.execute(text("SELECT count(*) FROM audit_unchained")).scalar() == 0
     for sql in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log",
-                "TRUNCATE audit_log"):
+                "TRUNCATE audit_log", "UPDATE audit_chain SET hash = 'x'",
+                "DELETE FROM audit_chain", "TRUNCATE audit_chain"):
         with pytest.raises(DBAPIError, match="append-only"):
             with conn.begin_nested():
                 conn.execute(text(sql))
@@ -61,3 +66,20 @@ def test_migrations_and_models_describe_the_same_schema(engine):
         context = MigrationContext.configure(c, opts={
             "include_object": alembic_helpers.include_object, "compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_a_pooled_connection_killed_while_idle_is_replaced_on_checkout(engine, monkeypatch):
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from gisdesk.db import engine as engines
+    monkeypatch.setattr(engines, "PING_AFTER_IDLE_S", 0.0)
+    with engine.connect() as a, engine.connect() as b:   # both idle in the pool afterwards
+        pids = [c.execute(text("SELECT pg_backend_pid()")).scalar() for c in (a, b)]
+    killer = create_engine(engine.url, poolclass=NullPool)
+    with killer.connect() as other:
+        for pid in pids:
+            other.execute(text("SELECT pg_terminate_backend(:p, 10000)"), {"p": pid})
+    killer.dispose()
+    with engine.connect() as c:
+        assert c.execute(text("SELECT pg_backend_pid()")).scalar() not in pids

@@ -2,8 +2,9 @@
 work on the same data in the same run), at city and national scale.
 
 Modules, one per measured operation: ``tps_import``, ``gap``, ``export``, ``tiles``,
-``map_page``, ``incident_post``, ``freshness`` (analysis_freshness) and
-``read_under_writes`` (read_p99_under_writes). Each exposes ``measure(ctx) -> list[dict]`` returning rows
+``map_page``, ``incident_post``, ``readiness_post`` (the last two share ``write_load``),
+``freshness`` (analysis_freshness) and ``read_under_writes`` (read_p99_under_writes). Each
+exposes ``measure(ctx) -> list[dict]`` returning rows
 in the shape of :func:`row`. ``databases`` builds the benchmark databases, ``report`` writes
 ``bench/results.json`` and prints the table. An operation whose product code is not there
 yet is reported with status "not available" (its floor is still measured), never faked.
@@ -77,7 +78,7 @@ def row(operation: str, scale: str, *, figure=None, floor=None, unit: str = "s",
     met = None
     if status == "ok" and figure is not None:
         if target_ratio is not None and ratio is not None:
-            met = ratio <= target_ratio
+            met = ratio >= target_ratio if higher_is_better else ratio <= target_ratio
         elif target_abs is not None:
             met = figure >= target_abs if higher_is_better else figure < target_abs
     return {"operation": operation, "scale": scale, "figure": _round(figure), "unit": unit,
@@ -141,8 +142,8 @@ def machine() -> dict:
 
 
 # the live-analysis ones write (and put the data back): last
-OPERATIONS = ("tps_import", "gap", "export", "tiles", "map_page", "incident_post", "freshness",
-              "read_under_writes")
+OPERATIONS = ("tps_import", "gap", "export", "tiles", "map_page", "incident_post",
+              "readiness_post", "freshness", "read_under_writes")
 
 
 def _versions(url: str) -> dict:

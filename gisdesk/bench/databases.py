@@ -42,6 +42,8 @@ def prepare(scale: str, *, reuse: bool = False, log=print, name: str | None = No
     if reuse:
         eid = _usable(url, kode)
         if eid is not None:
+            from gisdesk.db.migrate import upgrade
+            upgrade(get_engine(url))   # a database kept from an older checkout
             log(f"{scale}: reusing database {name}")
             return url, eid, {"reused": True}
     get_engine(url).dispose()

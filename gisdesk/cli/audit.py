@@ -14,36 +14,61 @@ def audit():
 
 
 @audit.command()
+@click.option("--grace", type=float, default=audit_log.UNCHAINED_GRACE_S, show_default=True,
+              help="Seconds an entry may wait for the sequencer before it is flagged.")
 @click.option("--anchor", "given", multiple=True, metavar="SEQ:HASH",
               help="An anchor kept elsewhere (as printed by `gisdesk audit anchor`).")
 @click.pass_obj
-def verify(obj, given):
-    """Check the hash chain and its anchors: any edited, deleted or inserted entry, and a
-    deleted tail, is named (exit 1)."""
+def verify(obj, grace, given):
+    """Check the hash chain and its anchors: any edited, deleted or inserted entry, a deleted
+    tail, or an entry left unchained longer than --grace seconds, is named (exit 1)."""
     try:
         extra = [anchors.Anchor.parse(g) for g in given]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--anchor") from None
     kept = anchors.load(obj.settings.var) + extra
     with obj.engine.connect() as conn:
-        total = conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
-        bad = audit_log.verify_chain(conn) + anchors.check(conn, kept)
+        state = audit_log.chain_state(conn)
+        bad = (audit_log.verify_chain(conn, unchained_grace_s=grace)
+               + anchors.check(conn, kept))
     if bad:
         for b in bad:
             click.echo(f"entry {b['id']}: {b['reason']}", err=True)
-        click.echo(f"audit log TAMPERED: {len(bad)} problem(s) in {total} entries", err=True)
+        click.echo(f"audit log TAMPERED: {len(bad)} problem(s) in {state['entries']} entries",
+                   err=True)
         raise SystemExit(1)
-    click.echo(f"audit log intact: {total} entries, hash chain verified, "
+    click.echo(f"audit log intact: {state['entries']} entries, hash chain verified "
+               f"({state['head']['seq']} linked, {state['waiting']} waiting for the sequencer), "
                f"{len(kept)} anchor(s) found in it")
+
+
+@audit.command()
+@click.option("--once", is_flag=True, help="Chain what is waiting now, then exit.")
+@click.option("--interval", type=float, default=None,
+              help="Seconds between steps (default 0.2).")
+@click.pass_obj
+def sequencer(obj, once, interval):
+    """Link committed audit entries into the hash chain (one per deployment)."""
+    import signal
+    import threading
+
+    from gisdesk import audit_sequencer
+    if once:
+        click.echo(f"chained {audit_sequencer.drain(obj.engine)} entries")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    audit_sequencer.loop(obj.engine, stop, interval=interval or audit_sequencer.INTERVAL_S)
 
 
 @audit.command()
 @click.pass_obj
 def anchor(obj):
-    """Take the chain head (entry, hash, time) as an anchor: kept in $GISDESK_HOME and
-    printed; keep the printed line elsewhere too (`audit verify --anchor SEQ:HASH`)."""
-    with obj.engine.connect() as conn:
-        taken = anchors.anchor(conn, obj.settings.var)
+    """Link what waits, then take the chain head (link, hash, time) as an anchor: kept in
+    $GISDESK_HOME and printed; keep the printed line elsewhere too (`audit verify --anchor
+    SEQ:HASH`)."""
+    taken = anchors.take(obj.engine, obj.settings.var)
     if taken is None:
         click.echo("audit log is empty: nothing to anchor")
         return

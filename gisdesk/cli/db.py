@@ -69,8 +69,7 @@ def backup(obj, output):
     """Write a pg_dump (custom format) of the whole database."""
     from gisdesk import audit_anchor
     # the head taken first is surely in the backup; it is kept outside the database
-    with obj.engine.connect() as conn:
-        taken = audit_anchor.anchor(conn, obj.settings.var)
+    taken = audit_anchor.take(obj.engine, obj.settings.var)
     backups.backup(database_url(obj.settings), output)
     click.echo(f"backup written: {output} ({output.stat().st_size:,} bytes)")
     if taken:

@@ -53,6 +53,9 @@ def serve(obj, host, port, workers, dev, with_worker, threads, timeout, access_l
     database_url(obj.settings)  # start the embedded cluster before the app needs it
     # created once here, not raced by N workers each generating their own
     secret_key(obj.settings)
+    # one pooled connection per request thread (plus the token check's sharing it): a pool
+    # sized to the threads, so N workers stay well under the server's max_connections
+    os.environ.setdefault("GISDESK_DB_POOL_SIZE", str(max(threads, 1) + 1))
     if proxies is not None:
         os.environ["GISDESK_TRUSTED_PROXIES"] = str(proxies)
     click.echo(f"gisdesk: http://{host}:{port}/")

@@ -126,6 +126,8 @@ class TpsReadiness(Base):
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = _now()
     updated_by: Mapped[str | None] = mapped_column(Text)
+    # when the checklist was ticked on the device (NULL: not sent; updated_at stands for it)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (CheckConstraint(_in("state", READINESS_STATES), name="readiness_state"),)
 
 
@@ -139,6 +141,7 @@ class TpsReadinessHistory(Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime] = _now()
     recorded_by: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (CheckConstraint(_in("state", READINESS_STATES), name="readiness_hist_state"),)
 
 
@@ -351,7 +354,7 @@ class ImportBatch(Base):
 
 
 class AuditLog(Base):
-    """Append-only (enforced by a trigger) and hash-chained (computed by the database)."""
+    """Append-only (enforced by a trigger); chained afterwards into ``audit_chain``."""
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     at: Mapped[dt.datetime] = _now()
@@ -360,9 +363,27 @@ class AuditLog(Base):
     target: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     checksum: Mapped[str | None] = mapped_column(String(64))
-    prev_hash: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (Index("audit_log_at", "at"),)
+
+
+class AuditChain(Base):
+    """The hash chain over audit entries, appended by the sequencer in the order it sees
+    them committed (append-only by trigger; no foreign key, so a deleted entry leaves its
+    link behind)."""
+    __tablename__ = "audit_chain"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    chained_at: Mapped[dt.datetime] = _now()
+    __table_args__ = (UniqueConstraint("entry_id", name="audit_chain_entry"),)
+
+
+class AuditUnchained(Base):
+    """Entries appended but not chained yet (a marker written by trigger with the entry)."""
+    __tablename__ = "audit_unchained"
+    entry_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = _now()
 
 
 # --- analysis results: recomputed from the inputs above, read by map, tables, API, CLI ---

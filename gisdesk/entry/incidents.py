@@ -21,7 +21,9 @@ from gisdesk import audit
 from gisdesk.analysis import changes
 from gisdesk.entry import UTC, WITA, active_election, scope as scopes
 from gisdesk.entry.coords import CoordsError, parse_coords
-from gisdesk.entry.placement import area_centre, place_kelurahan, place_tps
+from gisdesk.db.engine import transaction
+from gisdesk.entry.placement import (COVERING_KELURAHAN, NEAREST_TPS, POINT, area_centre,
+                                     place_kelurahan, place_tps)
 from gisdesk.entry.taxonomy import Taxonomy
 from gisdesk.errors import Conflict, InputRejected, NotFound, Problem
 
@@ -249,18 +251,92 @@ def _same_or_conflict(stored, inp: IncidentInput) -> None:
                        "laporan baru dengan ID baru.", field="id")
 
 
+# The common report as one statement (on an autocommit connection, its own transaction):
+# placement by the shared rules, the UUID's uniqueness, the insert, its audit entry and the
+# analysis queue row (+ NOTIFY at commit). It inserts only when nothing needs the sender's
+# attention (point inside a kelurahan of the area and of the writer's scope, a TPS within
+# reach, no TPS named, a time within the election's span, an unused UUID); otherwise it
+# inserts nothing and the report takes the full path, which says why.
+_ACTIVE = "(SELECT {col} FROM election WHERE active)"
+FAST_INSERT = f"""
+    WITH kel AS ({COVERING_KELURAHAN.format(point=POINT, wil=_ACTIVE.format(col="wilayah_kode"))}),
+    near AS ({NEAREST_TPS.format(point=POINT, election=_ACTIVE.format(col="id"))}),
+    ins AS (
+        INSERT INTO incident (id, election_id, category, severity, description, occurred_at,
+                              reporter_id, reporter_name, geom, kelurahan_kode, tps_id,
+                              tps_distance_m, content_hash, warnings)
+        SELECT :id, e.id, :category, :severity, :description, :occurred_at, :reporter_id,
+               :reporter_name, {POINT}, kel.kode, near.id,
+               round(near.distance_m::numeric, 1)::float8, :hash, '[]'::jsonb
+        FROM election e, kel, near
+        WHERE e.active AND near.distance_m <= :far AND :occurred_at <= :latest
+          AND (CAST(:scope AS text) IS NULL OR kel.kode = CAST(:scope AS text))
+          AND (e.campaign_start IS NULL
+               OR :occurred_at >= e.campaign_start::timestamp AT TIME ZONE 'Asia/Makassar')
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id, election_id, category, severity, description, occurred_at, reported_at,
+                  reporter_id, reporter_name, status, ST_X(geom) AS lon, ST_Y(geom) AS lat,
+                  kelurahan_kode, tps_distance_m, content_hash, warnings, merged_into,
+                  reviewed_by, reviewed_at, review_note),
+    logged AS (
+        INSERT INTO audit_log (actor, action, target, detail, checksum)
+        SELECT :actor, 'incident.create', ins.id::text,
+               jsonb_build_object('category', ins.category, 'severity', ins.severity,
+                                  'kelurahan', ins.kelurahan_kode, 'tps', near.kode,
+                                  'warnings', '[]'::jsonb), ins.content_hash
+        FROM ins, near),
+    queued AS (  -- as analysis.changes.incident: the worker refreshes around the point
+        INSERT INTO analysis_queue (election_id, points, reason)
+        SELECT election_id, ST_Multi({POINT}), 'incident.create' FROM ins
+        RETURNING election_id)
+    SELECT ins.*, kel.nama AS kelurahan_nama, near.kode AS tps_kode,
+           (SELECT count(pg_notify(:channel, q.election_id::text)) FROM queued q) AS notified
+    FROM ins, kel, near"""
+
+
+def _insert_common(conn: Connection, inp: IncidentInput, *, tax: Taxonomy,
+                   reporter_id: int | None, actor: str, now: dt.datetime, scope: str | None):
+    """The stored report when the one-statement path took it, else None."""
+    if inp.tps is not None:
+        return None
+    return conn.execute(text(FAST_INSERT), {
+        "id": inp.id, "category": inp.category, "severity": inp.severity,
+        "description": inp.description, "occurred_at": inp.occurred_at,
+        "reporter_id": reporter_id, "reporter_name": inp.reporter_name or actor,
+        "lon": inp.lon, "lat": inp.lat, "hash": inp.content_hash, "actor": actor,
+        "far": tax.far_from_tps_m, "scope": scope, "channel": changes.CHANNEL,
+        "latest": now + dt.timedelta(minutes=tax.future_tolerance_min)}).mappings().first()
+
+
 def submit(conn: Connection, payload, *, tax: Taxonomy, reporter_id: int | None,
            actor: str, now: dt.datetime | None = None,
            scope: str | None = None) -> tuple[bool, dict]:
     """Store a report once. Returns (created, report); raises InputRejected/Conflict, or
-    Forbidden when the place lies outside the writer's kelurahan ``scope``."""
+    Forbidden when the place lies outside the writer's kelurahan ``scope``.
+
+    ``conn`` is in the caller's transaction, or in autocommit mode (the web path): the
+    common report is then one round trip; the full path gets its own transaction."""
     inp = read_payload(payload, tax, lambda: area_centre(conn))
+    now = now or dt.datetime.now(UTC)
+    row = _insert_common(conn, inp, tax=tax, reporter_id=reporter_id, actor=actor, now=now,
+                         scope=scope)
+    if row is not None:
+        return True, as_dict({k: v for k, v in row.items() if k != "notified"}, tax)
+    with transaction(conn):
+        return _submit_checked(conn, inp, tax=tax, reporter_id=reporter_id, actor=actor,
+                               now=now, scope=scope)
+
+
+def _submit_checked(conn: Connection, inp: IncidentInput, *, tax: Taxonomy,
+                    reporter_id: int | None, actor: str, now: dt.datetime,
+                    scope: str | None) -> tuple[bool, dict]:
+    """Every check with its reason and warning: repeats, time, placement, named TPS."""
     stored = _stored(conn, inp.id)
     if stored is not None:
         _same_or_conflict(stored, inp)
         return False, get_incident(conn, inp.id, tax)
     election = active_election(conn)
-    check_time(inp, election, tax, now or dt.datetime.now(UTC))
+    check_time(inp, election, tax, now)
     place = place_kelurahan(conn, inp.lon, inp.lat, wilayah=election.get("wilayah_kode"),
                             tax=tax, field_name=inp.coord_field)
     place_tps(conn, place, inp.lon, inp.lat, election_id=election["id"], given=inp.tps,

@@ -16,8 +16,21 @@ from gisdesk.entry.taxonomy import Taxonomy
 from gisdesk.errors import InputRejected, Problem
 from gisdesk.indonesian import angka
 
-_POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
 _AREA = "(CAST(:wil AS text) IS NULL OR k.kode LIKE CAST(:wil AS text) || '.%')"
+# The two placement rules as SQL fragments, shared with the one-statement entry of a report
+# (``incidents.FAST_INSERT``): {point} is a point expression, {wil} the area's code prefix
+# (NULL: everywhere), {election} the election id.
+COVERING_KELURAHAN = """
+    SELECT k.kode, k.nama, 0.0 AS distance_m FROM kelurahan k
+    WHERE ST_Covers(k.geom, {point}) AND ({wil} IS NULL OR k.kode LIKE {wil} || '.%')
+    ORDER BY k.kode LIMIT 1"""
+NEAREST_TPS = """
+    SELECT id, kode, distance_m FROM (
+        SELECT t.id, t.kode, ST_Distance(t.geom::geography, {point}::geography) AS distance_m
+        FROM tps t WHERE t.election_id = {election}
+        ORDER BY t.geom <-> {point} LIMIT 5) c
+    ORDER BY distance_m, kode LIMIT 1"""
 TPS_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.[12]\d{3}-\d{3}$")
 
 
@@ -48,19 +61,17 @@ def _valid(lon: float, lat: float) -> bool:
 def _kelurahan(conn: Connection, lon: float, lat: float, wil: str | None):
     """(kode, nama, distance_m) of the kelurahan holding the point, else the nearest one."""
     params = {"lon": lon, "lat": lat, "wil": wil}
-    row = conn.execute(text(f"""
-        SELECT k.kode, k.nama, 0.0 AS distance_m FROM kelurahan k
-        WHERE ST_Covers(k.geom, {_POINT}) AND {_AREA}
-        ORDER BY k.kode LIMIT 1"""), params).first()
+    row = conn.execute(text(COVERING_KELURAHAN.format(point=POINT, wil="CAST(:wil AS text)")),
+                       params).first()
     if row:
         return row
     # KNN on the index picks candidates; the metric distance decides among them
     return conn.execute(text(f"""
         SELECT kode, nama, distance_m FROM (
             SELECT k.kode, k.nama,
-                   ST_Distance(k.geom::geography, {_POINT}::geography) AS distance_m
+                   ST_Distance(k.geom::geography, {POINT}::geography) AS distance_m
             FROM kelurahan k WHERE {_AREA}
-            ORDER BY k.geom <-> {_POINT} LIMIT 8) c
+            ORDER BY k.geom <-> {POINT} LIMIT 8) c
         ORDER BY distance_m, kode LIMIT 1"""), params).first()
 
 
@@ -117,13 +128,8 @@ def place_kelurahan(conn: Connection, lon: float, lat: float, *, wilayah: str | 
 
 
 def _nearest_tps(conn, lon, lat, election_id):
-    return conn.execute(text(f"""
-        SELECT id, kode, distance_m FROM (
-            SELECT t.id, t.kode,
-                   ST_Distance(t.geom::geography, {_POINT}::geography) AS distance_m
-            FROM tps t WHERE t.election_id = :e
-            ORDER BY t.geom <-> {_POINT} LIMIT 5) c
-        ORDER BY distance_m, kode LIMIT 1"""), {"lon": lon, "lat": lat, "e": election_id}).first()
+    return conn.execute(text(NEAREST_TPS.format(point=POINT, election=":e")),
+                        {"lon": lon, "lat": lat, "e": election_id}).first()
 
 
 def tps_code(given: str, kelurahan_kode: str) -> str | None:
@@ -145,7 +151,7 @@ def place_tps(conn: Connection, place: Placement, lon: float, lat: float, *,
             _reject("Nomor TPS tidak dikenali; tulis nomornya (mis. 12) atau kodenya "
                     "(mis. 52.71.01.1004-012).", "tps", given)
         row = conn.execute(text(f"""
-            SELECT id, kode, ST_Distance(geom::geography, {_POINT}::geography) AS distance_m
+            SELECT id, kode, ST_Distance(geom::geography, {POINT}::geography) AS distance_m
             FROM tps WHERE election_id = :e AND kode = :k"""),
             {"lon": lon, "lat": lat, "e": election_id, "k": kode}).first()
         if row is None:

@@ -51,6 +51,7 @@ class Taxonomy:
     duplicate_window_hours: float
     duplicate_same_category: bool
     readiness: tuple[ReadinessItem, ...]
+    readiness_clock_skew_min: float = 10.0   # a check time later than now + this: refused
 
     def severity(self, value: str) -> str | None:
         word = (value or "").strip().lower()
@@ -134,7 +135,7 @@ def parse_taxonomy(data: dict, src: str = "<incident types>") -> Taxonomy:
     checks = _need(data, "checks", dict, src)
     cw = f"{src} [checks]"
     _only(checks, {"boundary_tolerance_m", "far_from_tps_m", "future_tolerance_min",
-                   "description_max", "confirm"}, cw)
+                   "description_max", "confirm", "readiness_clock_skew_min"}, cw)
     confirm = _need(checks, "confirm", list, cw)
     if set(confirm) - set(WARNING_CODES):
         raise ConfigError(f"{cw}: confirm may list {', '.join(WARNING_CODES)}", field="confirm")
@@ -148,6 +149,7 @@ def parse_taxonomy(data: dict, src: str = "<incident types>") -> Taxonomy:
         boundary_tolerance_m=_need(checks, "boundary_tolerance_m", float, cw),
         far_from_tps_m=_need(checks, "far_from_tps_m", float, cw),
         future_tolerance_min=_need(checks, "future_tolerance_min", float, cw),
+        readiness_clock_skew_min=float(checks.get("readiness_clock_skew_min", 10.0)),
         description_max=_need(checks, "description_max", int, cw),
         confirm=frozenset(confirm),
         duplicate_radius_m=_need(dup, "radius_m", float, dw),

@@ -147,4 +147,4 @@ def _election_config(election: dict | None) -> dict | None:
         return None
     as_of = election.get("as_of")
     return {"id": election["id"], "nama": election["nama"], "is_demo": bool(election["is_demo"]),
-            "as_of": as_of.isoformat() if as_of else None}
+            "as_of": as_of.isoformat() if as_of else None, "version": election.get("version")}

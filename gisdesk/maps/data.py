@@ -47,22 +47,28 @@ def results_state(election: dict | None) -> dict:
             "keadaan": f"keadaan per {wita(election['as_of'])}", "pesan": None}
 
 
-def summary(conn: Connection, election_id: int, *, kecamatan_kode: str | None = None) -> dict:
+def summary(conn: Connection, election_id: int, *, kecamatan_kode: str | None = None,
+            classes: list[str] | None = None) -> dict:
     """Totals for the header strip (the whole election, or one kecamatan), read from the
     aggregates stored with the results version (kabkota_gap / kecamatan_gap), never summed
-    over TPS per page view. The shortfall sums only kelurahan that are short: a surplus in one
-    kelurahan does not staff another until someone moves people."""
+    over TPS per page view. ``classes`` (None: all; "belum_dinilai" for unrated TPS) narrows
+    the TPS counts; personnel are planned per kelurahan, not per class, so they follow the
+    kecamatan only. The shortfall sums only kelurahan that are short: a surplus in one
+    kelurahan does not staff another until someone moves people, so
+    ``required - assigned == short - surplus``."""
     _check_kecamatan(kecamatan_kode)
+    classes = _classes(classes)
     table, where = (("kabkota_gap", "") if kecamatan_kode is None
                     else ("kecamatan_gap", "AND kecamatan_kode = :kec"))
     gap = conn.execute(text(
         f"SELECT COALESCE(sum(n_tps), 0), COALESCE(sum(polri_required), 0), "
         f"       COALESCE(sum(polri_assigned), 0), COALESCE(sum(polri_short), 0), "
-        f"       COALESCE(sum(linmas_required), 0), COALESCE(sum(linmas_assigned), 0), "
-        f"       COALESCE(sum(linmas_short), 0), COALESCE(sum(kelurahan_short), 0) "
+        f"       COALESCE(sum(polri_surplus), 0), COALESCE(sum(linmas_required), 0), "
+        f"       COALESCE(sum(linmas_assigned), 0), COALESCE(sum(linmas_short), 0), "
+        f"       COALESCE(sum(linmas_surplus), 0), COALESCE(sum(kelurahan_short), 0) "
         f"FROM {table} WHERE election_id = :e {where}"),
         {"e": election_id, "kec": kecamatan_kode}).one()
-    classes = dict(conn.execute(text(
+    counts = dict(conn.execute(text(
         f"SELECT c.key, sum(c.value::int) FROM {table}, jsonb_each_text(n_by_class) c "
         f"WHERE election_id = :e {where} GROUP BY 1"),
         {"e": election_id, "kec": kecamatan_kode}).all())
@@ -71,17 +77,47 @@ def summary(conn: Connection, election_id: int, *, kecamatan_kode: str | None = 
         "AND status NOT IN ('rejected', 'merged') "
         "AND (CAST(:kec AS text) IS NULL OR left(kelurahan_kode, 8) = :kec)"),
         {"e": election_id, "kec": kecamatan_kode}).scalar_one()
+    by_class = {k: int(counts.get(k, 0)) for k in CLASS_ORDER if classes is None or k in classes}
+    if counts.get("belum_dinilai") and (classes is None or "belum_dinilai" in classes):
+        by_class["belum_dinilai"] = int(counts["belum_dinilai"])
+
+    def agency(i: int) -> dict:
+        return {"required": int(gap[i]), "assigned": int(gap[i + 1]), "short": int(gap[i + 2]),
+                "surplus": int(gap[i + 3])}
     return {
-        "tps": int(gap[0]), "by_class": {k: int(classes.get(k, 0)) for k in CLASS_ORDER},
-        "polri": {"required": int(gap[1]), "assigned": int(gap[2]), "short": int(gap[3])},
-        "linmas": {"required": int(gap[4]), "assigned": int(gap[5]), "short": int(gap[6])},
-        "kelurahan_short": int(gap[7]), "incidents": int(incidents),
+        "tps": int(gap[0]) if classes is None else sum(by_class.values()),
+        "by_class": by_class, "polri": agency(1), "linmas": agency(5),
+        "kelurahan_short": int(gap[9]), "incidents": int(incidents),
+        "scope": {"kecamatan_kode": kecamatan_kode,
+                  "kecamatan_nama": _kecamatan_nama(conn, kecamatan_kode), "classes": classes},
     }
 
 
 def _check_kecamatan(kecamatan_kode: str | None) -> None:
     if kecamatan_kode is not None and not re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", kecamatan_kode):
         raise InputRejected("Kode kecamatan tidak sah (contoh: 52.71.01)", field="kecamatan")
+
+
+def _classes(classes: list[str] | None) -> list[str] | None:
+    """None for "every class"; otherwise the known classes picked, in their order."""
+    if classes is None:
+        return None
+    known = (*CLASS_ORDER, "belum_dinilai")
+    unknown = [c for c in classes if c not in known]
+    if unknown:
+        raise InputRejected(f"Kelas tidak dikenal: {unknown[0]} (pilih dari {', '.join(known)})",
+                            field="kelas")
+    picked = [c for c in known if c in classes]
+    return None if len(picked) == len(known) else picked
+
+
+def _kecamatan_nama(conn: Connection, kode: str | None) -> str | None:
+    if kode is None:
+        return None
+    nama = conn.execute(text("SELECT nama FROM kecamatan WHERE kode = :k"), {"k": kode}).scalar()
+    if nama is None:
+        raise InputRejected(f"Kecamatan {kode} tidak ada.", field="kecamatan")
+    return nama
 
 
 def gap_rows(conn: Connection, election_id: int, *, kecamatan_kode: str | None = None,
@@ -106,6 +142,22 @@ def gap_rows(conn: Connection, election_id: int, *, kecamatan_kode: str | None =
         sql += " LIMIT :limit"
         params["limit"] = int(limit)
     return [dict(r) for r in conn.execute(text(sql), params).mappings()]
+
+
+def suggestion_moves(conn: Connection, election_id: int) -> list[dict]:
+    """Stored suggestions that name a source, as the fields of a move (gisdesk.moves)."""
+    rows = conn.execute(text(
+        "SELECT s.id, s.rank, s.agency, s.count, s.kelurahan_kode, k.nama AS kelurahan_nama, "
+        "       s.from_kind, s.from_kelurahan_kode, s.move_text "
+        "FROM suggestion s JOIN kelurahan k ON k.kode = s.kelurahan_kode "
+        "WHERE s.election_id = :e AND s.from_kind IN ('kelurahan', 'polsek_reserve', "
+        "'polresta_reserve') ORDER BY s.rank, s.id"), {"e": election_id}).mappings()
+    out = []
+    for r in rows:
+        reserve = {"polsek_reserve": r["kelurahan_kode"][:8],   # the receiver's Polsek
+                   "polresta_reserve": "polresta"}.get(r["from_kind"])
+        out.append({**dict(r), "from_reserve": reserve})
+    return out
 
 
 _TPS_NUMBER = re.compile(r"^(?:tps\s*)?0*(\d{1,3})$", re.IGNORECASE)

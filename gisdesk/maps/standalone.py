@@ -75,4 +75,6 @@ def build_standalone_map(conn: Connection, election_id: int, role: str = "viewer
         # in JSON "<" may always be written as \u003c: no text in the data can close the element
         config=json.dumps(parts.config, ensure_ascii=False).replace("<", "\\u003c"),
         folium_script=_script_safe(parts.script),
-        map_js=_script_safe((STATIC / "map.js").read_text(encoding="utf-8")))
+        # the address bar and the server-drawn strip need the app: map_state.js stays out
+        map_js="\n".join(_script_safe((STATIC / name).read_text(encoding="utf-8"))
+                          for name in ("map.js", "map_time.js")))

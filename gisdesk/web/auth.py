@@ -22,6 +22,8 @@ from gisdesk.entry.scope import write_scope
 from gisdesk.login_throttle import (Policy, address_key, attacked_accounts, record_failure,
                                     wait_seconds)
 from gisdesk.roles import ROLE_LABELS, allowed
+from gisdesk.db.engine import transaction
+from gisdesk.web.dbs import write_connection
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -93,10 +95,12 @@ def _load_token_user(req):
     username, token = credentials
     policy = _policy()
     bucket = f"token:addr:{address_key(req.remote_addr)}"
-    with engine().begin() as conn:
-        row = accounts.user_for_token(conn, token, username=username,
-                                      throttle=(bucket, policy.free * 5, policy.window_s))
-        if row is None:  # failures only: a working QGIS sends many requests at once
+    # one autocommit statement on the connection the request's write will use
+    conn = write_connection()
+    row = accounts.user_for_token(conn, token, username=username,
+                                  throttle=(bucket, policy.free * 5, policy.window_s))
+    if row is None:  # failures only: a working QGIS sends many requests at once
+        with transaction(conn):
             accounts.record_token_failure(conn, bucket, policy.window_s)
     if row:
         g.via_token = True

@@ -22,7 +22,7 @@ import os
 import time
 
 from flask import current_app, g, request, session
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from gisdesk.db.replica import ReplicaMonitor
 
@@ -49,6 +49,7 @@ def init_app(app) -> None:
             replica, max_lag=app.config["READ_MAX_LAG_SECONDS"],
             interval=_setting(app, "READ_CHECK_SECONDS", "GISDESK_READ_CHECK_SECONDS", 5))
     app.after_request(_after_request)
+    app.teardown_request(_close_write_connection)
 
 
 def has_replica() -> bool:
@@ -60,6 +61,25 @@ def wrote_recently() -> bool:
     if not isinstance(at, (int, float)):
         return False
     return time.time() - at < current_app.config["READ_STICKY_SECONDS"]
+
+
+def write_connection() -> Connection:
+    """The request's connection to the primary, in autocommit mode: the API token check and
+    the write share it (one pool checkout per request), and a write whose common case is one
+    statement needs no BEGIN/COMMIT round trips; several statements take
+    ``gisdesk.db.engine.transaction(conn)``. Returned to the pool when the request ends."""
+    conn = g.get("gisdesk_write_conn")
+    if conn is None:
+        conn = current_app.extensions["gisdesk.engine"].connect()
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        g.gisdesk_write_conn = conn
+    return conn
+
+
+def _close_write_connection(_exc=None) -> None:
+    conn = g.pop("gisdesk_write_conn", None)
+    if conn is not None:
+        conn.close()
 
 
 def read_engine() -> Engine:

@@ -21,6 +21,7 @@ from gisdesk.entry.placement import area_centre, locate
 from gisdesk.entry.taxonomy import load_taxonomy
 from gisdesk.errors import InputRejected, Problem
 from gisdesk.web.auth import requires
+from gisdesk.web.dbs import write_connection
 
 bp = Blueprint("entry", __name__)
 MAX_PAGE = 500
@@ -83,11 +84,10 @@ def _filters() -> dict:
 @bp.post("/api/incidents")
 @requires("report")
 def create_incident():
-    with _engine().begin() as conn:
-        created, report = incidents.submit(conn, request.get_json(silent=True), tax=_tax(),
-                                           reporter_id=current_user.id,
-                                           actor=current_user.username,
-                                           scope=current_user.write_scope)
+    created, report = incidents.submit(write_connection(), request.get_json(silent=True),
+                                       tax=_tax(), reporter_id=current_user.id,
+                                       actor=current_user.username,
+                                       scope=current_user.write_scope)
     response = jsonify(report)
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("entry.get_incident", incident_id=report["id"])
@@ -145,11 +145,21 @@ def merge_candidates(incident_id):
 @bp.post("/api/tps/<tps_kode>/readiness")
 @requires("report")
 def update_readiness(tps_kode):
-    with _engine().begin() as conn:
-        created, result = readiness.update(conn, tps_kode, request.get_json(silent=True),
-                                           tax=_tax(), actor=current_user.username,
-                                           scope=current_user.write_scope)
+    created, result = readiness.update(write_connection(), tps_kode,
+                                       request.get_json(silent=True), tax=_tax(),
+                                       actor=current_user.username,
+                                       scope=current_user.write_scope)
     return jsonify(result), 201 if created else 200
+
+
+@bp.post("/api/readiness")
+@requires("report")
+def update_readiness_batch():
+    """Many TPS checklists in one request (an offline queue): all stored, or none."""
+    result = readiness.update_batch(write_connection(), request.get_json(silent=True),
+                                    tax=_tax(), actor=current_user.username,
+                                    scope=current_user.write_scope)
+    return jsonify(result), 201 if result["created"] else 200
 
 
 @bp.get("/api/tps/<tps_kode>/readiness")

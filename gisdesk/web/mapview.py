@@ -16,7 +16,7 @@ from sqlalchemy import text
 from gisdesk import layers as registry
 from gisdesk.layers import sources as layer_sources
 from gisdesk.errors import NotFound
-from gisdesk.maps import data
+from gisdesk.maps import briefing, data
 from gisdesk.maps.builder import map_parts
 from gisdesk.maps.labels import VOCABULARIES
 from gisdesk.web.auth import requires
@@ -47,13 +47,42 @@ def map_page():
             conn, _visible(), election=election,
             layer_source=lambda layer: {"url": url_for(".layer_geojson", layer_id=layer.id)},
             extra_config={"gaps_url": url_for(".gaps"), "search_url": url_for(".search"),
+                          "strip_url": url_for(".strip"), "user": current_user.username,
                           "analysis_url": url_for(".analysis_state"),
                           "analysis_version": election and election["version"],
-                          **_live_config(conn, election)})
-        summary = data.summary(conn, election["id"]) if election else None
+                          **_plan_config(), **_live_config(conn, election)})
+        summary = data.summary(conn, election["id"], **_scope()) if election else None
         kecamatan = conn.execute(text("SELECT kode, nama FROM kecamatan ORDER BY kode")).all()
     return render_template("map.html", parts=parts, election=election, summary=summary,
                            kecamatan=kecamatan, as_of=data.wita(election and election["as_of"]),
+                           kelas_labels=VOCABULARIES["kelas"],
+                           print_url=url_for(".briefing_page"))
+
+
+def _plan_config() -> dict:
+    """The what-if panel, for those who may move personnel (supervisor, admin)."""
+    if not current_user.can("review"):
+        return {}
+    return {"plan_url": _endpoint_url("bulk.create_plan"), "suggestions_url": url_for(".suggestions")}
+
+
+def _scope() -> dict:
+    """The strip's scope from the URL (the map's filter state): ``kecamatan=52.71.01`` and
+    ``kelas=rawan,sangat_rawan`` (absent: every class; empty: none)."""
+    kelas = request.args.get("kelas")
+    return {"kecamatan_kode": request.args.get("kecamatan") or None,
+            "classes": None if kelas is None else [k for k in kelas.split(",") if k]}
+
+
+@bp.route("/map/strip")
+@requires("view")
+def strip():
+    """The totals strip alone, for the scope the filters picked (map.js swaps it in)."""
+    with _engine().connect() as conn:
+        election = data.active_election(conn)
+        summary = data.summary(conn, election["id"], **_scope()) if election else None
+    return render_template("partials/map_strip.html", election=election, summary=summary,
+                           as_of=data.wita(election and election["as_of"]),
                            kelas_labels=VOCABULARIES["kelas"])
 
 
@@ -145,13 +174,54 @@ def gaps():
     return jsonify({"election_id": election and election["id"], "rows": rows})
 
 
+@bp.route("/map/cetak")
+@requires("view")
+def briefing_page():
+    """The briefing print (A4 landscape) for the city or ``?kecamatan=``."""
+    ctx = _briefing()
+    kec = {"kecamatan": ctx["summary"]["scope"]["kecamatan_kode"]} if ctx else {}
+    return render_template("briefing.html", **(ctx or {}), standalone=False,
+                           back_url=url_for(".map_page", **kec),
+                           pdf_url=url_for(".briefing_pdf", **kec))
+
+
+@bp.route("/map/cetak.pdf")
+@requires("view")
+def briefing_pdf():
+    ctx = _briefing()
+    body = briefing.pdf(ctx)
+    scope = ctx["summary"]["scope"]["kecamatan_kode"] or "kota"
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="briefing-{scope}.pdf"'})
+
+
+def _briefing() -> dict:
+    with _engine().connect() as conn:
+        election = data.active_election(conn)
+        if election is None:
+            raise NotFound("Belum ada pemilihan aktif untuk dicetak.", field="election")
+        return briefing.context(conn, election["id"], role=current_user.role,
+                                layers=current_app.extensions["gisdesk.layers"],
+                                kecamatan_kode=request.args.get("kecamatan") or None,
+                                printed_by=current_user.username)
+
+
+@bp.route("/map/suggestions.json")
+@requires("view")
+def suggestions():
+    """The stored suggestions with what a what-if needs to replay them as moves."""
+    with _engine().connect() as conn:
+        election = data.active_election(conn)
+        rows = data.suggestion_moves(conn, election["id"]) if election else []
+    return jsonify({"version": election and election["version"], "rows": rows})
+
+
 @bp.route("/map/summary.json")
 @requires("view")
 def summary():
     with _engine().connect() as conn:
         election = data.active_election(conn)
-        totals = (data.summary(conn, election["id"], kecamatan_kode=request.args.get("kecamatan"))
-                  if election else None)
+        totals = data.summary(conn, election["id"], **_scope()) if election else None
     if election:
         election = {**election, "voting_date": election["voting_date"].isoformat(),
                     "as_of": election["as_of"] and election["as_of"].isoformat()}

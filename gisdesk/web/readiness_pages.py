@@ -138,7 +138,7 @@ def tps_page(tps_kode: str):
         current["updated_by"] = authors.get(current["updated_by"], "")
         current["updated_wita"] = _wita(current["updated_at"])
     for h in data["history"]:
-        h["recorded_wita"] = _wita(h["recorded_at"])
+        h["checked_wita"] = _wita(h["checked_at"])   # when it was ticked on the device
         h["recorded_by"] = authors.get(h["recorded_by"], "")
     # scoped desk staff see other kelurahan's TPS read-only (the API refuses their writes)
     can_report = current_user.can("report") and \
@@ -148,6 +148,8 @@ def tps_page(tps_kode: str):
         state_labels=readiness.STATE_LABELS, can_report=can_report,
         api_url=url_for("entry.update_readiness", tps_kode=data["tps_kode"])
         if "entry.update_readiness" in current_app.view_functions else None,
+        batch_url=url_for("entry.update_readiness_batch")
+        if "entry.update_readiness_batch" in current_app.view_functions else None,
         list_url=url_for(".list_page", kelurahan=data["kelurahan_kode"]),
         report_url=url_for("entry.report_page", tps=data["tps_kode"])
         if can_report and "entry.report_page" in current_app.view_functions else None)

@@ -132,7 +132,7 @@ def test_gisdesk_worker_runs_alone_and_a_second_one_stands_by(demo, tmp_path):
     first = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
     second = None
     try:
-        assert "loops analysis, clock running" in _line(first, "running")
+        assert "loops analysis, clock, audit running" in _line(first, "running")
         second = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
         assert "standing by" in _line(second, "standing by")
         first.terminate()

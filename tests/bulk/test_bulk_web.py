@@ -141,6 +141,8 @@ def test_upload_without_csrf_token_is_refused(as_role, engine, demo):
 
 
 def test_audit_page_lists_entries_filters_and_shows_the_chain(as_role, engine, demo):
+    from gisdesk.audit_sequencer import drain
+    drain(engine)       # what the worker's sequencer does within a second in production
     client, _ = as_role("supervisor")
     page = client.get("/audit?action=import").get_data(as_text=True)
     assert "Rantai hash utuh" in page

@@ -227,6 +227,36 @@ def test_coordinate_preview_endpoint(as_role):
     assert bad.status_code == 422 and bad.get_json()["field"] == "coords"
 
 
+def _statements(engine, call) -> list[str]:
+    from sqlalchemy import event
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        resp = call()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return resp, sent
+
+
+def test_a_common_report_is_one_write_statement_after_the_token_check(as_role, engine):
+    api, body = as_role("desk_staff"), report()
+    api.get("/api/incidents")                     # the token's last use is fresh now
+    resp, sent = _statements(engine, lambda: api.post("/api/incidents", body))
+    assert resp.status_code == 201
+    assert len(sent) == 2, sent                   # token lookup, then the write
+    assert "api_token" in sent[0] and "INSERT INTO incident" in sent[1]
+    assert resp.get_json() == api.get(f"/api/incidents/{body['id']}").get_json()
+    assert count(engine, body["id"]) == 1 and audits(engine, body["id"]) == 1
+    with engine.connect() as conn:
+        marker = conn.execute(text("SELECT count(*) FROM audit_unchained u JOIN audit_log a "
+                                   "ON a.id = u.entry_id WHERE a.target = :t"),
+                              {"t": body["id"]}).scalar()
+    assert marker == 1                            # waiting for the sequencer, no lock taken
+
+
 def test_coordinate_preview_says_whether_the_point_is_in_the_work_area(as_role):
     api = as_role("desk_staff")
     inside = api.get("/api/coords/parse", q=f"{S.IN_A[1]}, {S.IN_A[0]}").get_json()

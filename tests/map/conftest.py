@@ -1,4 +1,5 @@
-"""Fixtures for the map tests: a seeded database per module, an app and a logged-in client."""
+"""Fixtures for the map tests: a seeded database per module, an app and a logged-in client,
+and a live server for the browser tests."""
 from __future__ import annotations
 
 import threading
@@ -48,3 +49,10 @@ def serving(app):
         srv.shutdown()
         srv.server_close()
         thread.join(5)
+
+
+def demo_app(demo_engine, home, **extra):
+    """The app on the analysed Mataram demo (demo users, password DEMO_PASSWORD)."""
+    return create_app({"database_url": demo_engine.url.render_as_string(hide_password=False),
+                       "testing": True, "home": home, "secret_key": "x",
+                       "login_rate_limit": "1000/300", **extra})

@@ -5,6 +5,7 @@ import json
 import re
 
 from map.conftest import login
+from map.seed import kelas_of
 
 
 def test_anonymous_map_redirects_and_json_answers_401(app):
@@ -61,14 +62,46 @@ def test_summary_counts_the_city(app):
     body = client.get("/map/summary.json").get_json()
     assert body["election"]["is_demo"] is True
     assert body["summary"]["tps"] == 30
-    assert body["summary"]["polri"] == {"required": 20, "assigned": 15, "short": 7}
+    # kurang sums the short kelurahan (6 + 1); Pagesangan's 2 extra do not cover them
+    assert body["summary"]["polri"] == {"required": 20, "assigned": 15, "short": 7, "surplus": 2}
+    polri = body["summary"]["polri"]
+    assert polri["required"] - polri["assigned"] == polri["short"] - polri["surplus"]
+
+
+def test_summary_follows_the_kecamatan_and_class_filters(app):
+    client = login(app.test_client(), "viewer")
+    ampenan = client.get("/map/summary.json?kecamatan=52.71.01").get_json()["summary"]
+    assert ampenan["scope"] == {"kecamatan_kode": "52.71.01", "kecamatan_nama": "Ampenan",
+                                "classes": None}
+    rawan = client.get("/map/summary.json?kelas=rawan,sangat_rawan").get_json()["summary"]
+    expected = sum(1 for i in range(30) if kelas_of(i) in ("rawan", "sangat_rawan"))
+    assert rawan["tps"] == expected and set(rawan["by_class"]) == {"rawan", "sangat_rawan"}
+    assert rawan["polri"]["required"] == 20   # personnel are planned per kelurahan, all classes
+    none = client.get("/map/summary.json?kelas=").get_json()["summary"]
+    assert none["tps"] == 0 and none["scope"]["classes"] == []
+    bad = client.get("/map/summary.json?kelas=merah")
+    assert bad.status_code == 422 and bad.get_json()["field"] == "kelas"
+    assert client.get("/map/summary.json?kecamatan=52.71.09").status_code == 422
+
+
+def test_strip_names_its_scope_and_explains_the_shortfall(app):
+    client = login(app.test_client(), "viewer")
+    html = client.get("/map/strip?kecamatan=52.71.02&kelas=khusus").get_data(as_text=True)
+    assert "Kecamatan Mataram" in html and "kelas khusus" in html
+    assert "lebih <b>2</b> di kelurahan lain" in html
+    assert "butuh − ada = kurang − lebih" in html
+    assert "angka personel mencakup semua kelas" in html
+    city = client.get("/map/strip").get_data(as_text=True)
+    assert "Seluruh kota" in city and "semua kelas TPS" in city
+    page = client.get("/map?kecamatan=52.71.01").get_data(as_text=True)  # a shared link
+    assert "Kecamatan Ampenan" in page
 
 
 def test_summary_of_a_kecamatan_reads_its_stored_sums(app):
     client = login(app.test_client(), "viewer")
     body = client.get("/map/summary.json?kecamatan=52.71.01").get_json()["summary"]
     # Ampenan Selatan short 6 and Ampenan Tengah short 1 (Pagesangan's surplus is elsewhere)
-    assert body["polri"] == {"required": 16, "assigned": 9, "short": 7}
+    assert body["polri"] == {"required": 16, "assigned": 9, "short": 7, "surplus": 0}
     assert body["tps"] == 20 and sum(body["by_class"].values()) == 20
     assert body["kelurahan_short"] == 2
     assert client.get("/map/summary.json?kecamatan=52.71").status_code == 422

@@ -76,6 +76,23 @@ def test_scoped_desk_staff_cannot_record_readiness_for_a_tps_in_another_keluraha
     assert readiness(client, token, places["inside"][0].kode).status_code == 201
 
 
+def test_a_readiness_batch_with_one_tps_outside_the_scope_stores_nothing(
+        app, demo_engine, places):
+    client, token = login(app, "petugas")
+    before = counts(demo_engine)
+
+    def item(kode):
+        return {"client_uuid": str(uuid.uuid4()), "tps_kode": kode, "items": {"tinta": True}}
+    inside = [item(p.kode) for p in places["inside"]]
+    refused = client.post("/api/readiness", headers={"X-CSRFToken": token},
+                          json={"updates": inside + [item(places["outside"][0].kode)]})
+    assert refused.status_code == 403 and refused.get_json()["field"] == "updates[2].tps_kode"
+    assert places["outside"][0].nama in refused.get_json()["error"]
+    assert counts(demo_engine) == before          # the inside ones were rolled back too
+    ok = client.post("/api/readiness", headers={"X-CSRFToken": token}, json={"updates": inside})
+    assert ok.status_code == 201 and ok.get_json()["created"] == len(inside)
+
+
 def _incident(point, occurred) -> dict:
     return {"id": str(uuid.uuid4()), "category": "intimidasi", "severity": "sedang",
             "lon": point.lon + 0.0002, "lat": point.lat, "occurred_at": occurred.isoformat(),

@@ -13,14 +13,46 @@
   L.control.scale({imperial: false}).addTo(map);   // metres only (Folium's adds feet)
   map.createPane("gd-points").style.zIndex = 450;
   var dots = L.canvas({pane: "gd-points", padding: 0.3});
+  passThrough(dots);
   var tiled = cfg.tiled || null;  // big election: TPS and boundaries come as vector tiles
   if (tiled) map.createPane("gd-tiles").style.zIndex = 410;
   var state = {layers: {}, kecamatan: "", classes: null, hours: 24};
   var ref = cfg.election && cfg.election.as_of ? new Date(cfg.election.as_of) : new Date();
+  var liveRef = ref;  // ``ref`` moves with the time slider; this is where it returns
   var fmtTime = new Intl.DateTimeFormat("id-ID", {timeZone: "Asia/Makassar", day: "numeric",
     month: "short", year: "numeric", hour: "2-digit", minute: "2-digit"});
   var fmtNum = new Intl.NumberFormat("id-ID");
 
+  // The points' canvas covers the whole map, so the polygons (SVG, below it) never saw a
+  // click or a hover. Where no point is hit, hand the event to the path under the pointer.
+  function passThrough(renderer) {
+    var fire = renderer._fireEvent;
+    renderer._fireEvent = function (layers, e, type) {
+      if (layers || !this._map || !e || e.clientX === undefined) return fire.call(this, layers, e, type);
+      var under = pathUnder(this, e), kind = type || e.type;
+      if (kind === "mousemove" && under !== this._gdUnder) {
+        if (this._gdUnder) fire.call(this, [this._gdUnder], e, "mouseout");
+        if (under) fire.call(this, [under], e, "mouseover");
+        this._gdUnder = under;
+      }
+      return fire.call(this, under ? [under] : false, e, type);
+    };
+    var out = renderer._handleMouseOut;
+    renderer._handleMouseOut = function (e) {  // onto a point, a marker or off the map
+      out.call(this, e);
+      if (this._gdUnder) fire.call(this, [this._gdUnder], e, "mouseout");
+      this._gdUnder = null;
+    };
+  }
+  function pathUnder(renderer, e) {
+    var els = document.elementsFromPoint ? document.elementsFromPoint(e.clientX, e.clientY) : [];
+    for (var i = 0; i < els.length; i++) {
+      if (els[i] === renderer._container || els[i].tagName !== "path") continue;
+      var layer = map._targets[L.Util.stamp(els[i])];
+      if (layer && layer !== map) return layer;
+    }
+    return null;
+  }
   function $(sel) { return document.querySelector(sel); }
   function esc(v) {
     return String(v).replace(/[&<>"']/g, function (c) {
@@ -238,6 +270,13 @@
       }
     }
     return true;
+  }
+  // The time slider replays the day: the layers with a time show what had happened by ``at``
+  // (within the chosen window); null goes back to the results' time (or now, when live).
+  function setTime(at) {
+    state.replay = at ? new Date(at) : null;
+    ref = state.replay || liveRef;
+    cfg.layers.forEach(function (l) { if (l.time_field && state.layers[l.id]) render(l.id); });
   }
   function render(id) {
     var st = state.layers[id], layer = st.config;
@@ -473,7 +512,34 @@
     try { window.localStorage.setItem("gisdesk.basemap", e.name); } catch (err) { /* ignore */ }
   });
   var overlays = {};
-  var control = L.control.layers(bases, overlays, {collapsed: window.innerWidth < 1100}).addTo(map);
+  var control = L.control.layers(bases, overlays, {collapsed: false}).addTo(map);
+  // Layer control and legend fold away behind their titles (they cover the east of the city);
+  // each user's choice is kept in this browser.
+  var memoryKey = "gisdesk." + (cfg.user || "-") + ".";
+  function remembered(name, fallback) {
+    try { var v = window.localStorage.getItem(memoryKey + name); return v === null ? fallback : v === "1"; }
+    catch (e) { return fallback; }
+  }
+  function remember(name, on) {
+    try { window.localStorage.setItem(memoryKey + name, on ? "1" : "0"); } catch (e) { /* private mode */ }
+  }
+  (function foldableControl() {
+    var box = control.getContainer(), button = L.DomUtil.create("button", "gd-fold");
+    button.type = "button";
+    button.textContent = "Lapisan";
+    box.insertBefore(button, box.firstChild);
+    function set(open) {
+      box.classList.toggle("gd-folded", !open);
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    set(remembered("layers_open", false));  // folded until this user opens it
+    L.DomEvent.on(button, "click", function (e) {
+      L.DomEvent.stop(e);
+      var open = box.classList.contains("gd-folded");
+      set(open);
+      remember("layers_open", open);
+    });
+  })();
 
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
@@ -523,9 +589,13 @@
       return "<section><h4>" + esc(l.title) + "</h4>" + entries.map(function (e) {
         return '<div class="row">' + e + "</div>"; }).join("") + "</section>";
     }).join("");
-    var open = window.innerWidth >= 800 ? " open" : "";  // on phones the map needs the room
+    // on phones the map needs the room: folded unless this user opened it
+    var open = remembered("legend_open", window.innerWidth >= 800) ? " open" : "";
     legend.getContainer().innerHTML = "<details" + open + "><summary>Legenda</summary>" +
       (html || '<p class="muted">Tidak ada lapisan aktif.</p>') + "</details>";
+    legend.getContainer().querySelector("details").addEventListener("toggle", function (e) {
+      remember("legend_open", e.target.open);
+    });
     legend.getContainer().querySelectorAll("i[data-c]").forEach(function (i) {
       i.style.borderColor = i.getAttribute("data-c");
     });
@@ -544,10 +614,17 @@
     state.hours = win ? Number(win.value) : 24;
   }
   function onFilter(e) {
+    applyFilters(e && e.target && e.target.id === "f-kecamatan", "user");
+  }
+  // Read the filter controls and redraw; ``by`` says who changed them ("user", "url"), for
+  // the listeners of gisdesk:filters (the address bar, the totals strip).
+  function applyFilters(kecamatanChanged, by) {
     readFilters();
-    if (tiled && e && e.target && e.target.id === "f-kecamatan") loadGaps();
+    if (tiled && kecamatanChanged) loadGaps();
     renderAll();
-    if (e && e.target && e.target.id === "f-kecamatan") zoomToKecamatan(state.kecamatan);
+    if (kecamatanChanged) zoomToKecamatan(state.kecamatan);
+    document.body.dispatchEvent(new CustomEvent("gisdesk:filters", {detail: {by: by,
+      kecamatan: state.kecamatan, classes: state.classes, hours: state.hours}}));
   }
   function zoomToKecamatan(kode) {
     if (tiled && kode) {
@@ -571,9 +648,9 @@
   function renderGaps() {
     var body = $("#gap-rows");
     if (!body || !gaps) return;
-    var rows = gaps.filter(function (g) {
+    var rows = (state.preview || gaps).filter(function (g) {
       return (!state.kecamatan || g.kecamatan_kode === state.kecamatan) &&
-             (g.polri_gap > 0 || g.linmas_gap > 0);
+             (g.polri_gap > 0 || g.linmas_gap > 0 || g.whatif);
     });
     var limit = Number(body.getAttribute("data-limit") || 15);
     $("#gap-count").textContent = rows.length ? rows.length + " kelurahan kekurangan personel" :
@@ -582,12 +659,27 @@
       var reasons = (g.reasons || []).slice(0, 2).map(esc).join("; ");
       function n(v, short) { return '<td class="num' + (short && v > 0 ? " short" : "") + '">' + fmtNum.format(v) + "</td>"; }
       var kode = esc(g.kelurahan_kode);
-      return '<tr tabindex="0" class="main" data-kode="' + kode + '"><td><b>' +
+      var changed = g.whatif ? " whatif" : "";
+      return '<tr tabindex="0" class="main' + changed + '" data-kode="' + kode + '"><td><b>' +
         esc(g.kelurahan_nama) + '</b><small>' + esc(g.kecamatan_nama) + "</small></td>" +
         n(g.polri_required) + n(g.polri_assigned) + n(Math.max(g.polri_gap, 0), true) +
         n(g.linmas_required) + n(g.linmas_assigned) + n(Math.max(g.linmas_gap, 0), true) + "</tr>" +
-        '<tr class="why" data-kode="' + kode + '"><td colspan="7">' + (reasons || "&nbsp;") + "</td></tr>";
+        '<tr class="why' + changed + '" data-kode="' + kode + '"><td colspan="7">' + (g.whatif ? "<b>Simulasi:</b> " + esc(g.whatif) + "; " : "") +
+        (reasons || "&nbsp;") + "</td></tr>";
     }).join("");
+  }
+  // The what-if (map_whatif.js) shows gaps as they would be after its moves: the table and the
+  // kelurahan shading read these rows until preview(null) puts the stored results back.
+  function preview(rows) {
+    state.preview = rows;
+    var st = state.layers.kelurahan, byKode = {};
+    (rows || []).forEach(function (g) { byKode[g.kelurahan_kode] = g; });
+    (st && st.items || []).forEach(function (it) {
+      var g = byKode[it.props.kelurahan_kode];
+      it.leaf.setStyle(pathStyle(st.config, g ? Object.assign({}, it.props, {polri_gap: g.polri_gap,
+        linmas_gap: g.linmas_gap}) : it.props));
+    });
+    renderGaps();
   }
   function onGapRow(e) {
     var tr = e.target.closest("tr[data-kode]");
@@ -651,14 +743,17 @@
     });
     return Promise.resolve(hits);
   }
-  function doSearch() {
-    var q = $("#map-search").value.trim(), out = $("#search-results");
+  var searchSeq = 0;  // a newer search (or a choice) makes older answers stale
+  function doSearch(pickFirst) {
+    var q = $("#map-search").value.trim(), out = $("#search-results"), seq = ++searchSeq;
     if (q.length < 2 && !/^\d+$/.test(q)) { out.innerHTML = ""; return; }
     var found = cfg.search_url ? fetch(cfg.search_url + "?q=" + encodeURIComponent(q),
       {credentials: "same-origin", headers: {Accept: "application/json"}})
       .then(function (r) { return r.ok ? r.json() : {results: []}; })
       .then(function (j) { return j.results; }) : localSearch(q);
     found.then(function (hits) {
+      if (seq !== searchSeq) return;
+      if (pickFirst && hits.length) { goTo(hits[0]); return; }
       out.innerHTML = hits.length ? hits.map(function (h, i) {
         return '<li><button type="button" data-i="' + i + '">' + esc(h.label) + "</button></li>";
       }).join("") : '<li class="muted">Tidak ditemukan.</li>';
@@ -667,24 +762,51 @@
       });
     });
   }
+  // A chosen hit: the list closes, the map goes there and the place is marked. A TPS gets
+  // its popup and a ring around it (among a field of identical dots), whatever the filters.
+  var highlight = L.layerGroup().addTo(map);
+  map.createPane("gd-found").style.zIndex = 460;  // above the points' canvas, lets clicks through
+  map.getPane("gd-found").style.pointerEvents = "none";
+  var ringRenderer = L.svg({pane: "gd-found"});
+  function closeResults() {
+    var out = $("#search-results");
+    clearTimeout(searchTimer);
+    searchSeq++;
+    if (out) out.innerHTML = "";
+  }
   function goTo(hit) {
+    closeResults();
+    highlight.clearLayers();
     if (hit.kind === "kelurahan" && selectKelurahan(hit.kode)) return;
-    if (hit.kind === "tps") {
-      var st = state.layers.tps, item = st && st.items && st.items.filter(function (it) {
-        return it.props.tps_kode === hit.kode; })[0];
-      if (item && st.group.hasLayer(item.leaf) && st.group.zoomToShowLayer) {
-        if (!map.hasLayer(st.group)) map.addLayer(st.group);
-        st.group.zoomToShowLayer(item.leaf, function () { item.leaf.openPopup(); });
-        return;
-      }
-      if (hit.point) { map.setView([hit.point[1], hit.point[0]], 18); return; }
-    }
+    if (hit.kind === "tps") { showTps(hit); return; }
     if (hit.bbox) map.fitBounds([[hit.bbox[1], hit.bbox[0]], [hit.bbox[3], hit.bbox[2]]]);
   }
+  function showTps(hit) {
+    var st = state.layers.tps, item = st && st.items && st.items.filter(function (it) {
+      return it.props.tps_kode === hit.kode; })[0];
+    var where = item ? item.leaf.getLatLng() : hit.point && L.latLng(hit.point[1], hit.point[0]);
+    if (!where) return;
+    map.setView(where, Math.max(map.getZoom(), 18), {animate: false});
+    L.circleMarker(where, {radius: 16, color: "#0b5cad", weight: 4, fill: false, interactive: false,
+      className: "gd-found", renderer: ringRenderer, pane: "gd-found"}).addTo(highlight);
+    var html = item ? popupHtml(st.config, item.props, where) : '<div class="gd-popup"><h3>' + esc(hit.label) + "</h3></div>";
+    L.popup({maxWidth: 320, className: "gd-found-popup"}).setLatLng(where).setContent(html).openOn(map);
+  }
+  map.on("popupclose", function (e) {
+    if (e.popup.options.className === "gd-found-popup") highlight.clearLayers();
+  });
   var search = $("#map-search");
   if (search) {
     search.addEventListener("input", function () { clearTimeout(searchTimer); searchTimer = setTimeout(doSearch, 250); });
-    search.form && search.form.addEventListener("submit", function (e) { e.preventDefault(); doSearch(); });
+    // Enter takes the first hit; Escape closes the list; arrow down walks into it
+    search.form && search.form.addEventListener("submit", function (e) { e.preventDefault(); doSearch(true); });
+    search.form && search.form.addEventListener("keydown", function (e) {
+      var buttons = Array.prototype.slice.call(document.querySelectorAll("#search-results button"));
+      var at = buttons.indexOf(document.activeElement);
+      if (e.key === "Escape") { closeResults(); search.focus(); }
+      else if (e.key === "ArrowDown" && buttons.length) { e.preventDefault(); buttons[Math.min(at + 1, buttons.length - 1)].focus(); }
+      else if (e.key === "ArrowUp" && at >= 0) { e.preventDefault(); (at ? buttons[at - 1] : search).focus(); }
+    });
   }
 
   // --- start --------------------------------------------------------------------------------
@@ -720,7 +842,9 @@
   function showUpdated(note) {
     var el = $("#live-updated");
     if (!el || !live.updatedAt) return;
-    el.textContent = "diperbarui " + fmtClock.format(live.updatedAt) + " WITA" + (note ? " · " + note : "");
+    // One clock on the page: the strip's "keadaan per" (the results' time). This line only
+    // speaks when refreshing fails, saying since when the page has not been refreshed.
+    el.textContent = note ? "Data terakhir dimuat " + fmtClock.format(live.updatedAt) + " WITA · " + note : "";
     el.classList.toggle("bad", !!note);
   }
   function pollLayer(id) {
@@ -737,7 +861,8 @@
           var sig = signature(fc);
           if (sig === st.sig && st.items) return false;
           st.sig = sig;
-          if (!cfg.time_pinned) ref = new Date();
+          if (!cfg.time_pinned) liveRef = new Date();
+          if (!state.replay) ref = liveRef;
           addData(st.config, fc);
           render(id);
           return true;
@@ -761,7 +886,11 @@
           if (el) el.textContent = j.keadaan || j.pesan || "";
           if (j.version === results.version) return false;
           results.version = j.version;
-          return reloadResults().then(function () { results.reloads++; return true; });
+          return reloadResults().then(function () {
+            results.reloads++;
+            document.body.dispatchEvent(new CustomEvent("gisdesk:results", {detail: j}));
+            return true;
+          });
         });
       });
   }
@@ -820,6 +949,8 @@
   });
 
   window.gisdesk = {map: map, layers: state.layers, ready: ready, selectKelurahan: selectKelurahan,
+                    applyFilters: applyFilters, config: cfg, esc: esc, fmtNum: fmtNum,
+                    setTime: setTime, preview: preview, gaps: function () { return gaps; },
                     state: state, live: live, poll: poll, tiled: tiled, tileStats: tileStats,
                     results: results};
 })();

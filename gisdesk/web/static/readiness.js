@@ -1,10 +1,13 @@
 /* gisdesk readiness pages (/kesiapan, /kesiapan/<tps>).
  *
  * List page: choosing a kelurahan reloads the list for it.
- * TPS page (form only for roles that may report): the whole checklist is sent with fetch to
- * POST /api/tps/<tps>/readiness with a client UUID and the page's CSRF token. A retry of the
- * same content (e.g. after a network error) reuses the UUID, so the server records it once;
- * changed content gets a new UUID. The answer (state + history) is drawn without a reload.
+ * TPS page (form only for roles that may report): "Simpan" puts the whole checklist, with a
+ * client UUID and the time it was checked on this device, in a queue kept in localStorage;
+ * the queue (every TPS's unsent checklists) is sent in check-time order to the batch endpoint
+ * POST /api/readiness with the page's CSRF token, and removed once the server confirms it. A
+ * bad connection keeps it queued (retried on "online", every 15 s and on the next page load)
+ * with the SAME UUIDs, so nothing is recorded twice; the server keeps the latest check as the
+ * current state whatever order things arrive in. The state is redrawn without a reload.
  */
 (function () {
   "use strict";
@@ -29,7 +32,8 @@
   var meta = document.querySelector('meta[name="csrf-token"]');
   var partsFmt = new Intl.DateTimeFormat("en-GB", {timeZone: "Asia/Makassar", year: "numeric",
     month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
-  var pending = null;  // {uuid, body} of a send that did not get an answer yet
+  var QUEUE_KEY = "gisdesk.readiness.queue.v1";
+  var sending = false;
 
   function wita(iso) {  // "14-02-2024 07:30 WITA", as the server renders it (gisdesk.entry.wita)
     if (!iso) return "";
@@ -82,10 +86,99 @@
       (cur.updated_by ? " oleh " + cur.updated_by : "") : "belum ada laporan kesiapan";
     var body = document.querySelector("#readiness-history tbody");
     body.innerHTML = (data.history || []).map(function (h) {
-      return "<tr><td>" + esc(wita(h.recorded_at)) + "<small>" + esc(h.recorded_by) + "</small></td><td>" +
+      return "<tr><td>" + esc(wita(h.checked_at || h.recorded_at)) + "<small>" + esc(h.recorded_by) + "</small></td><td>" +
         badge(h.state) + '</td><td data-l="Belum"><span class="rd-missing">' + esc(missingOf(h)) +
         "</span>" + (h.note ? "<small>" + esc(h.note) + "</small>" : "") + "</td></tr>";
     }).join("") || '<tr class="empty"><td colspan="3" class="muted">Belum ada riwayat.</td></tr>';
+  }
+
+  // --- the offline queue ----------------------------------------------------------------
+  function queue() {
+    try { return JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]"); } catch (e) { return []; }
+  }
+  function save(q) {
+    try { localStorage.setItem(QUEUE_KEY, JSON.stringify(q)); } catch (e) { /* full: keep in memory */ }
+    var el = $("readiness-queue");
+    if (el) {
+      el.hidden = !q.length;
+      el.textContent = q.length ? q.length + " data kesiapan tersimpan di perangkat, menunggu dikirim." : "";
+    }
+  }
+  function forget(uuids) {
+    save(queue().filter(function (i) { return uuids.indexOf(i.client_uuid) < 0; }));
+  }
+  function enqueue(content) {
+    var q = queue(), last = q.filter(function (i) { return i.tps_kode === app.getAttribute("data-tps"); }).pop();
+    // the same content still unsent (e.g. "Simpan" pressed twice offline): keep its UUID
+    if (last && JSON.stringify({items: last.items, note: last.note}) === content) return;
+    var body = JSON.parse(content);
+    q.push({client_uuid: uuid(), tps_kode: app.getAttribute("data-tps"), items: body.items, note: body.note,
+            checked_at: new Date().toISOString()});
+    save(q);
+  }
+  function post(updates) {
+    var headers = {"Content-Type": "application/json", Accept: "application/json"};
+    if (meta) headers["X-CSRFToken"] = meta.content;
+    return fetch(app.getAttribute("data-batch-api"), {method: "POST", credentials: "same-origin",
+      headers: headers, body: JSON.stringify({updates: updates})})
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (d) { return {status: r.status, data: d}; });
+      });
+  }
+  function refresh(repeated) {
+    return fetch(app.getAttribute("data-api"), {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        draw(data);
+        message("ok", "Tersimpan: " + badge(data.current && data.current.state) +
+          (repeated ? " (sudah tercatat sebelumnya)" : ""));
+      });
+  }
+  function refused(res) {
+    var problems = (res.data.problems || []).map(function (p) {
+      return "<li>" + esc(p.field || "") + ": " + esc(p.reason || "") + "</li>"; }).join("");
+    message("err", esc(res.data.error || ("Gagal menyimpan (HTTP " + res.status + ").")) +
+      (problems ? "<ul>" + problems + "</ul>" : ""));
+  }
+  function flush() {
+    var q = queue().sort(function (a, b) { return a.checked_at < b.checked_at ? -1 : 1; });
+    if (sending || !q.length) return Promise.resolve();
+    sending = true;
+    $("readiness-save").disabled = true;
+    return post(q).then(function (res) {
+      var uuids = q.map(function (i) { return i.client_uuid; });
+      if (res.status === 200 || res.status === 201) {
+        forget(uuids);
+        return refresh(res.status === 200);
+      } else if (res.status === 401 || (res.data && res.data.csrf)) {
+        message("err", 'Sesi Anda berakhir. <a href="' + esc(app.getAttribute("data-login")) +
+          '">Masuk lagi</a>; data kesiapan tetap tersimpan di perangkat dan dikirim sesudahnya.');
+      } else if (res.status === 403) {
+        forget(uuids);
+        message("err", "Peran Anda tidak berwenang memperbarui kesiapan TPS.");
+      } else if (res.status < 500 && q.length > 1) {
+        // all or nothing refused the lot: send one by one so only the bad one is dropped
+        return q.reduce(function (p, item) {
+          return p.then(function () {
+            return post([item]).then(function (one) {
+              if (one.status < 500 && one.status !== 401 && !(one.data && one.data.csrf)) {
+                forget([item.client_uuid]);
+                if (one.status >= 400) refused(one);
+              }
+            });
+          });
+        }, Promise.resolve()).then(function () { return refresh(false); });
+      } else if (res.status < 500) {
+        forget(uuids);
+        refused(res);
+      } else {
+        message("err", "Server sedang bermasalah; data kesiapan tersimpan di perangkat dan dikirim lagi otomatis.");
+      }
+    }, function () {
+      message("err", "Tidak terhubung ke server. Data kesiapan tersimpan di perangkat dan dikirim " +
+        "otomatis saat tersambung; data yang sama tidak akan tercatat dua kali.");
+    }).then(function () { sending = false; $("readiness-save").disabled = false; },
+            function () { sending = false; $("readiness-save").disabled = false; });
   }
 
   form.addEventListener("change", preview);
@@ -93,43 +186,13 @@
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var note = form.elements.note.value.trim();
-    var content = JSON.stringify({items: items(), note: note || null});
-    if (!pending || pending.content !== content) pending = {uuid: uuid(), content: content};
-    var body = JSON.parse(content);
-    body.client_uuid = pending.uuid;
-    var button = $("readiness-save");
-    button.disabled = true;
+    enqueue(JSON.stringify({items: items(), note: note || null}));
     message("", "");
-    var headers = {"Content-Type": "application/json", Accept: "application/json"};
-    if (meta) headers["X-CSRFToken"] = meta.content;
-    fetch(app.getAttribute("data-api"), {method: "POST", credentials: "same-origin",
-      headers: headers, body: JSON.stringify(body)})
-      .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (d) { return {status: r.status, data: d}; });
-      })
-      .then(function (res) {
-        if (res.status === 200 || res.status === 201) {
-          pending = null;
-          draw(res.data);
-          message("ok", "Tersimpan: " + badge(res.data.current && res.data.current.state) +
-            (res.status === 200 ? " (sudah tercatat sebelumnya)" : ""));
-        } else if (res.status === 401 || (res.data && res.data.csrf)) {
-          message("err", 'Sesi Anda berakhir. <a href="' + esc(app.getAttribute("data-login")) +
-            '">Masuk lagi</a>, lalu simpan ulang (isian tidak hilang bila halaman ini tetap terbuka).');
-        } else if (res.status === 403) {
-          pending = null;
-          message("err", "Peran Anda tidak berwenang memperbarui kesiapan TPS.");
-        } else {
-          if (res.status < 500) pending = null;
-          var problems = (res.data.problems || []).map(function (p) {
-            return "<li>" + esc(p.field || "") + ": " + esc(p.reason || "") + "</li>"; }).join("");
-          message("err", esc(res.data.error || ("Gagal menyimpan (HTTP " + res.status + ").")) +
-            (problems ? "<ul>" + problems + "</ul>" : ""));
-        }
-      }, function () {
-        message("err", "Tidak terhubung ke server. Periksa jaringan lalu tekan Simpan lagi; " +
-          "data yang sama tidak akan tercatat dua kali.");
-      })
-      .then(function () { button.disabled = false; });
+    flush();
   });
+  window.addEventListener("online", flush);
+  setInterval(flush, 15000);
+  save(queue());
+  flush();
+  window.GisdeskReadiness = {queue: queue, flush: flush};
 })();
