@@ -146,7 +146,7 @@ def test_supervisor_page_shows_tables_flags_and_the_notice(kepala):
     page = kepala.get("/hitung-cepat")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert page.text.count("INTERNAL — TIDAK RESMI (bukan hasil resmi KPU)") >= 2
-    for words in ("Per kecamatan", "Per kelurahan", "Ampenan Barat", "3 / 4", "75.0 %",
+    for words in ("Per kecamatan", "Per kelurahan", "Ampenan Barat", "3 / 4", "75,0 %",
                   "Beda angka antar-instansi", "WITA"):
         assert words in page.text, words
 

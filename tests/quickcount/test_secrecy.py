@@ -13,7 +13,10 @@ from .seed import KEL_A, KEL_B
 
 # distinctive numbers, so a leak would be visible in any response body
 SECRET_VOTES = {1: 97, 2: 113, 3: 68}   # valid 278
-LEAK = re.compile(r"\b(97|113|68|278)\b|Prabowo|hitung cepat|TIDAK RESMI|suara", re.I)
+# "surat suara" (ballot papers) and "penggelembungan suara" (vote inflation) are incident
+# categories on the report form where desk staff land; any other "suara" is a leak
+LEAK = re.compile(r"\b(97|113|68|278)\b|Prabowo|hitung cepat|TIDAK RESMI|"
+                  r"(?<!surat )(?<!penggelembungan )\bsuara\b", re.I)
 TOKEN = re.compile(r'(name="csrf_token" value=|name="csrf-token" content=)"[^"]*"')
 
 
