@@ -77,10 +77,10 @@ def test_suggest_without_an_active_election_says_what_to_do(gisdesk):
 def test_import_boundaries_exits_0_and_prints_the_summary(gisdesk, engine):
     result = gisdesk("import", "boundaries", SHIPPED)
     assert result.exit_code == 0, result.output
-    assert ("mataram_kelurahan.geojson (boundaries): kecamatan: 6 new, 0 updated; "
-            "kelurahan: 50 new, 0 updated") in result.stdout
+    assert ("mataram_kelurahan.geojson (boundaries): kecamatan: 6 baru, 0 diperbarui; "
+            "kelurahan: 50 baru, 0 diperbarui") in result.stdout
     # overlaps and gaps are said, not edited
-    assert "[warning] file, field 'geometry': 60 pairs of neighbouring kelurahan overlap" \
+    assert "[peringatan] berkas, kolom 'geometry': 60 pairs of neighbouring kelurahan overlap" \
         in result.stdout
     assert counts(engine)["kelurahan"] == 50
 
@@ -90,9 +90,9 @@ def test_a_rejected_file_exits_1_names_row_and_field_and_writes_nothing(gisdesk,
     before = counts(engine)
     result = gisdesk("import", "boundaries", duplicate_codes_file)
     assert result.exit_code == 1
-    assert result.stderr.startswith("REJECTED: The boundary file kode_ganda.geojson")
-    assert "Nothing was written to the database." in result.stderr
-    assert "[ERROR] row 9, field 'kode': duplicate kelurahan code 52.71.01.1006: it appears " \
+    assert result.stderr.startswith("DITOLAK: Berkas batas wilayah kode_ganda.geojson")
+    assert "Tidak ada yang ditulis ke basis data." in result.stderr
+    assert "[SALAH] baris 9, kolom 'kode': duplicate kelurahan code 52.71.01.1006: it appears " \
            "in rows 3 and 9" in result.stderr
     assert counts(engine) == before
 
@@ -122,8 +122,8 @@ def test_dry_run_counts_the_change_and_writes_nothing(gisdesk, engine, shipped, 
     before = counts(engine)
     result = gisdesk("import", "boundaries", path, "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "kelurahan: 0 new, 1 updated" in result.stdout
-    assert "dry run, nothing written" in result.stdout
+    assert "kelurahan: 0 baru, 1 diperbarui" in result.stdout
+    assert "uji coba, tidak ada yang ditulis" in result.stdout
     assert counts(engine) == before
     with engine.connect() as c:
         assert c.execute(text("SELECT nama FROM kelurahan WHERE kode = '52.71.01.1004'")
@@ -175,8 +175,8 @@ def test_import_tps_into_the_active_election(gisdesk, engine, shipped, tmp_path)
     result = gisdesk("import", "tps", path)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith(
-        "tps.csv (tps): tps: 50 new, 0 updated, 0 unchanged; "
-        "flagged outside own kelurahan: 0")
+        "tps.csv (tps): tps: 50 baru, 0 diperbarui, 0 tidak berubah; "
+        "ditandai di luar kelurahannya: 0")
     with engine.connect() as c:  # DPT 450 is fine for this election (max 600)
         assert c.execute(text("SELECT count(*) FROM tps t JOIN election e ON "
                               "e.id = t.election_id WHERE e.active")).scalar() == 50
@@ -229,7 +229,7 @@ def kelurahan_gaps(engine) -> dict[str, tuple[int, int]]:
 def test_demo_loads_mataram_and_its_analysis(demo_db):
     engine, _, first = demo_db
     assert first.exit_code == 0, first.output
-    assert "kelurahan: 50 new" in first.stdout
+    assert "kelurahan: 50 baru" in first.stdout
     assert "tps=1248" in first.stdout and "analysis: 1248 TPS" in first.stdout
     assert counts(engine)["tps"] == 1248
 

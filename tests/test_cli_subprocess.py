@@ -52,8 +52,8 @@ def test_a_rejected_boundary_file_exits_1_and_writes_nothing(gisdesk, engine, tm
     path = write(frame, tmp_path / "kode_ganda.geojson")
     result = gisdesk("import", "boundaries", path)
     assert result.returncode == 1, result.stderr
-    assert "REJECTED" in result.stderr and "row 9, field 'kode'" in result.stderr
-    assert "Nothing was written" in result.stderr
+    assert "DITOLAK" in result.stderr and "baris 9, kolom \'kode'" in result.stderr
+    assert "Tidak ada yang ditulis ke basis data" in result.stderr
     assert count(engine, "SELECT count(*) FROM kelurahan") == 0
     assert count(engine, "SELECT count(*) FROM audit_log") == 0
 
@@ -66,14 +66,14 @@ def test_a_usage_error_exits_2(gisdesk):
 def test_import_boundaries(gisdesk, engine):
     result = gisdesk("import", "boundaries", SHIPPED)
     assert result.returncode == 0, result.stderr
-    assert "kelurahan: 50 new" in result.stdout
+    assert "kelurahan: 50 baru" in result.stdout
     assert count(engine, "SELECT count(*) FROM kelurahan") == 50
 
 
 def test_demo(gisdesk, engine):
     result = gisdesk("demo")
     assert result.returncode == 0, result.stderr
-    assert "kelurahan: 0 new" in result.stdout          # boundaries already there
+    assert "kelurahan: 0 baru" in result.stdout          # boundaries already there
     assert "analysis: 1248 TPS" in result.stdout
     assert count(engine, "SELECT count(*) FROM tps") == 1248
 

@@ -327,7 +327,7 @@ def test_a_bad_boundary_file_is_rejected_and_nothing_changes(engine, loaded, sou
         first = errors(error)[0]
         assert (first.row, first.field) == (row, field)
         # a wrong kind of file is said once for the file; row errors are summed up by row
-        assert f"row {row}" in error.message or "not polygons" in error.message
+        assert f"baris {row}" in error.message or "not polygons" in error.message
 
 
 def test_a_crash_in_the_middle_of_an_import_leaves_the_database_as_it_was(fresh_engine,
@@ -352,7 +352,7 @@ def test_a_dry_run_reports_the_counts_and_writes_nothing(fresh_engine):
     result = import_boundaries(fresh_engine, SHIPPED, actor=ACTOR, dry_run=True)
     assert result.dry_run
     assert result.counts["kelurahan_inserted"] == 50 and result.counts["kecamatan_inserted"] == 6
-    assert "dry run, nothing written" in result.summary()
+    assert "uji coba, tidak ada yang ditulis" in result.summary()
     assert snapshot(fresh_engine) == before
 
 
@@ -439,7 +439,7 @@ def test_a_point_in_an_overlap_is_assigned_by_the_rule_and_counted_once(engine, 
 
 
 def _duplicate_tps(rows):
-    return rows[:4] + [rows[2]], 5, "No TPS", "duplicate TPS"
+    return rows[:4] + [rows[2]], 5, "No TPS", "ganda: muncul di baris"
 
 
 def _swapped_row(rows):
@@ -465,7 +465,7 @@ def test_a_bad_tps_file_is_rejected_and_nothing_is_written(engine, election, tps
     assert snapshot(engine) == before
     problem = errors(error)[0]
     assert (problem.row, problem.field) == (row, field) and says in problem.reason
-    assert f"row {row}" in error.message
+    assert f"baris {row}" in error.message
 
 
 def test_tps_without_an_active_election_are_refused(fresh_engine, tps_file):

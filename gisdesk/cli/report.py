@@ -6,21 +6,22 @@ from pathlib import Path
 import click
 
 from gisdesk.errors import InputRejected, Problem
-from gisdesk.ingest.problem_report import problem_csv
+from gisdesk.ingest.problem_report import SEVERITY_WORDS, problem_csv
 
-_LABEL = {"error": "ERROR", "warning": "warning", "fixed": "fixed"}
+# Errors shout (upper case) so they stand out among notes in a long console listing.
+_LABEL = {**SEVERITY_WORDS, "error": SEVERITY_WORDS["error"].upper()}
 
 
 def format_problem(p: Problem) -> str:
-    where = f"row {p.row}" if p.row is not None else "file"
-    field = f", field '{p.field}'" if p.field else ""
-    value = f" (value: {p.value})" if p.value not in (None, "") else ""
+    where = f"baris {p.row}" if p.row is not None else "berkas"
+    field = f", kolom '{p.field}'" if p.field else ""
+    value = f" (nilai: {p.value})" if p.value not in (None, "") else ""
     return f"  [{_LABEL.get(p.severity, p.severity)}] {where}{field}: {p.reason}{value}"
 
 
 def print_rejection(exc: InputRejected) -> None:
-    click.echo(f"REJECTED: {exc.message}", err=True)
-    click.echo("Nothing was written to the database.", err=True)
+    click.echo(f"DITOLAK: {exc.message}", err=True)
+    click.echo("Tidak ada yang ditulis ke basis data.", err=True)
     for p in exc.problems:
         click.echo(format_problem(p), err=True)
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gisdesk.errors import InputRejected, Problem
+from gisdesk.indonesian import angka
 from gisdesk.ingest.codes import CodeError, kecamatan_of
 from gisdesk.ingest.crs_checks import INDONESIA_BBOX, BBox, ExpectedArea, fix_or_report_axes
 from gisdesk.ingest.geometry_repair import repair_polygons
@@ -67,12 +68,12 @@ def rejection_message(what: str, problems: list[Problem]) -> str:
     """One-paragraph summary for ``InputRejected``; the problems carry the details."""
     errors = [p for p in problems if p.severity == "error"]
     first = errors[0]
-    where = f"row {first.row}" if first.row is not None else "the file"
+    where = f"baris {first.row}" if first.row is not None else "berkas"
     if first.field:
-        where += f", field {first.field}"
-    more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
-    return (f"{what} was rejected and nothing was loaded: {len(errors)} error(s). "
-            f"First: {where}: {first.reason}{more}.")
+        where += f", kolom {first.field}"
+    more = f" dan {angka(len(errors) - 1)} lainnya" if len(errors) > 1 else ""
+    return (f"{what} ditolak dan tidak ada yang dimuat: {angka(len(errors))} kesalahan. "
+            f"Pertama: {where}: {first.reason}{more}.")
 
 
 def _duplicate_codes(kode: pd.Series, rows: np.ndarray, field_name: str | None,
@@ -214,8 +215,8 @@ def prepare_boundaries(gdf_or_path, *, level: str | None = None, layer: str | No
     """
     gdf = _load(gdf_or_path, layer, src_crs)
     rows = np.arange(1, len(gdf) + 1)
-    what = f"The boundary file {Path(gdf_or_path).name}" if isinstance(
-        gdf_or_path, (str, Path)) else "The boundary data"
+    what = f"Berkas batas wilayah {Path(gdf_or_path).name}" if isinstance(
+        gdf_or_path, (str, Path)) else "Data batas wilayah"
 
     geoms, problems = fix_or_report_axes(gdf.geometry.values.copy(), rows,
                                          ExpectedArea(expected_bbox), kind="feature")

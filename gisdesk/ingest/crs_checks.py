@@ -54,7 +54,7 @@ class ExpectedArea:
 
     @classmethod
     def around(cls, geometry: BaseGeometry, *, margin_deg: float = 0.05,
-               label: str = "the loaded kelurahan") -> "ExpectedArea":
+               label: str = "kelurahan yang dimuat") -> "ExpectedArea":
         """The area of ``geometry`` (EPSG:4326); the bbox gets a margin (~5 km) so that a
         point just outside is judged by distance, not as a swapped or flipped row."""
         minx, miny, maxx, maxy = geometry.bounds
@@ -170,7 +170,7 @@ def fix_or_report_axes(geoms: np.ndarray, rows: np.ndarray, expected: ExpectedAr
             continue
         value = f"{b[0]:.6f}, {b[1]:.6f}"
         if v == OUTSIDE:
-            reason = f"coordinates lie outside {expected.label}"
+            reason = f"koordinat terletak di luar {expected.label}"
         else:
             reason = _REASONS[v]
         problems.append(Problem(int(row), field, reason, value=value))

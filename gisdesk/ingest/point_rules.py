@@ -38,12 +38,12 @@ class PointKind:
 
 TPS = PointKind(
     "tps", "TPS",
-    rules=(FieldRule("kode", "kelurahan_code", label="kelurahan code"),
-           FieldRule("kelurahan", "text", label="kelurahan name"),
-           FieldRule("kecamatan", "text", label="kecamatan name"),
-           FieldRule("nomor", "tps_nomor", required=True, label="TPS number"),
-           FieldRule("dpt", "dpt", required=True, label="DPT (voters)"),
-           FieldRule("alamat", "text", label="address")),
+    rules=(FieldRule("kode", "kelurahan_code", label="kode kelurahan"),
+           FieldRule("kelurahan", "text", label="nama kelurahan"),
+           FieldRule("kecamatan", "text", label="nama kecamatan"),
+           FieldRule("nomor", "tps_nomor", required=True, label="nomor TPS"),
+           FieldRule("dpt", "dpt", required=True, label="DPT (pemilih)"),
+           FieldRule("alamat", "text", label="alamat")),
     kelurahan_required=True,
     output=("kode", "kelurahan_kode", "nomor", "dpt", "alamat"))
 
@@ -67,13 +67,13 @@ FACILITY_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 FACILITY = PointKind(
-    "facility", "facility",
-    rules=(FieldRule("jenis", "facility_kind", required=True, label="kind (jenis)"),
-           FieldRule("nama", "text", required=True, label="name"),
-           FieldRule("alamat", "text", label="address"),
-           FieldRule("kode", "kelurahan_code", label="kelurahan code"),
-           FieldRule("kelurahan", "text", label="kelurahan name"),
-           FieldRule("kecamatan", "text", label="kecamatan name")),
+    "facility", "fasilitas",
+    rules=(FieldRule("jenis", "facility_kind", required=True, label="jenis"),
+           FieldRule("nama", "text", required=True, label="nama"),
+           FieldRule("alamat", "text", label="alamat"),
+           FieldRule("kode", "kelurahan_code", label="kode kelurahan"),
+           FieldRule("kelurahan", "text", label="nama kelurahan"),
+           FieldRule("kecamatan", "text", label="nama kecamatan")),
     kelurahan_required=False,
     output=("jenis", "nama", "alamat", "kelurahan_kode"))
 

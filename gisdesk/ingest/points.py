@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from gisdesk.indonesian import angka
 from gisdesk.errors import InputRejected, Problem
 from gisdesk.ingest.boundaries import rejection_message
 from gisdesk.ingest.columns import HEADER_ALIASES, canonical_columns
@@ -72,14 +73,14 @@ def _as_points(geoms: np.ndarray, rows: np.ndarray, frame: pd.DataFrame,
             cells = [str(frame.iloc[i][cols[c]]).strip() for c in ("lon", "lat") if c in cols]
             raw = ", ".join(cells) if any(cells) else None
             problems.append(Problem(row, cols.get("lon", "geometry"),
-                                    "no readable coordinates (lon/lat)", value=raw))
+                                    "tidak ada koordinat yang terbaca (lon/lat)", value=raw))
         elif geom.geom_type == "Point":
             out[i] = shapely.force_2d(geom)
         elif geom.geom_type == "MultiPoint" and len(geom.geoms) == 1:
             out[i] = shapely.force_2d(geom.geoms[0])
         else:
-            problems.append(Problem(row, "geometry", f"geometry is a {geom.geom_type}; "
-                                    "a point (lon/lat) is needed", value=geom.geom_type))
+            problems.append(Problem(row, "geometry", f"geometri berupa {geom.geom_type}; "
+                                    "yang diperlukan titik (lon/lat)", value=geom.geom_type))
     return out, problems
 
 
@@ -104,13 +105,13 @@ def _distance_check(geoms: np.ndarray, rows: np.ndarray, area: BaseGeometry, lab
     for row, d, px, py in zip(rows[present][outside], dist, x[outside], y[outside]):
         where = f"{px:.6f}, {py:.6f}"
         if d <= near_m:
-            problems.append(Problem(int(row), "geometry", f"lies {d:,.0f} m outside {label}; "
-                                    "it will be assigned to the nearest kelurahan",
+            problems.append(Problem(int(row), "geometry", f"terletak {angka(d)} m di luar {label}; "
+                                    "akan dimasukkan ke kelurahan terdekat",
                                     severity="warning", value=where))
         else:
-            far = f"{d / 1000:,.1f} km" if d >= 1000 else f"{d:,.0f} m"
-            problems.append(Problem(int(row), "geometry", f"lies {far} outside {label} "
-                                    f"(more than {near_m:g} m)", value=where))
+            far = f"{angka(d / 1000, 1)} km" if d >= 1000 else f"{angka(d)} m"
+            problems.append(Problem(int(row), "geometry", f"terletak {far} di luar {label} "
+                                    f"(lebih dari {angka(near_m)} m)", value=where))
     return problems
 
 
@@ -141,7 +142,7 @@ def _parse_cells(frame: pd.DataFrame, cols: dict[str, str], kind: PointKind,
             if error is not None:
                 problems.append(Problem(int(rows[pos]), column, error, value=str(raw)))
             elif value is None and rule.required and column:
-                problems.append(Problem(int(rows[pos]), column, f"no {rule.label}"))
+                problems.append(Problem(int(rows[pos]), column, f"{rule.label} kosong"))
             parsed.append(value)
         values[rule.column] = parsed
     # object dtype keeps None for "absent" (pandas 3 would infer str and store NaN)
@@ -171,13 +172,13 @@ def _resolve_kelurahan(cells: pd.DataFrame, cols: dict[str, str], kind: PointKin
         row = int(rows[i])
         if code is not None and known_codes is not None and code not in known_codes \
                 and i not in by_name:
-            problems.append(Problem(row, cols.get("kode"), f"unknown kelurahan code {code} "
-                                    "(not among the loaded kelurahan)", value=code))
+            problems.append(Problem(row, cols.get("kode"), f"kode kelurahan {code} tidak dikenal "
+                                    "(tidak ada di antara kelurahan yang dimuat)", value=code))
         elif code is None and kind.kelurahan_required and i not in by_name \
                 and row not in bad_code_rows:
             problems.append(Problem(row, cols.get("kode") or cols.get("kelurahan"),
-                                    "no kelurahan (give the kelurahan code, or kelurahan and "
-                                    "kecamatan names)"))
+                                    "kelurahan kosong (isi kode kelurahan, atau nama kelurahan "
+                                    "dan nama kecamatan)"))
     cells["kelurahan_kode"] = pd.Series(codes, index=cells.index, dtype=object)
     return problems
 
@@ -188,8 +189,8 @@ def _duplicate_keys(keys: list[str | None], rows: np.ndarray, field_name: str | 
     for key, row in zip(keys, rows):
         if key:
             seen[key].append(int(row))
-    return [Problem(row, field_name, f"duplicate TPS {key}: it appears in rows "
-                    f"{' and '.join(map(str, where))}", value=key)
+    return [Problem(row, field_name, f"TPS {key} ganda: muncul di baris "
+                    f"{' dan '.join(map(str, where))}", value=key)
             for key, where in seen.items() for row in where[1:]]
 
 
@@ -198,12 +199,12 @@ def _missing_columns(cols: dict[str, str], kind: PointKind) -> list[Problem]:
     for rule in kind.rules:
         if rule.required and rule.column not in cols:
             names = ", ".join(HEADER_ALIASES.get(rule.column, (rule.column,)))
-            problems.append(Problem(None, rule.column, f"the file has no {rule.label} column "
-                                    f"(accepted headers: {names})"))
+            problems.append(Problem(None, rule.column, f"berkas tidak punya kolom {rule.label} "
+                                    f"(judul kolom yang diterima: {names})"))
     if kind.kelurahan_required and "kode" not in cols and "kelurahan" not in cols:
-        problems.append(Problem(None, "kode", "the file has no kelurahan column: give the "
-                                "kelurahan code (kode, kode_kelurahan, kode_wilayah) or "
-                                "kelurahan and kecamatan names"))
+        problems.append(Problem(None, "kode", "berkas tidak punya kolom kelurahan: isi "
+                                "kode kelurahan (kode, kode_kelurahan, kode_wilayah) atau "
+                                "nama kelurahan dan nama kecamatan"))
     return problems
 
 
@@ -224,7 +225,7 @@ def prepare_points(path_or_df, kind: str = "tps", *, area: BaseGeometry | None =
         raise ValueError(f"unknown point kind {kind!r}; known: {', '.join(POINT_KINDS)}")
     rules = POINT_KINDS[kind]
     gdf, display = _load(path_or_df, layer, src_crs, field_map)
-    what = f"The {rules.label} file {display}" if display else f"The {rules.label} data"
+    what = f"Berkas {rules.label} {display}" if display else f"Data {rules.label}"
     rows = np.arange(1, len(gdf) + 1)
     wanted = [r.column for r in rules.rules] + ["lon", "lat"]
     cols = canonical_columns(gdf.columns, wanted=wanted, overrides=field_map)

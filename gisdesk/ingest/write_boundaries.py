@@ -162,7 +162,7 @@ def import_boundaries(engine: Engine, path: str | Path, *, actor: str, level: st
     result = ImportResult("boundaries", path.name, checksum, problems=list(prep.problems),
                           dry_run=dry_run)
     source = f"{path.name} (sha256 {checksum[:12]})"
-    what = f"The boundary file {path.name}"
+    what = f"Berkas batas wilayah {path.name}"
     n = sum(len(g) for g in (prep.kelurahan, prep.kecamatan) if g is not None)
     progress(f"writing {n} areas in one transaction")
     with import_transaction(engine, dry_run) as conn:

@@ -31,6 +31,7 @@ from gisdesk.entry.placement import area_centre, place_kelurahan, place_tps
 from gisdesk.entry.readiness import derive_state, read_update
 from gisdesk.entry.taxonomy import Taxonomy, load_taxonomy
 from gisdesk.errors import InputRejected, Problem
+from gisdesk.indonesian import angka
 from gisdesk.ingest.columns import header_key
 from gisdesk.ingest.readers import read_vector
 from gisdesk.ingest.tabular import (CellError, Row, TableRead, _blank, cells, load_csv,
@@ -55,9 +56,9 @@ def reject_if_errors(filename: str, problems: list[Problem]) -> None:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         rows = len({p.row for p in errors if p.row is not None})
-        what = f"{rows} row(s)" if rows else "the file"
-        raise InputRejected(f"{filename}: {what} rejected ({len(errors)} problem(s)); nothing "
-                            "was written.",
+        what = f"{angka(rows)} baris" if rows else "berkas"
+        raise InputRejected(f"{filename}: {what} ditolak ({angka(len(errors))} masalah); tidak "
+                            "ada yang ditulis.",
                             sorted(problems, key=lambda p: (p.row or 0, p.field or "")))
 
 

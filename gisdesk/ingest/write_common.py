@@ -10,6 +10,7 @@ import shapely
 from sqlalchemy import Connection, Engine, text
 
 from gisdesk.errors import Problem
+from gisdesk.indonesian import angka
 
 
 @dataclass
@@ -29,22 +30,29 @@ class ImportResult:
                    if k.endswith(("inserted", "updated")) and isinstance(v, int))
 
     def summary(self) -> str:
-        """'kelurahan: 50 new, 0 updated; overlapping pairs: 60' (dry runs say so)."""
+        """'kelurahan: 50 baru, 0 diperbarui; pasangan tumpang tindih: 60' (uji coba says so).
+
+        Console text for people: Indonesian words and numbers (1.248); the count keys stay
+        machine keys in ``counts`` and the import batch."""
         groups: dict[str, list[str]] = {}
         for key, value in self.counts.items():
             subject, _, what = key.rpartition("_")
             if what in _WORDS:
-                groups.setdefault(subject or self.kind, []).append(f"{value} {_WORDS[what]}")
+                groups.setdefault(subject or self.kind, []).append(
+                    f"{angka(value)} {_WORDS[what]}")
             else:
-                groups.setdefault(key.replace("_", " "), []).append(str(value))
+                groups.setdefault(_LABELS.get(key, key.replace("_", " ")), []).append(
+                    angka(value))
         text_ = "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
         head = f"{self.filename} ({self.kind})"
         if self.dry_run:
-            return f"{head} [dry run, nothing written]: {text_}"
+            return f"{head} [uji coba, tidak ada yang ditulis]: {text_}"
         return f"{head}: {text_}"
 
 
-_WORDS = {"inserted": "new", "updated": "updated", "unchanged": "unchanged"}
+_WORDS = {"inserted": "baru", "updated": "diperbarui", "unchanged": "tidak berubah"}
+_LABELS = {"overlapping_pairs": "pasangan tumpang tindih",
+           "flagged_outside_own_kelurahan": "ditandai di luar kelurahannya"}
 
 
 def known_kelurahan(conn: Connection) -> pd.DataFrame:

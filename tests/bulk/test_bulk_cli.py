@@ -40,7 +40,7 @@ Kode TPS;Kode Kelurahan;No TPS;Kelas Kerawanan;Tanggal;Catatan
     before = snapshot(engine)
     result = cli("import", "ratings", path, "--source", "polri")
     assert result.exit_code == 0, result.output
-    assert "3 new" in result.output
+    assert "3 baru" in result.output
     after = snapshot(engine)
     assert after["ratings"] == before["ratings"] + 3
     assert after["batches"] == before["batches"] + 1 and after["audit"] == before["audit"] + 1
@@ -61,7 +61,7 @@ Kode TPS;Kode Kelurahan;No TPS;Kelas Kerawanan;Tanggal;Catatan
 
     again = cli("import", "ratings", path, "--source", "polri")
     assert again.exit_code == 0, again.output
-    assert "0 new, 0 updated, 3 unchanged" in again.output
+    assert "0 baru, 0 diperbarui, 3 tidak berubah" in again.output
     assert data_part(snapshot(engine)) == data_part(after)
 
 
@@ -70,7 +70,7 @@ def test_changed_rating_replaces_the_same_source_target_and_date(cli, engine, de
     path = write_csv(tmp_path / "polri2.csv", f"kode_tps,kelas,tanggal\n{t0},rawan,10/02/2024")
     result = cli("import", "ratings", path, "--source", "polri")
     assert result.exit_code == 0, result.output
-    assert "1 updated" in result.output
+    assert "1 diperbarui" in result.output
     with engine.connect() as conn:
         kelas = conn.execute(text("""
             SELECT array_agg(r.kelas) FROM rating r JOIN tps t ON t.id = r.tps_id
@@ -112,13 +112,13 @@ polri,,,rawan,10/02/2024
     result = cli("import", "ratings", path, "--report", report)
     assert result.exit_code == 1
     out = result.output
-    assert "Nothing was written" in out
-    assert "row 1, field 'kode_tps'" in out and "TPS not in the active election" in out
-    assert "row 2, field 'kelas'" in out and "agak rawan" in out
-    assert "row 3, field 'tanggal'" in out
-    assert "row 4, field 'sumber'" in out and "unknown source" in out
-    assert "row 5" not in out                                 # the good row is not blamed
-    assert "row 6, field 'kode_tps'" in out
+    assert "Tidak ada yang ditulis ke basis data" in out
+    assert "baris 1, kolom \'kode_tps'" in out and "TPS not in the active election" in out
+    assert "baris 2, kolom \'kelas'" in out and "agak rawan" in out
+    assert "baris 3, kolom \'tanggal'" in out
+    assert "baris 4, kolom \'sumber'" in out and "unknown source" in out
+    assert "baris 5" not in out                                 # the good row is not blamed
+    assert "baris 6, kolom \'kode_tps'" in out
     assert snapshot(engine) == before                         # nothing, not even audit
     lines = report.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "baris,kolom,tingkat,masalah,nilai" and len(lines) == 6
@@ -162,7 +162,7 @@ Polri;Cadangan;;55;;cadangan kota
     after = snapshot(engine)
     again = cli("import", "personnel", path)
     assert again.exit_code == 0, again.output
-    assert "0 new, 0 updated, 4 unchanged" in again.output
+    assert "0 baru, 0 diperbarui, 4 tidak berubah" in again.output
     assert data_part(snapshot(engine)) == data_part(after)
 
 
@@ -180,11 +180,11 @@ polri,{kel},3
     result = cli("import", "personnel", path)
     assert result.exit_code == 1
     out = result.output
-    assert "row 1, field 'jumlah'" in out and "negative" in out
-    assert "row 2, field 'sasaran'" in out and "TPS not in the active election" in out
-    assert "row 3, field 'instansi'" in out
-    assert "row 4, field 'jumlah'" in out
-    assert "row 5" not in out
+    assert "baris 1, kolom \'jumlah'" in out and "negative" in out
+    assert "baris 2, kolom \'sasaran'" in out and "TPS not in the active election" in out
+    assert "baris 3, kolom \'instansi'" in out
+    assert "baris 4, kolom \'jumlah'" in out
+    assert "baris 5" not in out
     assert snapshot(engine) == before
 
 
@@ -201,11 +201,11 @@ Politik uang;ringan;2024-02-14T10:15;{lat2};{lon2};bagi amplop
     before = snapshot(engine)
     result = cli("import", "incidents", path)
     assert result.exit_code == 0, result.output
-    assert "2 new" in result.output
+    assert "2 baru" in result.output
     after = snapshot(engine)
     assert after["incidents"] == before["incidents"] + 2 and after["audit"] == before["audit"] + 1
     again = cli("import", "incidents", path)
-    assert again.exit_code == 0 and "0 new, 2 unchanged" in again.output
+    assert again.exit_code == 0 and "0 baru, 2 tidak berubah" in again.output
     assert data_part(snapshot(engine)) == data_part(after)
 
 
@@ -219,7 +219,7 @@ def test_incidents_from_geojson(cli, engine, demo, tmp_path):
     path.write_text(json.dumps(doc))
     result = cli("import", "incidents", path)
     assert result.exit_code == 0, result.output
-    assert "1 new" in result.output
+    assert "1 baru" in result.output
 
 
 def test_bad_incident_file_is_rejected_whole(cli, engine, demo, tmp_path):
@@ -236,11 +236,11 @@ intimidasi,sedang,2024-02-14T09:05,{lat},{lon}
     result = cli("import", "incidents", path)
     assert result.exit_code == 1
     out = result.output
-    assert "row 1, field 'kategori'" in out
-    assert "row 2, field 'tingkat'" in out
-    assert "row 3, field 'waktu'" in out
-    assert "row 4, field 'lat'" in out and "swap" in out
-    assert "row 5" not in out
+    assert "baris 1, kolom \'kategori'" in out
+    assert "baris 2, kolom \'tingkat'" in out
+    assert "baris 3, kolom \'waktu'" in out
+    assert "baris 4, kolom \'lat'" in out and "swap" in out
+    assert "baris 5" not in out
     assert snapshot(engine) == before
 
 
@@ -267,7 +267,7 @@ def test_readiness_file_goes_in_and_reimport_changes_nothing(cli, engine, demo, 
     assert states == {t0: "siap", t1: "belum"}     # kpps_hadir (critical) missing
     after = snapshot(engine)
     again = cli("import", "readiness", path)
-    assert again.exit_code == 0 and "0 new, 2 unchanged" in again.output
+    assert again.exit_code == 0 and "0 baru, 2 tidak berubah" in again.output
     assert data_part(snapshot(engine)) == data_part(after)
 
 
@@ -284,9 +284,9 @@ def test_bad_readiness_file_is_rejected_whole(cli, engine, demo, tmp_path):
     result = cli("import", "readiness", path)
     assert result.exit_code == 1
     out = result.output
-    assert "row 1, field 'tps'" in out
-    assert "row 2, field 'lokasi_tenda'" in out
-    assert "row 3, field 'tps'" in out
+    assert "baris 1, kolom \'tps'" in out
+    assert "baris 2, kolom \'lokasi_tenda'" in out
+    assert "baris 3, kolom \'tps'" in out
     assert snapshot(engine) == before
 
 
@@ -302,7 +302,7 @@ def test_incidents_from_a_geopackage(cli, engine, demo, tmp_path):
     frame.to_file(path, driver="GPKG")
     result = cli("import", "incidents", path)
     assert result.exit_code == 0, result.output
-    assert "1 new" in result.output
+    assert "1 baru" in result.output
 
 
 def test_dry_run_checks_and_counts_but_writes_nothing(cli, engine, demo, tmp_path):
@@ -311,5 +311,5 @@ def test_dry_run_checks_and_counts_but_writes_nothing(cli, engine, demo, tmp_pat
     before = snapshot(engine)
     result = cli("import", "ratings", path, "--source", "polri", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "1 new" in result.output and "dry run, nothing written" in result.output
+    assert "1 baru" in result.output and "uji coba, tidak ada yang ditulis" in result.output
     assert snapshot(engine) == before

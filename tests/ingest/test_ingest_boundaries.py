@@ -113,7 +113,7 @@ def test_unmatched_gadm_name_is_rejected_naming_row_and_field(kelurahan, known_k
     [problem] = errors(error)
     assert (problem.row, problem.field) == (5, "NAME_4")
     assert "'Tamansari Lama'" in problem.reason and "--code-field" in problem.reason
-    assert "row 5, field NAME_4" in error.message
+    assert "baris 5, kolom NAME_4" in error.message
 
 
 def test_geoboundaries_fixture_is_matched_by_name_alone(known_kelurahan):
@@ -179,7 +179,7 @@ def test_duplicate_codes_reject_the_file_naming_both_rows(kelurahan):
     [problem] = errors(error)
     assert (problem.row, problem.field) == (9, "kode")
     assert "rows 3 and 9" in problem.reason and "52.71.01.1006" in problem.reason
-    assert "row 9, field kode" in error.message and "nothing was loaded" in error.message
+    assert "baris 9, kolom kode" in error.message and "tidak ada yang dimuat" in error.message
 
 
 def test_parent_code_disagreeing_with_the_kelurahan_code_is_rejected(kelurahan):

@@ -49,7 +49,7 @@ def test_one_swapped_row_rejects_the_file_naming_the_row(tmp_path, mataram_area)
     error = rejected(tps_csv(tmp_path, rows), area=mataram_area)
     [problem] = errors(error)
     assert (problem.row, problem.field) == (4, "geometry")
-    assert "swapped" in problem.reason and "row 4" in error.message
+    assert "swapped" in problem.reason and "baris 4" in error.message
 
 
 def test_whole_file_swapped_is_fixed_and_reported(tmp_path, mataram_area):
@@ -75,7 +75,7 @@ def test_sign_flipped_row_is_caught_with_the_indonesia_default_too(tmp_path):
 def test_point_far_outside_the_area_is_rejected_with_the_distance(tmp_path, mataram_area):
     rows = GOOD_ROWS + ["4;52.71.01.1004;002;250;Lombok Tengah;-8,70;116,27"]
     [problem] = errors(rejected(tps_csv(tmp_path, rows), area=mataram_area))
-    assert problem.row == 4 and "km outside the loaded kelurahan" in problem.reason
+    assert problem.row == 4 and "km di luar kelurahan yang dimuat" in problem.reason
 
 
 def test_point_within_50_m_outside_is_a_warning(tmp_path, mataram_area):
@@ -85,27 +85,27 @@ def test_point_within_50_m_outside_is_a_warning(tmp_path, mataram_area):
     rows = GOOD_ROWS + [f"4;52.71.01.1004;002;250;Pantai;{lat};{lon}"]
     prep = prepare_points(tps_csv(tmp_path, rows), area=mataram_area)
     [warning] = prep.warnings
-    assert warning.row == 4 and "assigned to the nearest kelurahan" in warning.reason
+    assert warning.row == 4 and "dimasukkan ke kelurahan terdekat" in warning.reason
 
 
 def test_point_outside_indonesia_without_area_is_rejected(tmp_path):
     rows = GOOD_ROWS + ["4;52.71.01.1004;002;250;Darwin;-12,46;130,84"]
     [problem] = errors(rejected(tps_csv(tmp_path, rows)))
-    assert problem.row == 4 and "outside Indonesia" in problem.reason
+    assert problem.row == 4 and "di luar Indonesia" in problem.reason
 
 
 def test_expected_area_can_be_narrowed_without_polygons(tmp_path):
     rows = GOOD_ROWS + ["4;52.71.01.1004;002;250;Bali;-8,65;115,22"]
     lombok = BBox(115.8, -9.0, 116.8, -8.1)
     [problem] = errors(rejected(tps_csv(tmp_path, rows), expected_bbox=lombok))
-    assert problem.row == 4 and "outside" in problem.reason
+    assert problem.row == 4 and "di luar" in problem.reason
 
 
 def test_duplicate_tps_keys_are_rejected_naming_both_rows(tmp_path):
     rows = GOOD_ROWS + ["4;5271011004;1;120;Lagi;-8,5812;116,0742"]
     [problem] = errors(rejected(tps_csv(tmp_path, rows)))
     assert (problem.row, problem.field) == (4, "No TPS")
-    assert "52.71.01.1004-001" in problem.reason and "rows 1 and 4" in problem.reason
+    assert "52.71.01.1004-001" in problem.reason and "baris 1 dan 4" in problem.reason
 
 
 def test_every_bad_cell_is_named_with_row_field_and_value(tmp_path):
@@ -119,7 +119,7 @@ def test_every_bad_cell_is_named_with_row_field_and_value(tmp_path):
     assert found[(5, "No TPS")].value == "abc"
     assert "maximum of 300" in found[(6, "Jumlah DPT")].reason
     assert "negative" in found[(7, "Jumlah DPT")].reason
-    assert "no readable coordinates" in found[(8, "Bujur")].reason
+    assert "tidak ada koordinat yang terbaca" in found[(8, "Bujur")].reason
     assert len(found) == 5
 
 
@@ -131,14 +131,14 @@ def test_max_dpt_comes_from_the_caller(tmp_path):
 def test_unknown_kelurahan_code_is_rejected(tmp_path, known_kelurahan):
     rows = GOOD_ROWS + ["4;52.71.07.1001;002;100;X;-8,5812;116,0742"]
     [problem] = errors(rejected(tps_csv(tmp_path, rows), known_kelurahan=known_kelurahan))
-    assert problem.row == 4 and "unknown kelurahan code 52.71.07.1001" in problem.reason
+    assert problem.row == 4 and "kode kelurahan 52.71.07.1001 tidak dikenal" in problem.reason
 
 
 def test_file_without_a_tps_number_column_lists_accepted_headers(tmp_path):
     path = tps_csv(tmp_path, ["52.71.01.1004;100;-8,58;116,07"],
                    header="kode;dpt;lat;lon\n")
     error = rejected(path)
-    assert "no TPS number column" in error.message and "no_tps" in error.message
+    assert "tidak punya kolom nomor TPS" in error.message and "no_tps" in error.message
 
 
 def test_kelurahan_by_name_needs_loaded_kelurahan(tmp_path):
@@ -151,7 +151,7 @@ def test_dataframe_row_without_coordinates_is_named():
     frame = pd.DataFrame({"tps": [1], "dpt": [10], "kode": ["5271011004"], "lat": [""],
                           "lon": [""]})
     error = rejected(frame)
-    assert error.message.startswith("The TPS data was rejected")
+    assert error.message.startswith("Data TPS ditolak")
     assert (error.problems[0].row, error.problems[0].value) == (1, None)
 
 
@@ -190,4 +190,4 @@ def test_polygons_are_not_points(tmp_path):
                     'puskesmas;Puskesmas;"POLYGON ((116.07 -8.58, 116.08 -8.58, 116.08 -8.57, '
                     '116.07 -8.58))"\n')
     [problem] = errors(rejected(path, kind="facility"))
-    assert problem.row == 2 and "a point (lon/lat) is needed" in problem.reason
+    assert problem.row == 2 and "yang diperlukan titik (lon/lat)" in problem.reason
