@@ -449,7 +449,7 @@ def _swapped_row(rows):
 
 def _too_many_voters(rows):
     kode, nomor, _, alamat, lon, lat = rows[1]
-    return [rows[0], (kode, nomor, 301, alamat, lon, lat)], 2, "Jumlah DPT", "maximum of 300"
+    return [rows[0], (kode, nomor, 301, alamat, lon, lat)], 2, "Jumlah DPT", "melebihi batas 300"
 
 
 @pytest.mark.parametrize("build", [_duplicate_tps, _swapped_row, _too_many_voters],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gisdesk.indonesian import angka
 from gisdesk.ingest.codes import CodeError, normalize_kelurahan_code, tps_nomor
 from gisdesk.ingest.columns import header_key
 
@@ -95,8 +96,8 @@ def parse_kelurahan_code(value, **_) -> str | None:
     except CodeError as exc:
         raise CellError(str(exc)) from None
     if bps:
-        raise CellError(f"{bps} is a BPS code; give the Kemendagri kelurahan code "
-                        "(e.g. 52.71.01.1004)")
+        raise CellError(f"{bps} adalah kode BPS; isi kode kelurahan Kemendagri "
+                        "(mis. 52.71.01.1004)")
     return kode
 
 
@@ -116,12 +117,12 @@ def parse_dpt(value, *, max_dpt: int = 300, **_) -> int | None:
     if text.endswith((".0", ",0")):
         text = text[:-2]
     if not text.lstrip("-").isdigit():
-        raise CellError(f"DPT {str(value).strip()!r} is not a whole number")
+        raise CellError(f"DPT {str(value).strip()!r} bukan bilangan bulat")
     number = int(text)
     if number < 0:
-        raise CellError(f"DPT {number} is negative")
+        raise CellError(f"DPT {angka(number)} negatif")
     if number > max_dpt:
-        raise CellError(f"DPT {number} is more than the maximum of {max_dpt} voters per TPS")
+        raise CellError(f"DPT {angka(number)} melebihi batas {angka(max_dpt)} pemilih per TPS")
     return number
 
 
@@ -134,7 +135,7 @@ def parse_facility_kind(value, **_) -> str | None:
         return None
     kind = _KIND_BY_KEY.get(header_key(value))
     if kind is None:
-        raise CellError(f"unknown facility kind {str(value).strip()!r} (known: "
+        raise CellError(f"jenis fasilitas {str(value).strip()!r} tidak dikenal (yang dikenal: "
                         f"{', '.join(FACILITY_KINDS)})")
     return kind
 

@@ -18,8 +18,8 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gisdesk.indonesian import angka
 from gisdesk.errors import InputRejected, Problem
+from gisdesk.indonesian import angka
 from gisdesk.ingest.boundaries import rejection_message
 from gisdesk.ingest.columns import HEADER_ALIASES, canonical_columns
 from gisdesk.ingest.crs_checks import INDONESIA_BBOX, BBox, ExpectedArea, fix_or_report_axes

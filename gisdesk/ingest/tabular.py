@@ -18,6 +18,7 @@ import pandas as pd
 
 from gisdesk.analysis.rules import Rules, norm_word
 from gisdesk.errors import InputRejected, Problem
+from gisdesk.indonesian import angka
 from gisdesk.ingest.codes import (CodeError, normalize_kecamatan_code, normalize_kelurahan_code,
                                   parse_tps_key, tps_key)
 from gisdesk.ingest.columns import HEADER_ALIASES, header_key
@@ -108,21 +109,21 @@ def cells(frame: pd.DataFrame, kind: str) -> dict[str, str]:
     for canonical, aliases in ALIASES[kind].items():
         hits = [by_key[a] for a in aliases if a in by_key and by_key[a] not in found.values()]
         if len(hits) > 1:
-            problems.append(Problem(None, str(hits[0]), f"columns {', '.join(map(repr, hits))} "
-                                    f"all mean {canonical!r}; keep one"))
+            problems.append(Problem(None, str(hits[0]), f"kolom {', '.join(map(repr, hits))} "
+                                    f"semuanya berarti {canonical!r}; sisakan satu"))
         elif hits:
             found[canonical] = hits[0]
     if problems:
-        raise InputRejected("The file's columns are ambiguous.", problems)
+        raise InputRejected("Kolom berkas ini membingungkan (ada yang ganda).", problems)
     return found
 
 
 def load_csv(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".txt"):
-        raise InputRejected(f"The file {path.name} must be a CSV table (.csv), "
-                            "',' or ';' separated, UTF-8.",
-                            [Problem(None, None, "not a CSV file", value=path.suffix)])
+        raise InputRejected(f"Berkas {path.name} harus tabel CSV (.csv), "
+                            "dipisah ',' atau ';', UTF-8.",
+                            [Problem(None, None, "bukan berkas CSV", value=path.suffix)])
     return read_table(path)
 
 
@@ -136,7 +137,7 @@ def parse_date(value) -> dt.date:
             return dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise CellError(f"date {str(value).strip()!r} is not a date (write dd/mm/yyyy or "
+    raise CellError(f"tanggal {str(value).strip()!r} bukan tanggal (tulis dd/mm/yyyy atau "
                     "yyyy-mm-dd)")
 
 
@@ -145,12 +146,12 @@ def parse_count(value) -> int:
     if re.fullmatch(r"-?\d+[.,]0+", text):
         text = re.split(r"[.,]", text)[0]
     if not re.fullmatch(r"-?\d+", text):
-        raise CellError(f"count {text!r} is not a whole number")
+        raise CellError(f"jumlah {text!r} bukan bilangan bulat")
     number = int(text)
     if number < 0:
-        raise CellError(f"count {number} is negative")
+        raise CellError(f"jumlah {angka(number)} negatif")
     if number > 100_000:
-        raise CellError(f"count {number} is implausibly large")
+        raise CellError(f"jumlah {angka(number)} terlalu besar untuk masuk akal")
     return number
 
 
@@ -162,7 +163,7 @@ def parse_bool(value) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise CellError(f"{str(value).strip()!r} is not yes/no (write 1/0 or ya/tidak)")
+    raise CellError(f"{str(value).strip()!r} bukan ya/tidak (tulis 1/0 atau ya/tidak)")
 
 
 def is_bool_word(value) -> bool:
@@ -179,7 +180,7 @@ def parse_indicators(value) -> list[str]:
 def parse_agency(value) -> str:
     agency = _AGENCY.get(norm_word(value))
     if agency is None:
-        raise CellError(f"unknown agency {str(value).strip()!r} (polri, linmas or tni)")
+        raise CellError(f"instansi {str(value).strip()!r} tidak dikenal (polri, linmas atau tni)")
     return agency
 
 
@@ -190,7 +191,7 @@ def parse_score(value) -> float:
     try:
         return float(text)
     except ValueError:
-        raise CellError(f"score {str(value).strip()!r} is not a number") from None
+        raise CellError(f"skor {str(value).strip()!r} bukan angka") from None
 
 
 def resolve_target(v: dict) -> tuple[str, str]:
@@ -205,10 +206,10 @@ def resolve_target(v: dict) -> tuple[str, str]:
             return "tps", tps_key(kel, num)
         kode, bps = normalize_kelurahan_code(v.get("kode"))
         if bps:
-            raise CellError(f"{bps} is a BPS code; give the Kemendagri code (52.71.01.1004)")
+            raise CellError(f"{bps} adalah kode BPS; isi kode Kemendagri (52.71.01.1004)")
         if kode is None:
-            raise CellError("no target: give a TPS code (52.71.01.1004-012), or a kelurahan "
-                            "code with or without a TPS number")
+            raise CellError("sasaran kosong: isi kode TPS (52.71.01.1004-012), atau kode "
+                            "kelurahan dengan atau tanpa nomor TPS")
         if not _blank(nomor):
             return "tps", tps_key(kode, nomor)
         return "kelurahan", kode
@@ -244,14 +245,14 @@ def read_ratings(path_or_frame, rules: Rules, source: str | None = None) -> Tabl
     cols = cells(frame, "ratings")
     out = TableRead(columns=cols)
     if "rated_on" not in cols:
-        out.problems.append(Problem(None, "rated_on", "the file has no date column "
+        out.problems.append(Problem(None, "rated_on", "berkas tidak punya kolom tanggal "
                                     "(tanggal / tanggal_penilaian)"))
     if "source" not in cols and source is None:
-        out.problems.append(Problem(None, "source", "the source is unknown: add a column "
-                                    "'sumber' or give --source polri|kpu|bawaslu"))
+        out.problems.append(Problem(None, "source", "sumber penilaian tidak diketahui: tambah "
+                                    "kolom 'sumber' atau beri --source polri|kpu|bawaslu"))
     if not {"tps_kode", "nomor", "kode"} & set(cols):
-        out.problems.append(Problem(None, "kode", "the file has no target column: kode_tps, "
-                                    "or kode (kelurahan) with or without tps"))
+        out.problems.append(Problem(None, "kode", "berkas tidak punya kolom sasaran: kode_tps, "
+                                    "atau kode (kelurahan) dengan atau tanpa tps"))
     if out.problems:
         return out
     ind_cols = _indicator_columns(frame, cols)
@@ -266,16 +267,16 @@ def read_ratings(path_or_frame, rules: Rules, source: str | None = None) -> Tabl
         if not _blank(v.get("source")):
             given = norm_word(v["source"])
             if given not in rules.sources:
-                bad(cols["source"], f"unknown source (known: {', '.join(rules.sources)})",
+                bad(cols["source"], f"sumber tidak dikenal (yang dikenal: {', '.join(rules.sources)})",
                     v["source"])
                 src = None
             elif source is not None and given != source:
-                bad(cols["source"], f"the row says {given} but the import is for {source}",
+                bad(cols["source"], f"baris ini menyebut {given} padahal impor ini untuk {source}",
                     v["source"])
             else:
                 src = given
         elif src is None:
-            bad("source", "source missing (sumber)")
+            bad("source", "sumber kosong (sumber)")
         target = kode = None
         try:
             target, kode = resolve_target(v)
@@ -284,7 +285,7 @@ def read_ratings(path_or_frame, rules: Rules, source: str | None = None) -> Tabl
             bad(col, str(exc), fr.get(col))
         rated_on = None
         if _blank(v.get("rated_on")):
-            bad(cols["rated_on"], "date missing")
+            bad(cols["rated_on"], "tanggal kosong")
         else:
             try:
                 rated_on = parse_date(v["rated_on"])
@@ -296,7 +297,7 @@ def read_ratings(path_or_frame, rules: Rules, source: str | None = None) -> Tabl
             kelas = src_rules.class_map.get(norm_word(v["kelas"]))
             if kelas is None:
                 known = sorted({rules.label(k) for k in rules.classes} | set(src_rules.class_map))
-                bad(cols["kelas"], f"class not known for {src_rules.label} (known: "
+                bad(cols["kelas"], f"kelas tidak dikenal untuk {src_rules.label} (yang dikenal: "
                     f"{', '.join(w.replace('_', ' ') for w in known)})", v["kelas"])
         indicators = parse_indicators(v.get("indicators"))
         for column, name in ind_cols.items():
@@ -308,7 +309,7 @@ def read_ratings(path_or_frame, rules: Rules, source: str | None = None) -> Tabl
         indicators = sorted(set(indicators))
         if indicators and src_rules is not None and not src_rules.rates_indicators:
             bad(cols.get("indicators", "indicators"),
-                f"{src_rules.label} does not rate by indicators")
+                f"{src_rules.label} tidak menilai dengan indikator")
         score = None
         if not _blank(v.get("score")):
             try:
@@ -317,7 +318,7 @@ def read_ratings(path_or_frame, rules: Rules, source: str | None = None) -> Tabl
                 bad(cols["score"], str(exc), v["score"])
         if src_rules is not None and _blank(v.get("kelas")) and not indicators \
                 and _blank(v.get("score")):
-            bad(cols.get("kelas", "kelas"), "no class, indicators or score in this row")
+            bad(cols.get("kelas", "kelas"), "baris ini tanpa kelas, indikator atau skor")
         out.problems += problems
         if not problems:
             note = None if _blank(v.get("note")) else " ".join(str(v["note"]).split())
@@ -328,6 +329,8 @@ def read_ratings(path_or_frame, rules: Rules, source: str | None = None) -> Tabl
 
 
 # ------------------------------------------------------------------- personnel
+
+_MISSING = {"agency": "instansi", "count": "jumlah"}   # what an operator calls the column
 
 def _personnel_target(v: dict) -> tuple[str, str | None]:
     """('tps'|'kelurahan', kode) or ('reserve', kecamatan_kode or None for Polresta)."""
@@ -343,7 +346,7 @@ def _personnel_target(v: dict) -> tuple[str, str | None]:
             except CodeError as exc:
                 raise CellError(str(exc)) from None
             if kode is None:
-                raise CellError(f"{kec} is not a Kemendagri kecamatan code (52.71.01)")
+                raise CellError(f"{kec} bukan kode kecamatan Kemendagri (52.71.01)")
             return "reserve", kode
         if "-" in str(given).strip():
             return resolve_target({"tps_kode": given})
@@ -358,10 +361,10 @@ def read_personnel(path_or_frame) -> TableRead:
     out = TableRead(columns=cols)
     for need, label in (("agency", "instansi (polri/linmas/tni)"), ("count", "jumlah")):
         if need not in cols:
-            out.problems.append(Problem(None, need, f"the file has no column {label}"))
+            out.problems.append(Problem(None, need, f"berkas tidak punya kolom {label}"))
     if not {"target", "tps_kode", "nomor", "kode"} & set(cols):
-        out.problems.append(Problem(None, "target", "the file has no target column: sasaran, "
-                                    "kode_tps or kode (kelurahan)"))
+        out.problems.append(Problem(None, "target", "berkas tidak punya kolom sasaran: sasaran, "
+                                    "kode_tps atau kode (kelurahan)"))
     if out.problems:
         return out
     for i, (_, fr) in enumerate(frame.iterrows(), start=1):
@@ -369,7 +372,7 @@ def read_personnel(path_or_frame) -> TableRead:
         parsed = {}
         for fld, parser in (("agency", parse_agency), ("count", parse_count)):
             if _blank(v.get(fld)):
-                problems.append(Problem(i, cols[fld], f"{fld} missing"))
+                problems.append(Problem(i, cols[fld], f"{_MISSING[fld]} kosong"))
                 continue
             try:
                 parsed[fld] = parser(v[fld])

@@ -47,8 +47,8 @@ def _active_election(conn: Connection) -> dict:
     row = conn.execute(text("SELECT id, kode, nama, campaign_start, voting_date, wilayah_kode, "
                             "max_voters_per_tps FROM election WHERE active")).mappings().first()
     if row is None:
-        raise InputRejected("No active election: load the demo or add an election before "
-                            "importing.", [Problem(None, "election", "no active election")])
+        raise InputRejected("Belum ada pemilu aktif: muat demo atau tambahkan pemilu sebelum "
+                            "mengimpor.", [Problem(None, "election", "tidak ada pemilu aktif")])
     return dict(row)
 
 
@@ -177,8 +177,8 @@ def _check_incidents(conn, election, read: TableRead, tax: Taxonomy, confirm_all
         if inp.id in seen:
             first, digest = seen[inp.id]
             same = digest == inp.content_hash
-            problems.append(Problem(row.row, "id", f"same report as row {first}" +
-                                    ("; imported once" if same else " with other content"),
+            problems.append(Problem(row.row, "id", f"laporan sama dengan baris {first}" +
+                                    ("; diimpor sekali" if same else " dengan isi lain"),
                                     "warning" if same else "error", inp.id))
             continue
         seen[inp.id] = (row.row, inp.content_hash)
@@ -186,8 +186,8 @@ def _check_incidents(conn, election, read: TableRead, tax: Taxonomy, confirm_all
                               {"id": inp.id}).scalar()
         if stored is not None:
             if stored != inp.content_hash:
-                problems.append(Problem(row.row, "id", "this report id is already used for a "
-                                        "report with other content", value=inp.id))
+                problems.append(Problem(row.row, "id", "id laporan ini sudah dipakai untuk "
+                                        "laporan dengan isi lain", value=inp.id))
             continue                      # already stored: unchanged
         try:
             check_time(inp, election, tax, now)
@@ -207,7 +207,7 @@ def _check_incidents(conn, election, read: TableRead, tax: Taxonomy, confirm_all
             blocking = w["code"] in tax.confirm and not (inp.confirm_warnings or confirm_all)
             problems.append(Problem(row.row, read.columns.get(w["field"], w["field"]),
                                     w["message"] + (
-                " Confirm with a column konfirmasi=ya (or --confirm-warnings)." if blocking
+                " Konfirmasi dengan kolom konfirmasi=ya (atau --confirm-warnings)." if blocking
                 else ""), "error" if blocking else "warning"))
         plan.append((inp, place))
     return plan, problems
@@ -263,13 +263,13 @@ def read_readiness(path: str | Path, tax: Taxonomy) -> TableRead:
     items = {col: names[header_key(col)] for col in frame.columns if header_key(col) in names}
     out = TableRead(columns=cols)
     if not items:
-        out.problems.append(Problem(None, "items", "the file has no checklist columns (e.g. "
+        out.problems.append(Problem(None, "items", "berkas tidak punya kolom daftar periksa (mis. "
                                     f"{', '.join(tax.readiness_keys[:4])}, ...)"))
         return out
     missing = [k for k in tax.readiness_keys if k not in items.values()]
     if missing:
-        out.problems.append(Problem(None, "items", "checklist columns missing, read as not "
-                                    f"ready: {', '.join(missing)}", "warning"))
+        out.problems.append(Problem(None, "items", "kolom daftar periksa tidak ada, dibaca belum "
+                                    f"siap: {', '.join(missing)}", "warning"))
     target_col = target_column(cols)
     for i in range(len(frame)):
         fr = frame.iloc[i]
@@ -318,7 +318,7 @@ def _check_readiness(conn, election, read: TableRead, tax: Taxonomy, sha: str,
             problems += _at_row(row.row, exc)
             continue
         if v["tps_kode"] not in ids:
-            problems.append(Problem(row.row, col, "TPS not in the active election",
+            problems.append(Problem(row.row, col, "TPS tidak ada di pemilu aktif",
                                     value=v["tps_kode"]))
             continue
         outside = row_problem(conn, scope, kel_of[v["tps_kode"]], row.row,
@@ -327,7 +327,7 @@ def _check_readiness(conn, election, read: TableRead, tax: Taxonomy, sha: str,
             problems.append(outside)
             continue
         if v["tps_kode"] in seen:
-            problems.append(Problem(row.row, col, f"the same TPS as row {seen[v['tps_kode']]}",
+            problems.append(Problem(row.row, col, f"TPS sama dengan baris {seen[v['tps_kode']]}",
                                     value=v["tps_kode"]))
             continue
         seen[v["tps_kode"]] = row.row
@@ -335,8 +335,8 @@ def _check_readiness(conn, election, read: TableRead, tax: Taxonomy, sha: str,
                                 "WHERE client_uuid = :u"), {"u": client_uuid}).first()
         if old is not None and (old.tps_id, old.items, old.note) != (ids[v["tps_kode"]], items,
                                                                      note):
-            problems.append(Problem(row.row, "client_uuid", "this client_uuid is already used "
-                                    "for another checklist", value=client_uuid))
+            problems.append(Problem(row.row, "client_uuid", "client_uuid ini sudah dipakai "
+                                    "untuk daftar periksa lain", value=client_uuid))
             continue
         if old is None:
             plan.append({"t": ids[v["tps_kode"]], "u": client_uuid, "items": items,

@@ -55,27 +55,27 @@ def _check(conn: Connection, election: dict, read):
         target, kode = v["target"], v["kode"]
         if target == "tps":
             if kode not in tps:
-                problems.append(Problem(row.row, col, "TPS not in the active election",
+                problems.append(Problem(row.row, col, "TPS tidak ada di pemilu aktif",
                                         value=kode))
                 continue
             t = tps[kode]
             place, kel_kode, kec_kode = t.id, t.kelurahan_kode, t.kecamatan_kode
         elif target == "kelurahan":
             if kode not in kel:
-                problems.append(Problem(row.row, col, "kelurahan code not loaded", value=kode))
+                problems.append(Problem(row.row, col, "kode kelurahan belum dimuat", value=kode))
                 continue
             place, kel_kode, kec_kode = kode, kode, kel[kode]
         else:
             if kode is not None and kode not in kec:
                 problems.append(Problem(row.row, read.columns.get("kecamatan_kode", col),
-                                        "kecamatan code not loaded", value=kode))
+                                        "kode kecamatan belum dimuat", value=kode))
                 continue
             place, kel_kode, kec_kode = kode, None, kode
         key = (v["agency"], target, place)
         unit = _norm_unit(v["unit"])
         dup = [r for (k, u), r in seen.items() if k == key and (u == unit or not u or not unit)]
         if dup:
-            problems.append(Problem(row.row, col, f"the same assignment as row {dup[0]}",
+            problems.append(Problem(row.row, col, f"penugasan sama dengan baris {dup[0]}",
                                     value=kode or "cadangan Polresta"))
             continue
         seen[(key, unit)] = row.row
@@ -83,8 +83,8 @@ def _check(conn: Connection, election: dict, read):
         if not unit and len({_norm_unit(r.unit) for r in candidates}) > 1:
             units = ", ".join(sorted({r.unit or "-" for r in candidates}))
             problems.append(Problem(row.row, read.columns.get("unit", "unit"),
-                                    f"several assignments for this target (units: {units}); "
-                                    "give the unit", value=kode))
+                                    f"beberapa penugasan untuk sasaran ini (satuan: {units}); "
+                                    "isi satuannya", value=kode))
             continue
         if target == "reserve" and not v["unit"]:
             v = {**v, "unit": f"Polsek {kec[kode]}" if kode else "Polresta"}

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, text
 
 from gisdesk import audit
 from gisdesk.errors import InputRejected, NotFound, Problem
+from gisdesk.indonesian import angka
 from gisdesk.ingest.crs_checks import BBox
 from gisdesk.ingest.points import prepare_points
 from gisdesk.ingest.write_common import (ImportResult, import_transaction, known_kelurahan,
@@ -35,8 +36,8 @@ def _election(conn: Connection, election_id: int | None) -> dict:
     sql = "SELECT * FROM election WHERE " + ("id = :e" if election_id else "active")
     row = conn.execute(text(sql), {"e": election_id}).mappings().first()
     if row is None:
-        raise NotFound("No active election: create one with `gisdesk election add` "
-                       "(or load the demo) before importing TPS.")
+        raise NotFound("Belum ada pemilu aktif: buat dengan `gisdesk election add` "
+                       "(atau muat demo) sebelum mengimpor TPS.")
     return dict(row)
 
 
@@ -50,7 +51,7 @@ def _prepare(engine: Engine, path: Path, kind: str, **options):
     with engine.connect() as conn:
         known = known_kelurahan(conn)
         if known.empty:
-            raise InputRejected("No kelurahan are loaded yet: import boundaries first "
+            raise InputRejected("Belum ada kelurahan yang dimuat: impor batas wilayah dulu "
                                 "(`gisdesk import boundaries FILE`).")
         if len(known) <= AREA_UNION_MAX:
             return prepare_points(path, kind, area=loaded_area(conn), known_kelurahan=known,
@@ -81,7 +82,7 @@ def import_tps(engine: Engine, path: str | Path, *, actor: str, election_id: int
     path = Path(path)
     with engine.connect() as conn:
         election = _election(conn, election_id)
-    progress(f"reading and checking {path.name}")
+    progress(f"membaca dan memeriksa {path.name}")
     prep = _prepare(engine, path, "tps", layer=layer, src_crs=src_crs, field_map=field_map,
                     max_dpt=election["max_voters_per_tps"])
     result = ImportResult("tps", path.name, audit.file_sha256(path), problems=list(prep.problems),
@@ -120,12 +121,12 @@ def import_tps(engine: Engine, path: str | Path, *, actor: str, election_id: int
         for row, kode, kel, pk, near_m in flagged:
             if near_m is not None:
                 result.problems.append(Problem(
-                    row, "geometry", f"TPS {kode} lies {near_m:,.0f} m outside the loaded "
-                    f"kelurahan: assigned to the nearest, {pk}", "warning", kode))
+                    row, "geometry", f"TPS {kode} terletak {angka(near_m)} m di luar kelurahan "
+                    f"yang dimuat: dimasukkan ke yang terdekat, {pk}", "warning", kode))
             if pk != kel:
                 result.problems.append(Problem(
-                    row, "kode", f"TPS {kode} lies in kelurahan {pk}, not in {kel} as its "
-                    "code says: kept under its code and flagged 'outside_own_kelurahan'",
+                    row, "kode", f"TPS {kode} terletak di kelurahan {pk}, bukan di {kel} seperti "
+                    "kata kodenya: tetap di bawah kodenya dan ditandai 'outside_own_kelurahan'",
                     "warning", kode))
         counts["unchanged"] = len(pts) - counts["inserted"] - counts["updated"]
         counts["flagged_outside_own_kelurahan"] = sum(1 for f in flagged if f.pk != f.kel)
@@ -185,8 +186,8 @@ def _locate(conn: Connection, filename: str) -> None:
         "SELECT row, kode, round(near_m::numeric) FROM tps_located "
         "WHERE pk IS NULL OR near_m > :m ORDER BY row"), {"m": NEAR_AREA_M}).all()
     if far:
-        problems = [Problem(row, "geometry", f"TPS {kode} lies {metres:,.0f} m outside the "
-                            f"loaded kelurahan (more than {NEAR_AREA_M:g} m)", value=kode)
+        problems = [Problem(row, "geometry", f"TPS {kode} terletak {angka(metres)} m di luar "
+                            f"kelurahan yang dimuat (lebih dari {angka(NEAR_AREA_M)} m)", value=kode)
                     for row, kode, metres in far]
         raise InputRejected(f"The TPS file {filename} was rejected and nothing was loaded: "
                             f"{len(problems)} TPS outside the area.", problems)
@@ -196,7 +197,7 @@ def import_facilities(engine: Engine, path: str | Path, *, actor: str, layer: st
                       src_crs: str | None = None, field_map: dict | None = None,
                       dry_run: bool = False, progress=lambda message: None) -> ImportResult:
     path = Path(path)
-    progress(f"reading and checking {path.name}")
+    progress(f"membaca dan memeriksa {path.name}")
     prep = _prepare(engine, path, "facility", layer=layer, src_crs=src_crs, field_map=field_map)
     result = ImportResult("facilities", path.name, audit.file_sha256(path),
                           problems=list(prep.problems), dry_run=dry_run)

@@ -48,17 +48,17 @@ def _check(conn: Connection, election: dict, read, path_name: str):
         if v["target"] == "tps":
             tps_id, kel = tps_ids.get(v["kode"]), None
             if tps_id is None:
-                problems.append(Problem(row.row, col, "TPS not in the active election",
+                problems.append(Problem(row.row, col, "TPS tidak ada di pemilu aktif",
                                         value=v["kode"]))
                 continue
         else:
             tps_id, kel = None, v["kode"]
             if kel not in kelurahan:
-                problems.append(Problem(row.row, col, "kelurahan code not loaded", value=kel))
+                problems.append(Problem(row.row, col, "kode kelurahan belum dimuat", value=kel))
                 continue
         key = (v["source"], tps_id, kel, v["rated_on"])
         if key in seen:
-            problems.append(Problem(row.row, col, f"the same target, source and date as row "
+            problems.append(Problem(row.row, col, f"sasaran, sumber dan tanggal sama dengan baris "
                                     f"{seen[key]}", value=v["kode"]))
             continue
         seen[key] = row.row

@@ -113,10 +113,10 @@ polri,,,rawan,10/02/2024
     assert result.exit_code == 1
     out = result.output
     assert "Tidak ada yang ditulis ke basis data" in out
-    assert "baris 1, kolom \'kode_tps'" in out and "TPS not in the active election" in out
+    assert "baris 1, kolom \'kode_tps'" in out and "TPS tidak ada di pemilu aktif" in out
     assert "baris 2, kolom \'kelas'" in out and "agak rawan" in out
     assert "baris 3, kolom \'tanggal'" in out
-    assert "baris 4, kolom \'sumber'" in out and "unknown source" in out
+    assert "baris 4, kolom \'sumber'" in out and "sumber tidak dikenal" in out
     assert "baris 5" not in out                                 # the good row is not blamed
     assert "baris 6, kolom \'kode_tps'" in out
     assert snapshot(engine) == before                         # nothing, not even audit
@@ -180,8 +180,8 @@ polri,{kel},3
     result = cli("import", "personnel", path)
     assert result.exit_code == 1
     out = result.output
-    assert "baris 1, kolom \'jumlah'" in out and "negative" in out
-    assert "baris 2, kolom \'sasaran'" in out and "TPS not in the active election" in out
+    assert "baris 1, kolom \'jumlah'" in out and "jumlah -4 negatif" in out
+    assert "baris 2, kolom \'sasaran'" in out and "TPS tidak ada di pemilu aktif" in out
     assert "baris 3, kolom \'instansi'" in out
     assert "baris 4, kolom \'jumlah'" in out
     assert "baris 5" not in out

@@ -47,7 +47,7 @@ def test_bad_upload_is_422_naming_every_row_with_a_csv_report(as_role, engine, d
     resp = _upload(client, token, "personnel", "personel.csv", body)
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422
-    assert "count -3 is negative" in page and "TPS not in the active election" in page
+    assert "jumlah -3 negatif" in page and "TPS tidak ada di pemilu aktif" in page
     assert "Tidak ada data yang disimpan" in page
     assert snapshot(engine) == before
     link = page.split('href="/unggah/laporan/')[1].split('"')[0]

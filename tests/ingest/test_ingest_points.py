@@ -117,8 +117,8 @@ def test_every_bad_cell_is_named_with_row_field_and_value(tmp_path):
     found = {(p.row, p.field): p for p in errors(rejected(tps_csv(tmp_path, rows)))}
     assert "last four digits" in found[(4, "Kode Kelurahan")].reason
     assert found[(5, "No TPS")].value == "abc"
-    assert "maximum of 300" in found[(6, "Jumlah DPT")].reason
-    assert "negative" in found[(7, "Jumlah DPT")].reason
+    assert "melebihi batas 300" in found[(6, "Jumlah DPT")].reason
+    assert "negatif" in found[(7, "Jumlah DPT")].reason
     assert "tidak ada koordinat yang terbaca" in found[(8, "Bujur")].reason
     assert len(found) == 5
 
@@ -181,7 +181,7 @@ def test_unknown_facility_kind_is_rejected(tmp_path):
     path = tmp_path / "f.csv"
     path.write_text("jenis,nama,lat,lon\nwarung kopi,Warung,-8.58,116.07\n")
     [problem] = errors(rejected(path, kind="facility"))
-    assert (problem.row, problem.field) == (1, "jenis") and "unknown facility kind" in problem.reason
+    assert (problem.row, problem.field) == (1, "jenis") and "tidak dikenal" in problem.reason
 
 
 def test_polygons_are_not_points(tmp_path):
