@@ -80,7 +80,7 @@ def test_import_boundaries_exits_0_and_prints_the_summary(gisdesk, engine):
     assert ("mataram_kelurahan.geojson (boundaries): kecamatan: 6 baru, 0 diperbarui; "
             "kelurahan: 50 baru, 0 diperbarui") in result.stdout
     # overlaps and gaps are said, not edited
-    assert "[peringatan] berkas, kolom 'geometry': 60 pairs of neighbouring kelurahan overlap" \
+    assert "[peringatan] berkas, kolom 'geometry': 60 pasang kelurahan bertetangga tumpang tindih" \
         in result.stdout
     assert counts(engine)["kelurahan"] == 50
 
@@ -92,8 +92,8 @@ def test_a_rejected_file_exits_1_names_row_and_field_and_writes_nothing(gisdesk,
     assert result.exit_code == 1
     assert result.stderr.startswith("DITOLAK: Berkas batas wilayah kode_ganda.geojson")
     assert "Tidak ada yang ditulis ke basis data." in result.stderr
-    assert "[SALAH] baris 9, kolom 'kode': duplicate kelurahan code 52.71.01.1006: it appears " \
-           "in rows 3 and 9" in result.stderr
+    assert "[SALAH] baris 9, kolom 'kode': kode kelurahan 52.71.01.1006 ganda: muncul " \
+           "di baris 3 dan 9" in result.stderr
     assert counts(engine) == before
 
 
@@ -104,7 +104,7 @@ def test_report_writes_every_problem_as_csv(gisdesk, duplicate_codes_file, tmp_p
     rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))
     assert [(r["baris"], r["kolom"], r["tingkat"], r["nilai"]) for r in rows] == \
         [("9", "kode", "salah", "52.71.01.1006")]
-    assert "rows 3 and 9" in rows[0]["masalah"]
+    assert "baris 3 dan 9" in rows[0]["masalah"]
 
 
 def test_report_of_an_accepted_file_lists_its_warnings(gisdesk, tmp_path):

@@ -308,10 +308,10 @@ def _unknown_kelurahan_name(source, tmp_path):
 
 
 @pytest.mark.parametrize("build, row, field, says", [
-    (_duplicate_codes, 9, "kode", "rows 3 and 9"),
+    (_duplicate_codes, 9, "kode", "baris 3 dan 9"),
     (_truncated, None, None, "terpotong.geojson"),
-    (_points, 1, "geometry", "not polygons"),
-    (_unknown_kecamatan, 1, "IDDESA", "not loaded"),
+    (_points, 1, "geometry", "bukan poligon"),
+    (_unknown_kecamatan, 1, "IDDESA", "belum dimuat"),
     (_unknown_kelurahan_name, 12, "NAME_4", "TamansariLama"),
 ], ids=["duplicate-codes", "truncated", "points", "unknown-kecamatan",
         "unknown-kelurahan-name"])
@@ -327,7 +327,7 @@ def test_a_bad_boundary_file_is_rejected_and_nothing_changes(engine, loaded, sou
         first = errors(error)[0]
         assert (first.row, first.field) == (row, field)
         # a wrong kind of file is said once for the file; row errors are summed up by row
-        assert f"baris {row}" in error.message or "not polygons" in error.message
+        assert f"baris {row}" in error.message or "bukan poligon" in error.message
 
 
 def test_a_crash_in_the_middle_of_an_import_leaves_the_database_as_it_was(fresh_engine,

@@ -85,9 +85,9 @@ def _duplicate_codes(kode: pd.Series, rows: np.ndarray, field_name: str | None,
     problems = []
     for code, where in seen.items():
         for row in where[1:]:
-            listed = " and ".join(str(r) for r in where)
-            problems.append(Problem(row, field_name, f"duplicate {what} code {code}: it appears "
-                                    f"in rows {listed}", value=code))
+            listed = " dan ".join(str(r) for r in where)
+            problems.append(Problem(row, field_name, f"kode {what} {code} ganda: muncul "
+                                    f"di baris {listed}", value=code))
     return problems
 
 
@@ -120,16 +120,16 @@ def _check_kelurahan_codes(attrs: pd.DataFrame, result: SchemeResult,
         already = {p.row for p in result.problems}  # bad code cells: said once
         for pos, (kode, bps) in enumerate(attrs[["kode", "kode_bps"]].itertuples(index=False)):
             if kode is None and int(rows[pos]) not in already:
-                reason = (f"BPS code {bps} is not a Kemendagri code; give the Kemendagri code"
-                          if bps else "no kelurahan code")
+                reason = (f"kode BPS {bps} bukan kode Kemendagri; isi kode Kemendagri"
+                          if bps else "kode kelurahan kosong")
                 problems.append(Problem(int(rows[pos]), code_field, reason, value=bps))
     parent_field = result.fields.get("kecamatan_kode")
     derived = []
     for pos, (kode, parent) in enumerate(attrs[["kode", "kecamatan_kode"]].itertuples(index=False)):
         own = kecamatan_of(kode) if kode else None
         if own and parent and own != parent:
-            problems.append(Problem(int(rows[pos]), parent_field, f"kelurahan code {kode} belongs "
-                                    f"to kecamatan {own}, but {parent_field} says {parent}",
+            problems.append(Problem(int(rows[pos]), parent_field, f"kode kelurahan {kode} termasuk "
+                                    f"kecamatan {own}, tetapi {parent_field} menyebut {parent}",
                                     value=parent))
         derived.append(own or parent)
     attrs["kecamatan_kode"] = pd.Series(derived, index=attrs.index, dtype=object)
@@ -141,13 +141,13 @@ def _check_kecamatan_codes(attrs: pd.DataFrame, result: SchemeResult,
     """Kecamatan files without Kemendagri codes are matched by name to loaded kelurahan."""
     if _has_kemendagri_codes(attrs, result):
         already = {p.row for p in result.problems}
-        return [Problem(int(rows[pos]), result.fields.get("kode"), "no kecamatan code")
+        return [Problem(int(rows[pos]), result.fields.get("kode"), "kode kecamatan kosong")
                 for pos, kode in enumerate(attrs["kode"])
                 if kode is None and int(rows[pos]) not in already]
     name_field = result.fields.get("nama")
     if known is None or len(known) == 0:
-        message = ("The kecamatan file has no Kemendagri codes and no kelurahan are loaded to "
-                   "match its names against; map the code field with --code-field.")
+        message = ("Berkas kecamatan tidak punya kode Kemendagri dan belum ada kelurahan yang "
+                   "dimuat untuk mencocokkan namanya; petakan kolom kode dengan --code-field.")
         raise InputRejected(message, [Problem(None, name_field, message)])
     lookup: dict[str, set[str]] = defaultdict(set)
     for kode, kec in known[["kode", "kecamatan_nama"]].itertuples(index=False):
@@ -160,8 +160,8 @@ def _check_kecamatan_codes(attrs: pd.DataFrame, result: SchemeResult,
         hits = lookup.get(name_key(nama), set())
         codes.append(next(iter(hits)) if len(hits) == 1 else None)
         if len(hits) != 1:
-            problems.append(Problem(int(rows[pos]), name_field, f"kecamatan {nama!r} matches "
-                                    "no loaded kecamatan; map the code with --code-field",
+            problems.append(Problem(int(rows[pos]), name_field, f"kecamatan {nama!r} tidak cocok "
+                                    "dengan kecamatan yang dimuat; petakan kodenya dengan --code-field",
                                     value=str(nama)))
     attrs["kode"] = pd.Series(codes, index=attrs.index, dtype=object)
     return problems
@@ -174,18 +174,18 @@ def _topology_warnings(gdf: gpd.GeoDataFrame, level: str, min_overlap_m2: float
     problems = []
     if len(overlaps):
         top = overlaps.iloc[0]
-        problems.append(Problem(None, "geometry", f"{len(overlaps)} pairs of neighbouring "
-                                f"{level} overlap by more than {min_overlap_m2:g} m² (largest "
-                                f"{top.area_m2:,.0f} m², rows {top.row_a} and {top.row_b}: "
-                                f"{top.kode_a} / {top.kode_b}); kept as they are",
+        problems.append(Problem(None, "geometry", f"{angka(len(overlaps))} pasang {level} "
+                                f"bertetangga tumpang tindih lebih dari {angka(min_overlap_m2)} m² "
+                                f"(terbesar {angka(top.area_m2)} m², baris {top.row_a} dan "
+                                f"{top.row_b}: {top.kode_a} / {top.kode_b}); dibiarkan apa adanya",
                                 severity="warning", value=f"{top.area_m2:.0f}"))
     if len(gaps):
         top = gaps.iloc[0]
         point = top.geometry.representative_point()
-        problems.append(Problem(None, "geometry", f"{len(gaps)} gaps between neighbouring "
-                                f"{level} larger than {min_overlap_m2:g} m² (largest "
-                                f"{top.area_m2:,.0f} m² near {point.x:.5f}, {point.y:.5f}); "
-                                "kept as they are", severity="warning",
+        problems.append(Problem(None, "geometry", f"{angka(len(gaps))} celah antara {level} "
+                                f"bertetangga lebih dari {angka(min_overlap_m2)} m² (terbesar "
+                                f"{angka(top.area_m2)} m² dekat {point.x:.5f}, {point.y:.5f}); "
+                                "dibiarkan apa adanya", severity="warning",
                                 value=f"{top.area_m2:.0f}"))
     return overlaps, gaps, problems
 
@@ -225,9 +225,9 @@ def prepare_boundaries(gdf_or_path, *, level: str | None = None, layer: str | No
     type_problems = [p for p in repair_problems if "boundary file needs polygons" in p.reason]
     if type_problems and all(g is None for g in geoms):
         kinds = sorted({p.value for p in type_problems})
-        message = (f"{what} holds {', '.join(kinds)} geometries, not polygons. "
-                   "A boundary file needs kelurahan or kecamatan areas (TPS and other points "
-                   "are imported with 'gisdesk import tps|facilities').")
+        message = (f"{what} berisi geometri {', '.join(kinds)}, bukan poligon. "
+                   "Berkas batas wilayah perlu area kelurahan atau kecamatan (TPS dan titik "
+                   "lain diimpor dengan 'gisdesk import tps|facilities').")
         raise InputRejected(message, problems)
 
     result = normalise_attributes(gdf.drop(columns=gdf.geometry.name), level=level,
@@ -242,7 +242,7 @@ def prepare_boundaries(gdf_or_path, *, level: str | None = None, layer: str | No
     name_field_used = result.fields.get("nama")
     for pos, nama in enumerate(attrs["nama"]):
         if not nama:
-            problems.append(Problem(int(rows[pos]), name_field_used, f"no {result.level} name"))
+            problems.append(Problem(int(rows[pos]), name_field_used, f"nama {result.level} kosong"))
     problems += _duplicate_codes(attrs["kode"], rows, result.fields.get("kode")
                                  or name_field_used, result.level)
 
@@ -277,7 +277,7 @@ def _kecamatan_name_warnings(kelurahan: gpd.GeoDataFrame) -> list[Problem]:
     for kode, group in kelurahan.groupby("kecamatan_kode"):
         names = sorted({n for n in group["kecamatan_nama"].dropna()})
         if len({name_key(n) for n in names}) > 1:
-            problems.append(Problem(None, "kecamatan_nama", f"kecamatan {kode} has several "
-                                    f"names in the file: {', '.join(names)}",
+            problems.append(Problem(None, "kecamatan_nama", f"kecamatan {kode} punya beberapa "
+                                    f"nama di berkas: {', '.join(names)}",
                                     severity="warning"))
     return problems

@@ -36,9 +36,9 @@ def match_kelurahan_by_name(attrs: pd.DataFrame, known: pd.DataFrame | None, *,
     (``kode``, ``nama``, ``kecamatan_nama``). Unmatched rows are errors naming the field to
     map; a match on the kelurahan name alone (kecamatan name differs) is a warning."""
     if known is None or len(known) == 0:
-        message = ("The file has no Kemendagri codes and no kelurahan are loaded to match its "
-                   "names against. Load a boundary file with codes first, or map the code "
-                   "field with --code-field.")
+        message = ("Berkas tidak punya kode Kemendagri dan belum ada kelurahan yang dimuat untuk "
+                   "mencocokkan namanya. Muat dulu berkas batas wilayah yang berkode, atau "
+                   "petakan kolom kode dengan --code-field.")
         raise InputRejected(message, [Problem(None, name_field, message)])
     missing = {"kode", "nama", "kecamatan_nama"} - set(known.columns)
     if missing:
@@ -66,25 +66,25 @@ def match_kelurahan_by_name(attrs: pd.DataFrame, known: pd.DataFrame | None, *,
             kode, known_kec = candidates[0]
             codes.append(kode)
             if kec:
-                problems.append(Problem(row, parent_field, f"kelurahan {nama!r} matched "
-                                        f"{kode} by name only: the file says kecamatan {kec!r}, "
-                                        f"the loaded data {known_kec!r}", severity="warning",
+                problems.append(Problem(row, parent_field, f"kelurahan {nama!r} dicocokkan "
+                                        f"ke {kode} hanya dari nama: berkas menyebut kecamatan "
+                                        f"{kec!r}, data yang dimuat {known_kec!r}", severity="warning",
                                         value=str(kec)))
             continue
         codes.append(None)
         if not key:
-            problems.append(Problem(row, name_field, "no kelurahan name to match (map the "
-                                    "name with --name-field or the code with --code-field)"))
+            problems.append(Problem(row, name_field, "nama kelurahan kosong, tak bisa dicocokkan (petakan "
+                                    "nama dengan --name-field atau kode dengan --code-field)"))
         elif len(candidates) > 1 or len(hits) > 1:
             where = ", ".join(sorted(str(k) for _, k in candidates))
             problems.append(Problem(row, parent_field or name_field,
-                                    f"kelurahan {nama!r} exists in several kecamatan ({where}); "
-                                    "give the kecamatan name with --parent-field",
+                                    f"kelurahan {nama!r} ada di beberapa kecamatan ({where}); "
+                                    "beri nama kecamatan dengan --parent-field",
                                     value=str(nama)))
         else:
-            within = f" in kecamatan {kec!r}" if kec else ""
-            problems.append(Problem(row, name_field, f"kelurahan {nama!r}{within} matches no "
-                                    "loaded kelurahan; correct the name, or map the code field "
-                                    "with --code-field (names: --name-field, --parent-field)",
+            within = f" di kecamatan {kec!r}" if kec else ""
+            problems.append(Problem(row, name_field, f"kelurahan {nama!r}{within} tidak cocok "
+                                    "dengan kelurahan yang dimuat; betulkan namanya, atau petakan "
+                                    "kolom kode dengan --code-field (nama: --name-field, --parent-field)",
                                     value=str(nama)))
     return codes, problems

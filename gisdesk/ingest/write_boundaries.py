@@ -46,9 +46,9 @@ def _check_kecamatan_names(conn: Connection, prep: BoundaryPrep, what: str) -> N
     if not unknown:
         return
     code_field = prep.fields.get("kode")
-    problems = [Problem(int(row), code_field, f"kecamatan {kec_kode} of kelurahan {kode} is not "
-                        "loaded and the file gives no kecamatan name: import the kecamatan "
-                        "first, or map the kecamatan name with --parent-field", value=kode)
+    problems = [Problem(int(row), code_field, f"kecamatan {kec_kode} dari kelurahan {kode} belum "
+                        "dimuat dan berkas tidak memberi nama kecamatan: impor kecamatan "
+                        "dulu, atau petakan nama kecamatan dengan --parent-field", value=kode)
                 for row, kode, kec_kode in zip(prep.kelurahan["source_row"],
                                                prep.kelurahan["kode"],
                                                prep.kelurahan["kecamatan_kode"])
@@ -122,8 +122,8 @@ def _write_kelurahan(conn: Connection, prep: BoundaryPrep, source: str) -> dict:
         {"codes": sorted(set(kel["kecamatan_kode"]))}).scalars().all()
     if missing:
         raise InputRejected(
-            "The boundary file names kecamatan that are not loaded: " + ", ".join(missing),
-            [Problem(None, "kecamatan_kode", f"unknown kecamatan {k}") for k in missing])
+            "Berkas batas wilayah menyebut kecamatan yang belum dimuat: " + ", ".join(missing),
+            [Problem(None, "kecamatan_kode", f"kecamatan {k} tidak dikenal") for k in missing])
     flags = []
     for r in _rows(kel, ["kode", "nama", "kecamatan_kode", "kode_bps", "area_km2"]):
         r["source"] = source

@@ -51,8 +51,8 @@ def test_overlaps_and_gaps_are_reported_as_warnings_not_edited():
     assert prep.overlaps["area_m2"].iloc[0] == pytest.approx(3564, abs=5)
     assert len(prep.gaps) == 80 and prep.gaps["area_m2"].iloc[0] == pytest.approx(2973, abs=5)
     reasons = [p.reason for p in prep.warnings]
-    assert any(r.startswith("60 pairs of neighbouring kelurahan overlap") for r in reasons)
-    assert any(r.startswith("80 gaps between neighbouring kelurahan") for r in reasons)
+    assert any(r.startswith("60 pasang kelurahan bertetangga tumpang tindih") for r in reasons)
+    assert any(r.startswith("80 celah antara kelurahan bertetangga") for r in reasons)
     assert all(p.severity != "error" for p in prep.problems)
 
 
@@ -102,7 +102,7 @@ def test_gadm_names_are_matched_to_loaded_codes(kelurahan, known_kelurahan,
 def test_gadm_without_loaded_kelurahan_says_what_to_do(kelurahan, tmp_path):
     path = write(gadm_frame(kelurahan), tmp_path / "gadm.gpkg")
     error = rejected(path)
-    assert "no Kemendagri codes" in error.message and "--code-field" in error.message
+    assert "tidak punya kode Kemendagri" in error.message and "--code-field" in error.message
 
 
 def test_unmatched_gadm_name_is_rejected_naming_row_and_field(kelurahan, known_kelurahan,
@@ -178,7 +178,7 @@ def test_duplicate_codes_reject_the_file_naming_both_rows(kelurahan):
     error = rejected(frame)
     [problem] = errors(error)
     assert (problem.row, problem.field) == (9, "kode")
-    assert "rows 3 and 9" in problem.reason and "52.71.01.1006" in problem.reason
+    assert "baris 3 dan 9" in problem.reason and "52.71.01.1006" in problem.reason
     assert "baris 9, kolom kode" in error.message and "tidak ada yang dimuat" in error.message
 
 
@@ -187,7 +187,7 @@ def test_parent_code_disagreeing_with_the_kelurahan_code_is_rejected(kelurahan):
     frame.loc[0, "KDCPUM"] = "527102"
     [problem] = errors(rejected(frame))
     assert (problem.row, problem.field) == (1, "KDCPUM")
-    assert "belongs to kecamatan 52.71.01" in problem.reason
+    assert "termasuk kecamatan 52.71.01" in problem.reason
 
 
 def test_bad_code_cell_is_rejected_with_its_value(kelurahan):
@@ -224,14 +224,14 @@ def test_point_file_is_not_a_boundary_file(kelurahan, tmp_path):
     frame = kelurahan.set_geometry(kelurahan.geometry.representative_point())
     path = write(frame, tmp_path / "titik.geojson")
     error = rejected(path)
-    assert "not polygons" in error.message and "import tps" in error.message
+    assert "bukan poligon" in error.message and "import tps" in error.message
     assert errors(error)[0].row == 1 and "a point" in errors(error)[0].reason
 
 
 def test_line_file_is_not_a_boundary_file(kelurahan, tmp_path):
     frame = kelurahan.set_geometry(kelurahan.geometry.boundary)
     path = write(frame, tmp_path / "garis.gpkg")
-    assert "not polygons" in rejected(path).message
+    assert "bukan poligon" in rejected(path).message
 
 
 def test_one_line_among_polygons_is_rejected_naming_it(kelurahan):

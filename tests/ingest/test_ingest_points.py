@@ -144,7 +144,7 @@ def test_file_without_a_tps_number_column_lists_accepted_headers(tmp_path):
 def test_kelurahan_by_name_needs_loaded_kelurahan(tmp_path):
     path = tps_csv(tmp_path, ["Ampenan Selatan;Ampenan;1;100;-8,58;116,07"],
                    header="kelurahan;kecamatan;tps;dpt;lat;lon\n")
-    assert "no kelurahan are loaded" in rejected(path).message
+    assert "belum ada kelurahan yang dimuat" in rejected(path).message
 
 
 def test_dataframe_row_without_coordinates_is_named():
