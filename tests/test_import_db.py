@@ -260,7 +260,7 @@ def test_a_whole_file_with_lat_lon_swapped_is_fixed_reported_and_loaded(fresh_en
     path = tmp_path / "tertukar.geojson"
     path.write_text(source.set_geometry(swap_xy(source.geometry.values)).to_json())
     result = import_boundaries(fresh_engine, path, actor=ACTOR)
-    [fix] = [p for p in result.problems if "swapped" in p.reason]
+    [fix] = [p for p in result.problems if "tertukar" in p.reason]
     assert fix.severity == "fixed" and fix.row is None
     assert result.counts["kelurahan_inserted"] == 50
     stored = stored_areas_m2(fresh_engine)
@@ -444,7 +444,7 @@ def _duplicate_tps(rows):
 
 def _swapped_row(rows):
     kode, nomor, dpt, alamat, lon, lat = rows[3]
-    return rows[:3] + [(kode, nomor, dpt, alamat, lat, lon)], 4, "geometry", "swapped"
+    return rows[:3] + [(kode, nomor, dpt, alamat, lat, lon)], 4, "geometry", "tertukar"
 
 
 def _too_many_voters(rows):

@@ -222,7 +222,7 @@ def prepare_boundaries(gdf_or_path, *, level: str | None = None, layer: str | No
                                          ExpectedArea(expected_bbox), kind="feature")
     geoms, repair_problems = repair_polygons(geoms, rows)
     problems += repair_problems
-    type_problems = [p for p in repair_problems if "boundary file needs polygons" in p.reason]
+    type_problems = [p for p in repair_problems if "berkas batas wilayah perlu poligon" in p.reason]
     if type_problems and all(g is None for g in geoms):
         kinds = sorted({p.value for p in type_problems})
         message = (f"{what} berisi geometri {', '.join(kinds)}, bukan poligon. "

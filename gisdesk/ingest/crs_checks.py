@@ -130,12 +130,13 @@ def classify_points(x, y, bbox: BBox) -> np.ndarray:
     return classify_boxes(x, y, x, y, bbox)
 
 
+_KIND = {"row": "baris", "feature": "fitur"}   # what an operator calls one record
 _REASONS = {
-    SWAPPED: "latitude and longitude are swapped (lat written first)",
-    FLIPPED: "latitude has the wrong sign (missing minus: Indonesia is mostly south of "
-             "the equator)",
-    OUT_OF_RANGE: "coordinates out of range (longitude must be -180..180, latitude -90..90)",
-    MISSING: "no coordinates",
+    SWAPPED: "lintang dan bujur tertukar (lintang ditulis dulu)",
+    FLIPPED: "tanda lintang salah (kurang tanda minus: sebagian besar Indonesia di selatan "
+             "khatulistiwa)",
+    OUT_OF_RANGE: "koordinat di luar jangkauan (bujur harus -180..180, lintang -90..90)",
+    MISSING: "koordinat kosong",
 }
 
 
@@ -156,13 +157,14 @@ def fix_or_report_axes(geoms: np.ndarray, rows: np.ndarray, expected: ExpectedAr
     present = verdict != MISSING
     problems: list[Problem] = []
     if present.any():
-        for fix_verdict, fixer, what in ((SWAPPED, swap_xy, "latitude/longitude swapped"),
-                                         (FLIPPED, flip_latitude, "latitude sign flipped")):
+        for fix_verdict, fixer, what in ((SWAPPED, swap_xy, "lintang/bujur tertukar"),
+                                         (FLIPPED, flip_latitude, "tanda lintang terbalik")):
             if (verdict[present] == fix_verdict).all():
                 geoms = geoms.copy()
                 geoms[present] = fixer(geoms[present])
                 problems.append(Problem(
-                    None, field, f"every {kind} had its {what}; the whole file was corrected",
+                    None, field, f"setiap {_KIND.get(kind, kind)}: {what}; seluruh berkas "
+                    "sudah dibetulkan",
                     severity="fixed"))
                 return geoms, problems
     for row, v, b in zip(rows, verdict, bounds):

@@ -12,6 +12,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from gisdesk.errors import Problem
+from gisdesk.indonesian import angka
 
 __all__ = ["polygonal_part", "repair_polygons"]
 
@@ -35,9 +36,10 @@ def polygonal_part(geom: BaseGeometry) -> MultiPolygon | None:
 
 
 def _type_reason(gtype: str) -> str:
-    kind = {"Point": "a point", "MultiPoint": "points", "LineString": "a line",
-            "MultiLineString": "lines", "LinearRing": "a line"}.get(gtype, gtype)
-    return f"geometry is {kind}; a boundary file needs polygons (kelurahan/kecamatan areas)"
+    kind = {"Point": "sebuah titik", "MultiPoint": "titik-titik", "LineString": "sebuah garis",
+            "MultiLineString": "garis-garis", "LinearRing": "sebuah garis"}.get(gtype, gtype)
+    return (f"geometrinya {kind}; berkas batas wilayah perlu poligon (area kelurahan/"
+            "kecamatan)")
 
 
 def repair_polygons(geoms: np.ndarray, rows: np.ndarray, *, field: str = "geometry"
@@ -54,15 +56,15 @@ def repair_polygons(geoms: np.ndarray, rows: np.ndarray, *, field: str = "geomet
     has_z = shapely.has_z(geoms)
     if has_z.any():
         geoms = shapely.force_2d(geoms)
-        problems.append(Problem(None, field, f"{int(has_z.sum())} features had Z values "
-                                "(heights); they were dropped", severity="fixed"))
+        problems.append(Problem(None, field, f"{angka(int(has_z.sum()))} fitur punya nilai Z "
+                                "(ketinggian); nilai itu dibuang", severity="fixed"))
     gtypes = shapely.get_type_id(geoms)
     names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
                       "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
     for i, (geom, row) in enumerate(zip(geoms, rows)):
         row = int(row)
         if geom is None or geom.is_empty:
-            problems.append(Problem(row, field, "geometry is empty"))
+            problems.append(Problem(row, field, "geometri kosong"))
             continue
         gtype = names[gtypes[i]]
         if gtype not in _POLYGONAL and gtype != "GeometryCollection":
@@ -80,13 +82,13 @@ def repair_polygons(geoms: np.ndarray, rows: np.ndarray, *, field: str = "geomet
         repaired = polygonal_part(shapely.make_valid(geom))
         # A ring collapsed to a line or a spike leaves no area: nothing left to keep.
         if repaired is None or repaired.area <= 0:
-            problems.append(Problem(row, field, f"invalid geometry that cannot be repaired "
+            problems.append(Problem(row, field, f"geometri tidak sah yang tidak bisa diperbaiki "
                                     f"({reason})", value=reason))
             continue
         out[i] = repaired
-        problems.append(Problem(row, field, f"invalid geometry repaired ({reason})",
+        problems.append(Problem(row, field, f"geometri tidak sah sudah diperbaiki ({reason})",
                                 severity="fixed", value=reason))
     if singles:
-        problems.append(Problem(None, field, f"{singles} Polygon features stored as "
+        problems.append(Problem(None, field, f"{angka(singles)} fitur Polygon disimpan sebagai "
                                 "MultiPolygon", severity="fixed"))
     return out, problems

@@ -160,8 +160,8 @@ def test_whole_file_swapped_is_fixed_and_reported(kelurahan, source_areas_m2, tm
     path.write_text(swapped.to_json())
     prep = prepare_boundaries(path)
     assert_mataram(prep, source_areas_m2)
-    [fix] = [p for p in prep.fixed if "swapped" in p.reason]
-    assert fix.row is None and "whole file was corrected" in fix.reason
+    [fix] = [p for p in prep.fixed if "tertukar" in p.reason]
+    assert fix.row is None and "seluruh berkas sudah dibetulkan" in fix.reason
 
 
 def test_one_swapped_feature_is_rejected_naming_it(kelurahan, tmp_path):
@@ -169,7 +169,7 @@ def test_one_swapped_feature_is_rejected_naming_it(kelurahan, tmp_path):
     frame.loc[6, "geometry"] = swap_xy(frame.geometry.values[6:7])[0]
     error = rejected(frame)
     [problem] = errors(error)
-    assert problem.row == 7 and problem.field == "geometry" and "swapped" in problem.reason
+    assert problem.row == 7 and problem.field == "geometry" and "tertukar" in problem.reason
 
 
 def test_duplicate_codes_reject_the_file_naming_both_rows(kelurahan):
@@ -204,7 +204,7 @@ def test_bow_tie_is_repaired_and_reported(kelurahan):
                                         (minx, maxy), (minx, miny)])
     prep = prepare_boundaries(frame)
     [fix] = [p for p in prep.fixed if p.row == 2]
-    assert "repaired" in fix.reason and "Self-intersection" in fix.reason
+    assert "sudah diperbaiki" in fix.reason and "Self-intersection" in fix.reason
     geom = prep.kelurahan.geometry.iloc[1]
     assert geom.is_valid and isinstance(geom, MultiPolygon) and len(geom.geoms) == 2
 
@@ -216,8 +216,8 @@ def test_irreparable_and_empty_geometries_are_rejected_per_row(kelurahan):
     frame.loc[2, "geometry"] = Polygon()
     error = rejected(frame)
     found = {(p.row, p.field): p.reason for p in errors(error)}
-    assert "cannot be repaired" in found[(2, "geometry")]
-    assert "empty" in found[(3, "geometry")]
+    assert "tidak bisa diperbaiki" in found[(2, "geometry")]
+    assert "geometri kosong" in found[(3, "geometry")]
 
 
 def test_point_file_is_not_a_boundary_file(kelurahan, tmp_path):
@@ -225,7 +225,7 @@ def test_point_file_is_not_a_boundary_file(kelurahan, tmp_path):
     path = write(frame, tmp_path / "titik.geojson")
     error = rejected(path)
     assert "bukan poligon" in error.message and "import tps" in error.message
-    assert errors(error)[0].row == 1 and "a point" in errors(error)[0].reason
+    assert errors(error)[0].row == 1 and "sebuah titik" in errors(error)[0].reason
 
 
 def test_line_file_is_not_a_boundary_file(kelurahan, tmp_path):
@@ -238,7 +238,7 @@ def test_one_line_among_polygons_is_rejected_naming_it(kelurahan):
     frame = kelurahan.head(3).copy()
     frame.loc[2, "geometry"] = LineString([(116.1, -8.6), (116.11, -8.61)])
     [problem] = errors(rejected(frame))
-    assert problem.row == 3 and "a line" in problem.reason
+    assert problem.row == 3 and "sebuah garis" in problem.reason
 
 
 def test_unknown_layout_asks_for_field_mapping(kelurahan):

@@ -32,14 +32,14 @@ def test_a_whole_file_swapped_is_fixed_and_reported():
     fixed, problems = fix_or_report_axes(geoms, np.array([1, 2]), ExpectedArea())
     assert shapely.get_x(fixed).tolist() == [116.07, 116.10]
     assert [p.severity for p in problems] == ["fixed"]
-    assert "swapped" in problems[0].reason
+    assert "tertukar" in problems[0].reason
 
 
 def test_one_swapped_row_is_an_error_naming_the_row():
     geoms = shapely.points([[116.07, -8.58], [-8.60, 116.10], [116.1, -8.6]])
     fixed, problems = fix_or_report_axes(geoms, np.array([1, 2, 3]), ExpectedArea())
     assert [(p.row, p.severity) for p in problems] == [(2, "error")]
-    assert "swapped" in problems[0].reason
+    assert "tertukar" in problems[0].reason
     assert shapely.get_x(fixed[1]) == -8.60  # nothing changed
 
 
@@ -47,7 +47,7 @@ def test_all_rows_sign_flipped_are_fixed_together():
     geoms = shapely.points([[116.07, 8.58], [116.10, 8.60]])
     fixed, problems = fix_or_report_axes(geoms, np.array([1, 2]), ExpectedArea())
     assert shapely.get_y(fixed).tolist() == [-8.58, -8.60]
-    assert problems[0].severity == "fixed" and "sign" in problems[0].reason
+    assert problems[0].severity == "fixed" and "tanda lintang terbalik" in problems[0].reason
 
 
 @pytest.mark.parametrize("lon,lat", [(10.0, 50.0), (250.0, -8.5)])

@@ -49,7 +49,7 @@ def test_one_swapped_row_rejects_the_file_naming_the_row(tmp_path, mataram_area)
     error = rejected(tps_csv(tmp_path, rows), area=mataram_area)
     [problem] = errors(error)
     assert (problem.row, problem.field) == (4, "geometry")
-    assert "swapped" in problem.reason and "baris 4" in error.message
+    assert "tertukar" in problem.reason and "baris 4" in error.message
 
 
 def test_whole_file_swapped_is_fixed_and_reported(tmp_path, mataram_area):
@@ -62,14 +62,14 @@ def test_whole_file_swapped_is_fixed_and_reported(tmp_path, mataram_area):
 def test_sign_flipped_row_is_rejected(tmp_path, mataram_area):
     rows = GOOD_ROWS + ["4;52.71.01.1004;002;250;Gang Melati;8,5812;116,0742"]
     [problem] = errors(rejected(tps_csv(tmp_path, rows), area=mataram_area))
-    assert problem.row == 4 and "wrong sign" in problem.reason
+    assert problem.row == 4 and "tanda lintang salah" in problem.reason
     assert problem.value == "116.074200, 8.581200"
 
 
 def test_sign_flipped_row_is_caught_with_the_indonesia_default_too(tmp_path):
     rows = GOOD_ROWS + ["4;52.71.01.1004;002;250;Gang Melati;8,5812;116,0742"]
     [problem] = errors(rejected(tps_csv(tmp_path, rows)))
-    assert problem.row == 4 and "wrong sign" in problem.reason
+    assert problem.row == 4 and "tanda lintang salah" in problem.reason
 
 
 def test_point_far_outside_the_area_is_rejected_with_the_distance(tmp_path, mataram_area):
