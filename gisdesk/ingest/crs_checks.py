@@ -13,6 +13,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisdesk.errors import InputRejected, Problem
+from gisdesk.indonesian import angka
 
 __all__ = [
     "BBox", "INDONESIA_BBOX", "ExpectedArea", "reject_projected_without_crs",
@@ -71,23 +72,23 @@ def _utm_hint(minx: float, miny: float, maxx: float, maxy: float) -> str:
     # false northing, so Indonesia south of the equator (0..11.5 S) reads 8,700..10,000 km.
     if 100_000 <= minx and maxx <= 900_000:
         if 8_700_000 <= miny and maxy <= 10_000_000:
-            return (" The values look like UTM metres in the southern hemisphere (for Lombok "
-                    "and Mataram: --src-crs EPSG:32750, WGS 84 / UTM 50S; or EPSG:23890 for "
+            return (" Nilainya tampak seperti meter UTM di belahan selatan (untuk Lombok "
+                    "dan Mataram: --src-crs EPSG:32750, WGS 84 / UTM 50S; atau EPSG:23890 untuk "
                     "ID74 / UTM 50S).")
         if 0 <= miny and maxy <= 750_000:
-            return (" The values look like UTM metres in the northern hemisphere "
-                    "(EPSG:326NN, zone 46-54).")
+            return (" Nilainya tampak seperti meter UTM di belahan utara "
+                    "(EPSG:326NN, zona 46-54).")
     return ""
 
 
-def reject_projected_without_crs(bounds, *, what: str = "The file") -> None:
+def reject_projected_without_crs(bounds, *, what: str = "Berkas") -> None:
     """Refuse coordinates in metres when no CRS says which projection they are in."""
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     if not looks_projected(minx, miny, maxx, maxy):
         return
-    message = (f"{what} has projected coordinates (x {minx:,.0f}..{maxx:,.0f}, "
-               f"y {miny:,.0f}..{maxy:,.0f}) but no coordinate reference system (.prj). "
-               "Pass --src-crs with the file's CRS." + _utm_hint(minx, miny, maxx, maxy))
+    message = (f"{what} punya koordinat terproyeksi (x {angka(minx)}..{angka(maxx)}, "
+               f"y {angka(miny)}..{angka(maxy)}) tetapi tanpa sistem referensi koordinat "
+               "(.prj). Beri --src-crs dengan CRS berkas itu." + _utm_hint(minx, miny, maxx, maxy))
     raise InputRejected(message, [Problem(None, "geometry", message,
                                           value=f"{minx:.0f},{miny:.0f},{maxx:.0f},{maxy:.0f}")])
 

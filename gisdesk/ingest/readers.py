@@ -27,6 +27,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from gisdesk.errors import InputRejected, Problem
+from gisdesk.indonesian import angka
 from gisdesk.ingest.columns import canonical_columns
 from gisdesk.ingest.crs_checks import reject_projected_without_crs
 
@@ -77,16 +78,16 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     raw = path.read_bytes()
     if not raw.strip():
-        _reject(f"The file {path.name} is empty.")
+        _reject(f"Berkas {path.name} kosong.")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        _reject(f"The file {path.name} is not UTF-8 text (byte {exc.start}). Save it from "
-                "the spreadsheet as 'CSV UTF-8'.")
+        _reject(f"Berkas {path.name} bukan teks UTF-8 (byte {exc.start}). Simpan dari "
+                "lembar kerja sebagai 'CSV UTF-8'.")
     if "\x00" in text:        # PostgreSQL text cannot hold it; no spreadsheet writes it
         row = text.count("\n", 0, text.index("\x00"))
-        message = (f"Row {row} of {path.name} holds a NUL byte (\\x00): not a text table. "
-                   "Save it from the spreadsheet as 'CSV UTF-8'.")
+        message = (f"Baris {row} dari {path.name} berisi byte NUL (\\x00): bukan tabel teks. "
+                   "Simpan dari lembar kerja sebagai 'CSV UTF-8'.")
         raise InputRejected(message, [Problem(row or None, None, message)])
     header = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = _sniff_delimiter(header)
@@ -99,16 +100,16 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if match:
             expected, line, saw = match.groups()
             row = int(line) - 1
-            message = (f"Row {row} of {path.name} has {saw} values where the header has "
-                       f"{expected}. A decimal comma in a comma-separated file? Use ';' as "
-                       "the separator or quote the value.")
+            message = (f"Baris {row} dari {path.name} punya {saw} nilai padahal judul kolom "
+                       f"punya {expected}. Koma desimal di berkas berpemisah koma? Pakai ';' "
+                       "sebagai pemisah atau beri tanda kutip pada nilainya.")
             raise InputRejected(message, [Problem(row, None, message)]) from None
-        _reject(f"The file {path.name} could not be read as CSV: {exc}")
+        _reject(f"Berkas {path.name} tidak bisa dibaca sebagai CSV: {exc}")
     except pd.errors.EmptyDataError:
-        _reject(f"The file {path.name} is empty.")
+        _reject(f"Berkas {path.name} kosong.")
     frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
     if frame.empty:
-        _reject(f"The file {path.name} has a header but no rows.")
+        _reject(f"Berkas {path.name} punya judul kolom tetapi tidak punya baris.")
     return frame
 
 
@@ -137,8 +138,8 @@ def points_from_frame(frame: pd.DataFrame, display: str = "The table", *,
                          dtype=object)
         geoms = shapely.from_wkt(texts, on_invalid="ignore")
     else:
-        _reject(f"{display} has no coordinate columns. Expected lon and lat (also "
-                "bujur/lintang, longitude/latitude, x/y) or a wkt column; columns found: "
+        _reject(f"{display} tidak punya kolom koordinat. Diharapkan lon dan lat (juga "
+                "bujur/lintang, longitude/latitude, x/y) atau kolom wkt; kolom yang ada: "
                 f"{', '.join(map(str, frame.columns))}.")
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index))
 
@@ -162,29 +163,29 @@ def check_zip(path: str | Path, *, max_total: int = MAX_ZIP_UNCOMPRESSED,
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
-        _reject(f"The file {path.name} is not a readable zip archive (damaged or "
-                f"truncated?): {exc}")
+        _reject(f"Berkas {path.name} bukan arsip zip yang bisa dibaca (rusak atau "
+                f"terpotong?): {exc}")
     if len(infos) > MAX_ZIP_MEMBERS:
-        _reject(f"The zip {path.name} has {len(infos)} files; at most {MAX_ZIP_MEMBERS} are "
-                "accepted.")
+        _reject(f"Zip {path.name} berisi {angka(len(infos))} berkas; paling banyak "
+                f"{angka(MAX_ZIP_MEMBERS)} yang diterima.")
     total = 0
     for info in infos:
         name = info.filename.replace("\\", "/")
         parts = PurePosixPath(name).parts
         if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-            _reject(f"The zip {path.name} contains an unsafe path {info.filename!r} "
-                    "(absolute or with '..'); it was refused.", value=info.filename)
+            _reject(f"Zip {path.name} berisi jalur tidak aman {info.filename!r} "
+                    "(absolut atau dengan '..'); ditolak.", value=info.filename)
         if (info.external_attr >> 16) & 0o170000 == 0o120000:
-            _reject(f"The zip {path.name} contains a symbolic link {info.filename!r}; it "
-                    "was refused.", value=info.filename)
+            _reject(f"Zip {path.name} berisi tautan simbolik {info.filename!r}; "
+                    "ditolak.", value=info.filename)
         total += info.file_size
         if info.file_size > 1024**2 and info.file_size > max_ratio * max(info.compress_size, 1):
-            _reject(f"The zip {path.name} was refused: {info.filename!r} expands "
-                    f"{info.file_size / max(info.compress_size, 1):,.0f} times (a zip bomb?).",
+            _reject(f"Zip {path.name} ditolak: {info.filename!r} mengembang "
+                    f"{angka(info.file_size / max(info.compress_size, 1))} kali (bom zip?).",
                     value=info.filename)
     if total > max_total:
-        _reject(f"The zip {path.name} would expand to {total / 1024**2:,.0f} MB; at most "
-                f"{max_total / 1024**2:,.0f} MB is accepted.")
+        _reject(f"Zip {path.name} akan mengembang menjadi {angka(total / 1024**2)} MB; paling "
+                f"banyak {angka(max_total / 1024**2)} MB yang diterima.")
     return [i.filename for i in infos if not i.is_dir()]
 
 
@@ -201,18 +202,18 @@ def _zip_member(path: Path, names: list[str], layer: str | None) -> str:
         candidates = [n for n in candidates
                       if PurePosixPath(n).stem.lower() == layer.lower()] or candidates
     if not candidates:
-        _reject(f"The zip {path.name} holds no .shp, .gpkg or .geojson file.")
+        _reject(f"Zip {path.name} tidak berisi berkas .shp, .gpkg atau .geojson.")
     if len(candidates) > 1:
         stems = ", ".join(PurePosixPath(n).stem for n in candidates)
-        _reject(f"The zip {path.name} holds several layers ({stems}); choose one with "
+        _reject(f"Zip {path.name} berisi beberapa layer ({stems}); pilih satu dengan "
                 "--layer.")
     member = candidates[0]
     if member.lower().endswith(".shp"):
         stem = member[:-4].lower()
         missing = [ext for ext in (".dbf", ".shx") if stem + ext not in lower]
         if missing:
-            _reject(f"The shapefile {member} in {path.name} is incomplete: "
-                    f"{' and '.join(missing)} missing. Zip all parts (.shp .shx .dbf .prj).")
+            _reject(f"Shapefile {member} di {path.name} tidak lengkap: "
+                    f"{' dan '.join(missing)} tidak ada. Zip semua bagiannya (.shp .shx .dbf .prj).")
     return member
 
 
@@ -221,23 +222,23 @@ def _zip_member(path: Path, names: list[str], layer: str | None) -> str:
 def _precheck_geojson(path: Path) -> None:
     size = path.stat().st_size
     if size == 0:
-        _reject(f"The file {path.name} is empty.")
+        _reject(f"Berkas {path.name} kosong.")
     if size > _JSON_PRECHECK_LIMIT:
         return
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        _reject(f"The file {path.name} is not UTF-8 text (byte {exc.start}).")
+        _reject(f"Berkas {path.name} bukan teks UTF-8 (byte {exc.start}).")
     except json.JSONDecodeError as exc:
-        _reject(f"The file {path.name} is not valid GeoJSON: it breaks at line {exc.lineno}, "
-                f"column {exc.colno} ({exc.msg}). The file looks truncated or damaged; "
-                "export or download it again.")
+        _reject(f"Berkas {path.name} bukan GeoJSON yang sah: rusak di baris {exc.lineno}, "
+                f"kolom {exc.colno} ({exc.msg}). Berkas tampak terpotong atau rusak; "
+                "ekspor atau unduh lagi.")
     if not isinstance(doc, dict) or doc.get("type") not in (
             "FeatureCollection", "Feature", "Point", "MultiPoint", "LineString",
             "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"):
-        _reject(f"The file {path.name} is JSON but not GeoJSON (no FeatureCollection).")
+        _reject(f"Berkas {path.name} JSON tetapi bukan GeoJSON (tidak ada FeatureCollection).")
     if doc.get("type") == "FeatureCollection" and not doc.get("features"):
-        _reject(f"The file {path.name} contains no features.")
+        _reject(f"Berkas {path.name} tidak berisi fitur.")
 
 
 def _gpkg_layer(source: str, name: str, layer: str | None) -> str:
@@ -245,19 +246,19 @@ def _gpkg_layer(source: str, name: str, layer: str | None) -> str:
     try:
         layers = pyogrio.list_layers(source)
     except _READ_ERRORS as exc:
-        _reject(f"The file {name} could not be opened as a GeoPackage (damaged or "
-                f"truncated?): {str(exc).replace(source, name)}")
+        _reject(f"Berkas {name} tidak bisa dibuka sebagai GeoPackage (rusak atau "
+                f"terpotong?): {str(exc).replace(source, name)}")
     spatial = [str(name) for name, gtype in layers if gtype is not None]
     if layer is not None:
         if layer not in [str(n) for n, _ in layers]:
-            _reject(f"The GeoPackage {name} has no layer {layer!r}; its layers: "
-                    f"{', '.join(spatial) or 'none'}.", field="layer", value=layer)
+            _reject(f"GeoPackage {name} tidak punya layer {layer!r}; layernya: "
+                    f"{', '.join(spatial) or 'tidak ada'}.", field="layer", value=layer)
         return layer
     if not spatial:
-        _reject(f"The GeoPackage {name} has no layer with geometries.")
+        _reject(f"GeoPackage {name} tidak punya layer bergeometri.")
     if len(spatial) > 1:
-        _reject(f"The GeoPackage {name} has several layers: {', '.join(spatial)}. "
-                "Choose one with --layer.", field="layer")
+        _reject(f"GeoPackage {name} punya beberapa layer: {', '.join(spatial)}. "
+                "Pilih satu dengan --layer.", field="layer")
     return spatial[0]
 
 
@@ -266,8 +267,8 @@ def _read_ogr(source: str, display: str, layer: str | None = None) -> gpd.GeoDat
         return pyogrio.read_dataframe(source, layer=layer)
     except _READ_ERRORS as exc:
         detail = str(exc).replace(source, display)
-        _reject(f"The file {display} could not be read (damaged, truncated or not a "
-                f"{SUPPORTED} file): {detail}")
+        _reject(f"Berkas {display} tidak bisa dibaca (rusak, terpotong atau bukan berkas "
+                f"{SUPPORTED}): {detail}")
 
 
 def _read_any(path: Path, layer: str | None,
@@ -284,8 +285,8 @@ def _read_any(path: Path, layer: str | None,
         siblings = {p.suffix.lower() for p in path.parent.glob(path.stem + ".*")}
         missing = [ext for ext in (".dbf", ".shx") if ext not in siblings]
         if missing:
-            _reject(f"The shapefile {path.name} is incomplete: {' and '.join(missing)} "
-                    "missing beside it. Copy all parts (.shp .shx .dbf .prj) or send a zip.")
+            _reject(f"Shapefile {path.name} tidak lengkap: {' dan '.join(missing)} "
+                    "tidak ada di sampingnya. Salin semua bagian (.shp .shx .dbf .prj) atau kirim zip.")
         return _read_ogr(str(path), path.name)
     if suffix == ".zip":
         member = _zip_member(path, check_zip(path), layer)
@@ -294,8 +295,8 @@ def _read_any(path: Path, layer: str | None,
         if member.lower().endswith(".gpkg"):
             inner_layer = _gpkg_layer(source, f"{path.name}/{member}", layer)
         return _read_ogr(source, f"{path.name}/{member}", inner_layer)
-    _reject(f"The file {path.name} has an unknown type ({suffix or 'no extension'}); "
-            f"send {SUPPORTED}.")
+    _reject(f"Berkas {path.name} berjenis tidak dikenal ({suffix or 'tanpa ekstensi'}); "
+            f"kirim {SUPPORTED}.")
 
 
 # ---------------------------------------------------------------- CRS
@@ -304,8 +305,8 @@ def _parse_crs(src_crs: object) -> CRS:
     try:
         return CRS.from_user_input(src_crs)
     except CRSError:
-        _reject(f"--src-crs {src_crs!r} is not a known coordinate reference system "
-                "(write it as EPSG:32750).", field="src_crs", value=str(src_crs))
+        _reject(f"--src-crs {src_crs!r} bukan sistem referensi koordinat yang dikenal "
+                "(tulis seperti EPSG:32750).", field="src_crs", value=str(src_crs))
 
 
 def _finite_bounds(gdf: gpd.GeoDataFrame) -> np.ndarray | None:
@@ -332,16 +333,16 @@ def to_wgs84(gdf: gpd.GeoDataFrame, src_crs: object = None, *,
         if gdf.crs is None:
             return gdf.set_crs(4326)
     elif bounds is not None and np.all(np.abs(bounds) <= 180):
-        _reject(f"{display} declares {gdf.crs.to_string()} (metres) but its coordinates "
-                "look like degrees; the .prj is wrong. Pass --src-crs EPSG:4326.",
+        _reject(f"{display} menyatakan {gdf.crs.to_string()} (meter) tetapi koordinatnya "
+                "tampak seperti derajat; .prj-nya salah. Beri --src-crs EPSG:4326.",
                 field="geometry")
     if gdf.crs.equals(CRS.from_epsg(4326)):
         return gdf
     out = gdf.to_crs(4326)
     after = _finite_bounds(out)
     if bounds is not None and (after is None or not np.all(np.isfinite(after))):
-        _reject(f"{display} could not be transformed from {gdf.crs.to_string()} to lon/lat; "
-                "is the CRS right? Pass --src-crs with the correct one.", field="geometry")
+        _reject(f"{display} tidak bisa diubah dari {gdf.crs.to_string()} ke lon/lat; "
+                "apakah CRS-nya benar? Beri --src-crs yang benar.", field="geometry")
     return out
 
 
@@ -356,18 +357,18 @@ def read_vector(path: str | Path, *, layer: str | None = None, src_crs: object =
     """
     path = Path(path)
     if not path.exists():
-        _reject(f"The file {path} does not exist.")
+        _reject(f"Berkas {path} tidak ada.")
     if path.is_dir():
-        _reject(f"{path} is a folder; give the file itself ({SUPPORTED}).")
+        _reject(f"{path} adalah folder; berikan berkasnya sendiri ({SUPPORTED}).")
     with warnings.catch_warnings():
         # GDAL reports recoverable oddities (e.g. a ring not closed) as RuntimeWarning; the
         # validators judge the geometries themselves, so these carry no extra information.
         warnings.simplefilter("ignore", RuntimeWarning)
         gdf = _read_any(path, layer, field_map)
     if len(gdf) == 0:
-        _reject(f"The file {path.name} contains no features.")
+        _reject(f"Berkas {path.name} tidak berisi fitur.")
     source_crs = gdf.crs.to_string() if gdf.crs is not None else None
-    gdf = to_wgs84(gdf.reset_index(drop=True), src_crs, display=f"The file {path.name}")
+    gdf = to_wgs84(gdf.reset_index(drop=True), src_crs, display=f"Berkas {path.name}")
     gdf.attrs["source_crs"] = source_crs if src_crs is None else str(src_crs)
     LOGGER.debug("read %s: %d features, CRS %s", path.name, len(gdf), source_crs)
     return gdf

@@ -105,7 +105,7 @@ def test_unsafe_zip_is_refused_before_extraction(as_role, engine):
         archive.writestr("../../etc/evil.csv", "a,b\n1,2\n")
     before = snapshot(engine)
     resp = _upload(client, token, "personnel", "p.zip", buffer.getvalue())
-    assert resp.status_code == 422 and "unsafe path" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "jalur tidak aman" in resp.get_data(as_text=True)
     assert snapshot(engine) == before
 
 

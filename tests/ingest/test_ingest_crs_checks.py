@@ -20,7 +20,7 @@ def test_utm_metres_without_crs_are_refused_with_a_src_crs_hint():
     with pytest.raises(InputRejected) as err:
         reject_projected_without_crs((397_592, 9_046_312, 408_660, 9_054_577))
     assert "--src-crs" in err.value.message
-    assert "southern hemisphere" in err.value.message and "EPSG:32750" in err.value.message
+    assert "belahan selatan" in err.value.message and "EPSG:32750" in err.value.message
 
 
 def test_degrees_pass_the_projected_check():

@@ -36,7 +36,7 @@ def test_geopackage_with_several_layers_asks_for_one(kelurahan, tmp_path):
     write(kelurahan, path, layer="kelurahan")
     write(kelurahan.head(3), path, layer="sample", append=False)
     error = rejected(path)
-    assert "several layers" in error.message
+    assert "punya beberapa layer" in error.message
     assert "kelurahan" in error.message and "sample" in error.message
     assert len(read_vector(path, layer="sample")) == 3
 
@@ -44,7 +44,7 @@ def test_geopackage_with_several_layers_asks_for_one(kelurahan, tmp_path):
 def test_unknown_geopackage_layer_is_refused_listing_the_layers(kelurahan, tmp_path):
     path = write(kelurahan, tmp_path / "one.gpkg", layer="kelurahan")
     error = rejected(path, layer="desa")
-    assert "no layer 'desa'" in error.message and "kelurahan" in error.message
+    assert "tidak punya layer 'desa'" in error.message and "kelurahan" in error.message
 
 
 def test_shapefile_in_a_subfolder_of_a_zip_is_read(kelurahan, tmp_path):
@@ -61,7 +61,7 @@ def test_shapefile_in_a_subfolder_of_a_zip_is_read(kelurahan, tmp_path):
 def test_shapefile_missing_its_shx_is_refused(kelurahan, tmp_path):
     path = write(kelurahan[["kode", "geometry"]], tmp_path / "kel.shp")
     (tmp_path / "kel.shx").unlink()
-    assert ".shx missing" in rejected(path).message
+    assert ".shx tidak ada" in rejected(path).message
 
 
 def test_shapefile_without_prj_in_metres_asks_for_src_crs(kelurahan, tmp_path):
@@ -75,7 +75,7 @@ def test_shapefile_without_prj_in_metres_asks_for_src_crs(kelurahan, tmp_path):
 def test_projected_crs_on_degree_values_is_refused(kelurahan, tmp_path):
     path = write(kelurahan[["kode", "geometry"]].set_crs(32750, allow_override=True),
                  tmp_path / "wrong.gpkg")
-    assert "look like degrees" in rejected(path).message
+    assert "tampak seperti derajat" in rejected(path).message
 
 
 def test_zip_with_path_traversal_is_refused(tmp_path):
@@ -83,40 +83,40 @@ def test_zip_with_path_traversal_is_refused(tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("../../etc/kel.shp", b"x")
     error = rejected(archive)
-    assert "unsafe path" in error.message and error.problems[0].value == "../../etc/kel.shp"
+    assert "jalur tidak aman" in error.message and error.problems[0].value == "../../etc/kel.shp"
 
 
 def test_zip_bomb_is_refused_before_reading(tmp_path):
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("kel.shp", b"\0" * (8 * 1024**2))
-    assert "zip bomb" in rejected(archive).message
+    assert "bom zip" in rejected(archive).message
 
 
 def test_zip_over_the_size_limit_is_refused(tmp_path):
     archive = tmp_path / "big.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("kel.dbf", b"1" * 2048)
-    with pytest.raises(InputRejected, match="would expand"):
+    with pytest.raises(InputRejected, match="akan mengembang"):
         check_zip(archive, max_total=1024)
 
 
 def test_damaged_zip_is_refused(tmp_path):
     archive = tmp_path / "half.zip"
     archive.write_bytes(b"PK\x03\x04 not really")
-    assert "not a readable zip" in rejected(archive).message
+    assert "bukan arsip zip yang bisa dibaca" in rejected(archive).message
 
 
 def test_truncated_geojson_is_refused_saying_where(tmp_path):
     path = tmp_path / "kel.geojson"
     path.write_text(SHIPPED.read_text()[:5000])
     error = rejected(path)
-    assert "truncated" in error.message and "line" in error.message
+    assert "terpotong" in error.message and "rusak di baris" in error.message
 
 
 @pytest.mark.parametrize("content,expected", [
-    ("", "empty"), ('{"type": "FeatureCollection", "features": []}', "no features"),
-    ('{"a": 1}', "not GeoJSON")])
+    ("", "kosong"), ('{"type": "FeatureCollection", "features": []}', "tidak berisi fitur"),
+    ('{"a": 1}', "bukan GeoJSON")])
 def test_empty_or_non_geojson_files_are_refused(tmp_path, content, expected):
     path = tmp_path / "x.geojson"
     path.write_text(content)
@@ -126,11 +126,11 @@ def test_empty_or_non_geojson_files_are_refused(tmp_path, content, expected):
 def test_unknown_extension_is_refused(tmp_path):
     path = tmp_path / "kel.xlsx"
     path.write_bytes(b"PK")
-    assert "unknown type (.xlsx)" in rejected(path).message
+    assert "berjenis tidak dikenal (.xlsx)" in rejected(path).message
 
 
 def test_missing_file_is_refused(tmp_path):
-    assert "does not exist" in rejected(tmp_path / "nothing.geojson").message
+    assert "tidak ada." in rejected(tmp_path / "nothing.geojson").message
 
 
 def test_bad_src_crs_is_refused():
@@ -161,7 +161,7 @@ def test_csv_decimal_comma_with_comma_separator_names_the_row(tmp_path):
     path = tmp_path / "tps.csv"
     path.write_text("lat,lon,tps\n-8.58,116.07,1\n-8,58,116,07,2\n")
     error = rejected(path)
-    assert error.problems[0].row == 2 and "decimal comma" in error.message
+    assert error.problems[0].row == 2 and "Koma desimal" in error.message
 
 
 def test_csv_without_coordinates_lists_the_expected_headers(tmp_path):
@@ -179,7 +179,7 @@ def test_csv_that_is_not_utf8_is_refused(tmp_path):
 def test_csv_header_only_is_refused(tmp_path):
     path = tmp_path / "tps.csv"
     path.write_text("lat;lon\n")
-    assert "no rows" in rejected(path).message
+    assert "tidak punya baris" in rejected(path).message
 
 
 def test_read_table_keeps_cells_as_text():
