@@ -17,4 +17,5 @@ def serving(app):
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(5)

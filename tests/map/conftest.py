@@ -1,12 +1,8 @@
 """Fixtures for the map tests: a seeded database per module, an app and a logged-in client,
-and a live server for the browser tests."""
+the browser tests take their live server from tests/live.py."""
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
-
 import pytest
-from werkzeug.serving import make_server
 
 from gisdesk.web import create_app
 from map.seed import PASSWORD, seed
@@ -35,20 +31,6 @@ def login(client, role: str):
     response = client.post("/login", data={"username": role, "password": PASSWORD})
     assert response.status_code == 302, response.data[:300]
     return client
-
-
-@contextmanager
-def serving(app):
-    """``app`` on 127.0.0.1 (a free port) in a thread; yields its base URL."""
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(5)
 
 
 def demo_app(demo_engine, home, **extra):

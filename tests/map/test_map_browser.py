@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from map.conftest import make_app, serving
+from live import serving
+from map.conftest import make_app
 from map.seed import KELURAHAN, PASSWORD, kelas_of, seed
 
 N_TPS = 1250

@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from map.conftest import serving, make_app
+from live import serving
+from map.conftest import make_app
 from map.seed import PASSWORD, kelas_of, seed
 from map.test_map_browser import login_and_open_map, open_context
 

@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from map.conftest import make_app, serving
+from live import serving
+from map.conftest import make_app
 from map.seed import PASSWORD, seed
 
 

@@ -19,7 +19,8 @@ from gisdesk import accounts
 from gisdesk.analysis import changes
 from gisdesk.analysis.catchup import drain
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
-from map.conftest import demo_app, serving
+from live import serving
+from map.conftest import demo_app
 
 SHOTS = Path("/tmp/gisdesk-shots")
 POLL_SECONDS = 1  # the map polls every 20 s in use; the tests do not wait that long

@@ -11,7 +11,8 @@ from sqlalchemy import text
 from gisdesk.analysis.catchup import drain
 from gisdesk.analysis.store import recompute
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
-from map.conftest import demo_app, serving
+from live import serving
+from map.conftest import demo_app
 
 
 @pytest.fixture(scope="module")
