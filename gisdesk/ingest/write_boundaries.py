@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, text
 
 from gisdesk import audit
 from gisdesk.errors import InputRejected, Problem
+from gisdesk.indonesian import angka
 from gisdesk.ingest.boundaries import BoundaryPrep, prepare_boundaries, rejection_message
 from gisdesk.ingest.write_common import (ImportResult, import_transaction, known_kelurahan,
                                          upsert_counts)
@@ -155,7 +156,7 @@ def import_boundaries(engine: Engine, path: str | Path, *, actor: str, level: st
     checksum = audit.file_sha256(path)
     with engine.connect() as conn:
         known = known_kelurahan(conn)
-    progress(f"reading and checking {path.name}")
+    progress(f"membaca dan memeriksa {path.name}")
     prep = prepare_boundaries(path, level=level, layer=layer, code_field=code_field,
                               name_field=name_field, parent_field=parent_field, src_crs=src_crs,
                               known_kelurahan=known if not known.empty else None)
@@ -164,7 +165,7 @@ def import_boundaries(engine: Engine, path: str | Path, *, actor: str, level: st
     source = f"{path.name} (sha256 {checksum[:12]})"
     what = f"Berkas batas wilayah {path.name}"
     n = sum(len(g) for g in (prep.kelurahan, prep.kecamatan) if g is not None)
-    progress(f"writing {n} areas in one transaction")
+    progress(f"menulis {angka(n)} area dalam satu transaksi")
     with import_transaction(engine, dry_run) as conn:
         _check_kecamatan_names(conn, prep, what)
         kec = _write_kecamatan(conn, prep, source)

@@ -74,7 +74,7 @@ def run_bulk(engine: Engine, path: str | Path, *, kind: str, actor: str, check, 
         # one import of a kind at a time per election: two copies of a file cannot race
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k), :e)"),
                      {"k": f"gisdesk.import.{kind}", "e": election["id"]})
-        progress(f"checking {path.name}")
+        progress(f"memeriksa {path.name}")
         plan, problems = check(conn, election)
         result.problems = list(problems)
         reject_if_errors(path.name, result.problems)
@@ -84,7 +84,7 @@ def run_bulk(engine: Engine, path: str | Path, *, kind: str, actor: str, check, 
             bindparam("o", type_=JSONB)),
             {"k": kind, "e": election["id"], "f": path.name, "s": result.sha256,
              "a": actor, "o": options or {}}).scalar_one()
-        progress(f"writing {path.name} in one transaction")
+        progress(f"menulis {path.name} dalam satu transaksi")
         result.counts.update(write(conn, election, plan, batch))
         if result.changed:
             from gisdesk.analysis import changes

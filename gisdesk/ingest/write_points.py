@@ -65,7 +65,7 @@ def _prepare(engine: Engine, path: Path, kind: str, **options):
 
 def _run(engine: Engine, result: ImportResult, actor: str, write, dry_run: bool,
          progress) -> ImportResult:
-    progress(f"writing {result.filename} in one transaction")
+    progress(f"menulis {result.filename} dalam satu transaksi")
     with import_transaction(engine, dry_run) as conn:
         result.counts.update(write(conn))
         if not dry_run:
@@ -91,9 +91,9 @@ def import_tps(engine: Engine, path: str | Path, *, actor: str, election_id: int
     eid = election["id"]
 
     def write(conn: Connection) -> dict:
-        progress(f"copying {len(pts):,} TPS")
+        progress(f"menyalin {angka(len(pts))} TPS")
         _copy_stage(conn, pts)
-        progress("placing TPS in their kelurahan (PostGIS)")
+        progress("menempatkan TPS di kelurahannya (PostGIS)")
         _locate(conn, path.name)
         counts = dict(conn.execute(text("""
             WITH written AS (
