@@ -77,10 +77,10 @@ def normalize_kelurahan_code(raw: object) -> ParsedCode:
         return ParsedCode(None, digits)
     if [len(p) for p in parts] == [2, 2, 2, 4] and all(p.isdigit() for p in parts):
         if parts[3][0] not in "12":
-            raise CodeError(f"kelurahan code {text!r}: the last four digits must start with "
-                            "1 (kelurahan) or 2 (desa)")
+            raise CodeError(f"kode kelurahan {text!r}: empat angka terakhir harus diawali "
+                            "1 (kelurahan) atau 2 (desa)")
         return ParsedCode(".".join(parts), None)
-    raise CodeError(f"{text!r} is not a kelurahan/desa code (expected e.g. 52.71.01.1004)")
+    raise CodeError(f"{text!r} bukan kode kelurahan/desa (contoh: 52.71.01.1004)")
 
 
 def normalize_kecamatan_code(raw: object) -> ParsedCode:
@@ -101,15 +101,15 @@ def normalize_kecamatan_code(raw: object) -> ParsedCode:
             return ParsedCode(None, digits)
     elif [len(p) for p in parts] == [2, 2, 2] and all(p.isdigit() for p in parts):
         return ParsedCode(".".join(parts), None)
-    raise CodeError(f"{text!r} is not a kecamatan code (expected e.g. 52.71.01)")
+    raise CodeError(f"{text!r} bukan kode kecamatan (contoh: 52.71.01)")
 
 
 def _kemendagri_kelurahan(code: object) -> str:
     kode, kode_bps = normalize_kelurahan_code(code)
     if kode is None:
         if kode_bps:
-            raise CodeError(f"{kode_bps!r} is a BPS code, not a Kemendagri code")
-        raise CodeError("empty kelurahan code")
+            raise CodeError(f"{kode_bps!r} adalah kode BPS, bukan kode Kemendagri")
+        raise CodeError("kode kelurahan kosong")
     return kode
 
 
@@ -123,26 +123,26 @@ def _region_prefix(code: object) -> str:
     text = _clean(code)
     digits = "".join(_parts(text))
     if not digits.isdigit():
-        raise CodeError(f"{text!r} is not a region code")
+        raise CodeError(f"{text!r} bukan kode wilayah")
     if len(digits) == 10:
         return _kemendagri_kelurahan(text)
     if len(digits) in (6, 7):
         kode = normalize_kecamatan_code(text).kode
         if kode is None:
-            raise CodeError(f"{text!r} is a BPS code, not a Kemendagri code")
+            raise CodeError(f"{text!r} adalah kode BPS, bukan kode Kemendagri")
         return kode
     if len(digits) == 4:
         return f"{digits[:2]}.{digits[2:]}"
     if len(digits) == 2:
         return digits
-    raise CodeError(f"{text!r} is not a region code")
+    raise CodeError(f"{text!r} bukan kode wilayah")
 
 
 def kabkota_of(code: object) -> str:
     """Kab/kota code (``52.71``) of a kelurahan or kecamatan code."""
     prefix = _region_prefix(code)
     if len(prefix) < 5:
-        raise CodeError(f"{code!r} is a province code; it names no kab/kota")
+        raise CodeError(f"{code!r} adalah kode provinsi; tidak menyebut kab/kota")
     return prefix[:5]
 
 
@@ -164,7 +164,7 @@ def is_kota(code: object) -> bool:
 def tps_nomor(nomor: object) -> int:
     """Read a TPS number: 12, '12', '012', 'TPS 012', 12.0 -> 12 (1..999)."""
     if isinstance(nomor, bool):
-        raise CodeError(f"TPS number {nomor!r} is not a number")
+        raise CodeError(f"nomor TPS {nomor!r} bukan angka")
     if isinstance(nomor, float) and nomor.is_integer():
         nomor = int(nomor)
     if isinstance(nomor, int):
@@ -173,10 +173,10 @@ def tps_nomor(nomor: object) -> int:
         text = _clean(nomor)
         text = re.sub(r"^(?:tps)\s*[.:-]?\s*", "", text, flags=re.IGNORECASE)
         if not text.isdigit():
-            raise CodeError(f"TPS number {str(nomor).strip()!r} is not a whole number")
+            raise CodeError(f"nomor TPS {str(nomor).strip()!r} bukan bilangan bulat")
         value = int(text)
     if not 1 <= value <= TPS_NOMOR_MAX:
-        raise CodeError(f"TPS number {value} is outside 1..{TPS_NOMOR_MAX}")
+        raise CodeError(f"nomor TPS {value} di luar 1..{TPS_NOMOR_MAX}")
     return value
 
 
@@ -190,5 +190,5 @@ def parse_tps_key(key: object) -> tuple[str, int]:
     text = str(key or "").strip()
     match = re.fullmatch(r"(.+?)\s*[-/]\s*(?:TPS\s*)?(\d{1,3})", text, flags=re.IGNORECASE)
     if not match:
-        raise CodeError(f"{text!r} is not a TPS key (expected e.g. 52.71.01.1004-012)")
+        raise CodeError(f"{text!r} bukan kode TPS (contoh: 52.71.01.1004-012)")
     return _kemendagri_kelurahan(match.group(1)), tps_nomor(match.group(2))

@@ -57,8 +57,8 @@ def canonical_columns(columns: Iterable[object], *,
             continue
         match = by_key.get(header_key(column))
         if match is None:
-            problems.append(Problem(None, column, f"the file has no column {column!r} "
-                                    f"(columns: {', '.join(map(str, columns))})"))
+            problems.append(Problem(None, column, f"berkas tidak punya kolom {column!r} "
+                                    f"(kolom yang ada: {', '.join(map(str, columns))})"))
         else:
             found[canonical] = match
     for canonical in names:
@@ -68,8 +68,8 @@ def canonical_columns(columns: Iterable[object], *,
         taken = set(found.values())
         hits = [h for h in hits if h not in taken]
         if len(hits) > 1:
-            problems.append(Problem(None, hits[0], f"columns {', '.join(map(repr, hits))} all "
-                                    f"mean {canonical!r}; keep one or map it with an option"))
+            problems.append(Problem(None, hits[0], f"kolom {', '.join(map(repr, hits))} semuanya "
+                                    f"berarti {canonical!r}; sisakan satu atau petakan dengan opsi"))
         elif hits:
             found[canonical] = hits[0]
     if problems:

@@ -33,7 +33,7 @@ def test_blank_kelurahan_code_is_absent_not_an_error(raw):
 @pytest.mark.parametrize("raw", ["abc", "52.71.01", "527101100", "52.71.01.0004",
                                  "52.71.1.1004"])
 def test_garbage_kelurahan_codes_raise_with_a_readable_reason(raw):
-    with pytest.raises(CodeError, match="code"):
+    with pytest.raises(CodeError, match="kode"):
         normalize_kelurahan_code(raw)
 
 
@@ -47,7 +47,7 @@ def test_seven_digit_kecamatan_code_is_bps():
 
 
 def test_kelurahan_code_in_a_kecamatan_field_is_refused():
-    with pytest.raises(CodeError, match="not a kecamatan code"):
+    with pytest.raises(CodeError, match="bukan kode kecamatan"):
         normalize_kecamatan_code("5271011004")
 
 
@@ -96,5 +96,5 @@ def test_parse_tps_key_round_trips():
 
 
 def test_parse_tps_key_refuses_garbage():
-    with pytest.raises(CodeError, match="not a TPS key"):
+    with pytest.raises(CodeError, match="bukan kode TPS"):
         parse_tps_key("TPS 12")

@@ -41,4 +41,4 @@ def test_override_naming_a_missing_column_is_refused_with_the_columns_listed():
     with pytest.raises(InputRejected) as err:
         canonical_columns(["a", "b"], overrides={"lat": "lintang"})
     problem = err.value.problems[0]
-    assert problem.field == "lintang" and "columns: a, b" in problem.reason
+    assert problem.field == "lintang" and "kolom yang ada: a, b" in problem.reason

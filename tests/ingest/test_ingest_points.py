@@ -115,7 +115,7 @@ def test_every_bad_cell_is_named_with_row_field_and_value(tmp_path):
                         "7;52.71.01.1004;004;-2;X;-8,58;116,07",
                         "8;52.71.01.1004;005;100;X;;116,07"]
     found = {(p.row, p.field): p for p in errors(rejected(tps_csv(tmp_path, rows)))}
-    assert "last four digits" in found[(4, "Kode Kelurahan")].reason
+    assert "empat angka terakhir" in found[(4, "Kode Kelurahan")].reason
     assert found[(5, "No TPS")].value == "abc"
     assert "melebihi batas 300" in found[(6, "Jumlah DPT")].reason
     assert "negatif" in found[(7, "Jumlah DPT")].reason
