@@ -73,7 +73,8 @@ def test_kelurahan_polygon_takes_clicks_and_hovers_through_the_points_canvas(pag
     box = kelurahan_box(page, 2)
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.1)
     page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.1)
-    assert page.locator(".leaflet-tooltip").inner_text() == "Pagesangan"
+    # the hover names the polygon under the mouse (the clicked one's tooltip may still fade)
+    page.locator(".leaflet-tooltip", has_text="Pagesangan").wait_for(state="visible")
     # every point layer off: the canvas stays, the polygons must still answer
     toggle_layers(page, ("TPS: sumber berbeda pendapat", "TPS menurut kelas kerawanan",
                          "Kejadian", "Sebaran kejadian"), False)
