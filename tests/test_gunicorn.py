@@ -123,6 +123,23 @@ def _wait_logged(log: Path, probes: list[str]) -> dict[str, tuple[int, str]]:
         time.sleep(0.1)
 
 
+def _workers_answering(log, call, status: int) -> int:
+    """Send ``call`` in parallel bursts until both workers have answered (or 10 bursts);
+    every answer must be ``status``. Returns how many workers answered."""
+    answered_by: set[int] = set()
+    probes: list[str] = []
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(10):
+            results = list(pool.map(call, range(8)))
+            assert all(got == status for _, got in results), results
+            probes += [p for p, _ in results]
+            seen = _wait_logged(log, probes)
+            answered_by = {seen[p][0] for p in probes if p in seen}
+            if len(answered_by) >= 2:
+                break
+    return len(answered_by)
+
+
 def _csrf(session: requests.Session, base: str) -> str:
     page = session.get(base + "/login", headers={"Connection": "close"}).text
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -204,18 +221,7 @@ def test_login_rate_limit_is_shared_by_the_workers(server, demo_engine):
         assert conn.execute(text("SELECT count(*) FROM rate_limit_hit WHERE bucket = :b"),
                             {"b": f"login:ua:{user}|127.0.0.1"}).scalar() == LIMIT
     # from now on every worker refuses, including one that counted none of the failures
-    refused_by: set[int] = set()
-    probes: list[str] = []
-    with ThreadPoolExecutor(4) as pool:
-        for _ in range(10):
-            results = list(pool.map(attempt, range(8)))
-            assert all(status == 429 for _, status in results), results
-            probes += [p for p, _ in results]
-            seen = _wait_logged(log, probes)
-            refused_by = {seen[p][0] for p in probes if p in seen}
-            if len(refused_by) >= 2:
-                break
-    assert len(refused_by) == 2
+    assert _workers_answering(log, attempt, 429) == 2
 
 
 def test_logout_on_one_worker_ends_the_session_on_every_worker(server):
@@ -238,15 +244,4 @@ def test_logout_on_one_worker_ends_the_session_on_every_worker(server):
                          headers=CLOSE, allow_redirects=False, timeout=60)
         return probe, r.status_code
 
-    refused_by: set[int] = set()
-    probes: list[str] = []
-    with ThreadPoolExecutor(4) as pool:
-        for _ in range(10):
-            results = list(pool.map(fetch, range(8)))
-            assert all(status == 401 for _, status in results), results
-            probes += [p for p, _ in results]
-            seen = _wait_logged(log, probes)
-            refused_by = {seen[p][0] for p in probes if p in seen}
-            if len(refused_by) >= 2:
-                break
-    assert len(refused_by) == 2                           # both workers refused the cookie
+    assert _workers_answering(log, fetch, 401) == 2       # both workers refused the cookie
