@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, text
 
 from gisdesk import audit, sessions
+from gisdesk.db import hot
 from gisdesk.errors import Conflict, InputRejected, NotFound, RateLimited
 from gisdesk.passwords import check_strength
 from gisdesk.roles import ROLES
@@ -129,6 +130,18 @@ def create_token(conn: Connection, user_id: int, name: str, actor: str) -> str:
     return token
 
 
+# One query for every API request (``user_for_token``): the address's recent failures and the
+# token's active owner.
+TOKEN_CHECK = hot.Statement(
+    "SELECT f.n AS failures, t.id AS token_id, t.last_used_at < now() - interval "
+    "'5 minutes' OR t.last_used_at IS NULL AS token_stale, u.* "
+    "FROM (SELECT count(*) AS n FROM rate_limit_hit WHERE bucket = :b "
+    "      AND at > now() - make_interval(secs => :s)) f "
+    "LEFT JOIN (api_token t JOIN users u ON u.id = t.user_id AND u.active "
+    "           AND (CAST(:u AS text) IS NULL OR u.username = :u)) "
+    "ON t.token_sha256 = :h AND NOT t.revoked")
+
+
 def user_for_token(conn: Connection, token: str, *, username: str | None = None,
                    throttle: tuple[str, int, int] | None = None) -> dict | None:
     """The active user behind a token (and, for HTTP Basic, only when ``username`` is that
@@ -139,15 +152,8 @@ def user_for_token(conn: Connection, token: str, *, username: str | None = None,
     same query, and a caller at the limit is refused even with a good token (raises
     RateLimited), so a token cannot be guessed past the limit. One query either way."""
     bucket, limit, seconds = throttle or ("", 0, 0)
-    row = conn.execute(text(
-        "SELECT f.n AS failures, t.id AS token_id, t.last_used_at < now() - interval "
-        "'5 minutes' OR t.last_used_at IS NULL AS token_stale, u.* "
-        "FROM (SELECT count(*) AS n FROM rate_limit_hit WHERE bucket = :b "
-        "      AND at > now() - make_interval(secs => :s)) f "
-        "LEFT JOIN (api_token t JOIN users u ON u.id = t.user_id AND u.active "
-        "           AND (CAST(:u AS text) IS NULL OR u.username = :u)) "
-        "ON t.token_sha256 = :h AND NOT t.revoked"),
-        {"h": token_digest(token), "u": username, "b": bucket, "s": seconds}).mappings().one()
+    row = hot.first(conn, TOKEN_CHECK, {"h": token_digest(token), "u": username, "b": bucket,
+                                        "s": seconds})
     if throttle and row["failures"] >= limit:
         raise RateLimited("Terlalu banyak percobaan token yang gagal dari alamat ini. "
                           "Tunggu beberapa menit lalu coba lagi.", field="Authorization")

@@ -22,18 +22,20 @@ from gisdesk.bench import percentile, row, run_child
 CLIENTS = 20
 RATE_RATIO, P99_RATIO, SEQUENTIAL_MS, RATE_ABS = 0.5, 4.0, 3.0, 300.0
 
-# The token lookup as the product sends it (gisdesk.accounts.user_for_token)
-TOKEN_SQL = ("SELECT t.id AS token_id, t.last_used_at < now() - interval '5 minutes' "
-             "OR t.last_used_at IS NULL AS token_stale, u.* "
-             "FROM api_token t JOIN users u ON u.id = t.user_id "
-             "WHERE t.token_sha256 = %(h)s AND NOT t.revoked AND u.active")
 
 
 def psycopg_sql(sql: str) -> str:
     """A SQLAlchemy ``text()`` statement (``:name`` parameters) as psycopg sends it."""
-    from sqlalchemy import text
-    from sqlalchemy.dialects import postgresql
-    return str(text(sql).compile(dialect=postgresql.psycopg.dialect()))
+    from gisdesk.db.hot import psycopg_sql as compiled
+    return compiled(sql)
+
+
+def token_check(token_sha256: str) -> tuple[str, dict]:
+    """The token lookup as the product sends it (``gisdesk.accounts.user_for_token``, with
+    the address's failure count of the web path) and its parameters."""
+    from gisdesk.accounts import TOKEN_CHECK
+    return TOKEN_CHECK.driver_sql, {"h": token_sha256, "u": None,
+                                    "b": "token:addr:127.0.0.1", "s": 900}
 
 
 def conninfo(url: str) -> dict:
@@ -95,9 +97,11 @@ def floor_child(payload: dict) -> dict:
     def params(p):
         return {k: value(k, v) for k, v in p.items()}
 
+    token_sql, token_params = token_check(payload["token_sha256"])
+
     def work(c, k):
         conn = conns[c]
-        conn.execute(TOKEN_SQL, {"h": payload["token_sha256"]}).fetchone()
+        conn.execute(token_sql, token_params).fetchone()
         for sql, p in writes[c * per_client + k]:
             conn.execute(sql, params(p)).fetchall()
     out = _clients(work, per_client)

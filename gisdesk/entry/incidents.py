@@ -21,6 +21,7 @@ from gisdesk import audit
 from gisdesk.analysis import changes
 from gisdesk.entry import UTC, WITA, active_election, scope as scopes
 from gisdesk.entry.coords import CoordsError, parse_coords
+from gisdesk.db import hot
 from gisdesk.db.engine import transaction
 from gisdesk.entry.placement import (COVERING_KELURAHAN, NEAREST_TPS, POINT, area_centre,
                                      place_kelurahan, place_tps)
@@ -292,6 +293,7 @@ FAST_INSERT = f"""
     SELECT ins.*, kel.nama AS kelurahan_nama, near.kode AS tps_kode,
            (SELECT count(pg_notify(:channel, q.election_id::text)) FROM queued q) AS notified
     FROM ins, kel, near"""
+FAST_INSERT_STMT = hot.Statement(FAST_INSERT)
 
 
 def _insert_common(conn: Connection, inp: IncidentInput, *, tax: Taxonomy,
@@ -299,13 +301,13 @@ def _insert_common(conn: Connection, inp: IncidentInput, *, tax: Taxonomy,
     """The stored report when the one-statement path took it, else None."""
     if inp.tps is not None:
         return None
-    return conn.execute(text(FAST_INSERT), {
+    return hot.first(conn, FAST_INSERT_STMT, {
         "id": inp.id, "category": inp.category, "severity": inp.severity,
         "description": inp.description, "occurred_at": inp.occurred_at,
         "reporter_id": reporter_id, "reporter_name": inp.reporter_name or actor,
         "lon": inp.lon, "lat": inp.lat, "hash": inp.content_hash, "actor": actor,
         "far": tax.far_from_tps_m, "scope": scope, "channel": changes.CHANNEL,
-        "latest": now + dt.timedelta(minutes=tax.future_tolerance_min)}).mappings().first()
+        "latest": now + dt.timedelta(minutes=tax.future_tolerance_min)})
 
 
 def submit(conn: Connection, payload, *, tax: Taxonomy, reporter_id: int | None,

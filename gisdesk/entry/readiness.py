@@ -17,10 +17,10 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import Connection, text
 
 from gisdesk.analysis import changes
+from gisdesk.db import hot
 from gisdesk.db.engine import transaction
 from gisdesk.entry import UTC, active_election, scope as scopes
 from gisdesk.entry.incidents import parse_time
@@ -159,13 +159,14 @@ _READ = f"""
         FROM tps_readiness_history WHERE tps_id = t.id ORDER BY {_HISTORY_ORDER} LIMIT :n
     ) h ON true
     WHERE t.election_id = (SELECT id FROM election WHERE active) AND t.kode = :k"""
+_READ_STMT = hot.Statement(_READ)
 
 
 def readiness(conn: Connection, tps_kode: str, tax: Taxonomy, history_limit: int = 50) -> dict:
     """The current checklist of a TPS and its history, latest check first."""
     if not TPS_CODE.match(tps_kode or ""):
         raise InputRejected("Kode TPS ditulis seperti 52.71.01.1004-012.", field="tps_kode")
-    rows = conn.execute(text(_READ), {"k": tps_kode, "n": history_limit}).mappings().all()
+    rows = hot.rows(conn, _READ_STMT, {"k": tps_kode, "n": history_limit})
     if not rows:
         active_election(conn)  # no active election says so; else the TPS is not in it
         raise NotFound(f"TPS {tps_kode} tidak ada pada pemilu aktif.", field="tps_kode")
@@ -250,20 +251,20 @@ WRITE = """
     LEFT JOIN target t USING (client_uuid)
     LEFT JOIN added a USING (client_uuid)
     LEFT JOIN before b USING (client_uuid)"""
+WRITE_STMT = hot.Statement(WRITE, json_params=("items",))
 
 
 def _write(conn: Connection, checks: list[Check], *, tax: Taxonomy, actor: str,
            scope: str | None) -> list[dict]:
     """Write ``checks`` in one statement; raises NotFound/Forbidden/Conflict naming the
     first bad one (the caller's transaction then writes nothing)."""
-    rows = conn.execute(text(WRITE).bindparams(
-        bindparam("items", type_=ARRAY(JSONB))), {
+    rows = hot.rows(conn, WRITE_STMT, {
         "uuids": [c.client_uuid for c in checks], "kodes": [c.tps_kode for c in checks],
         "states": [derive_state(c.items, tax) for c in checks],
         "items": [c.items for c in checks], "notes": [c.note for c in checks],
         "checked": [c.checked_at for c in checks],
         "missing": [json.dumps(c.missing()) for c in checks],
-        "actor": actor, "scope": scope, "channel": changes.CHANNEL}).mappings().all()
+        "actor": actor, "scope": scope, "channel": changes.CHANNEL})
     by_uuid = {r["client_uuid"]: r for r in rows}
     for i, check in enumerate(checks):
         row = by_uuid[check.client_uuid]

@@ -173,4 +173,10 @@ def _load(path: str) -> Taxonomy:
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """The taxonomy from ``path``, $GISDESK_INCIDENT_TYPES or the packaged file (cached)."""
     chosen = path or os.environ.get("GISDESK_INCIDENT_TYPES") or DEFAULT_FILE
-    return _load(str(Path(chosen).resolve()))
+    return _load(_resolved(str(chosen), os.getcwd()))
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(path: str, cwd: str) -> str:
+    # every report asks for the taxonomy: resolve the path once, not per request
+    return str((Path(cwd) / path).resolve())
