@@ -56,11 +56,11 @@ def _raw_ok(conn: Connection, raw) -> bool:
 
 
 def rows(conn: Connection, stmt: Statement, params: Mapping[str, Any]) -> list[dict]:
-    """Every row of ``stmt`` as a dict (an empty list for a statement returning none)."""
+    """Every row of ``stmt`` (a statement that returns rows) as a dict."""
     raw = conn.connection.driver_connection
     if not _raw_ok(conn, raw):
         result = conn.execute(stmt.clause, stmt.driver_params(params))
-        return [dict(r) for r in result.mappings()] if result.returns_rows else []
+        return [dict(r) for r in result.mappings()]
     values = stmt.driver_params(params)
     try:
         with raw.cursor(row_factory=dict_row) as cur:
@@ -72,7 +72,8 @@ def rows(conn: Connection, stmt: Statement, params: Mapping[str, Any]) -> list[d
             if dispatch.after_cursor_execute:
                 for listener in dispatch.after_cursor_execute:
                     listener(conn, cur, stmt.driver_sql, values, None, False)
-            return cur.fetchall() if cur.description is not None else []
+            # every hot statement returns rows (``description`` would build its columns twice)
+            return cur.fetchall()
     except psycopg.Error as exc:
         if raw.broken:
             conn.invalidate(exc)   # as SQLAlchemy does: the pool replaces it

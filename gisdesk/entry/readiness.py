@@ -54,8 +54,9 @@ class Check:
         return [k for k, v in self.items.items() if not v]
 
 
-def _check_time(value, now: dt.datetime, tax: Taxonomy, field: str, problems: list):
-    """The device's check time (default: now); refused when further ahead than the skew."""
+def device_time(value, now: dt.datetime, tax: Taxonomy, field: str, problems: list):
+    """The device's check time (default: now); refused when further ahead than the skew.
+    A problem is appended to ``problems`` (with ``field``), not raised: callers collect all."""
     if value in (None, ""):
         return now
     try:
@@ -130,7 +131,7 @@ def read_check(payload, tax: Taxonomy, *, tps_kode: str | None = None,
                                 "Kode TPS ditulis seperti 52.71.01.1004-012.",
                                 value=str(kode)[:40]))
     client_uuid, items, note = _fields(payload, tax, prefix, problems)
-    checked_at = _check_time(payload.get("checked_at"), now, tax, prefix + "checked_at",
+    checked_at = device_time(payload.get("checked_at"), now, tax, prefix + "checked_at",
                              problems)
     if problems:
         raise _rejected(problems)

@@ -33,9 +33,10 @@ def _incidents(_tax) -> tuple[list[str], list[list]]:
 
 def _readiness(tax: Taxonomy) -> tuple[list[str], list[list]]:
     keys = [item.key for item in tax.readiness]
-    return (["kode_tps", *keys, "catatan"],
-            [[TPS_A, *(["ya"] * len(keys)), ""],
-             [TPS_B, *(["ya"] * (len(keys) - 1)), "tidak", "penerangan belum ada"]])
+    return (["kode_tps", "waktu_cek", *keys, "catatan"],
+            [[TPS_A, "2024-02-14 06:30", *(["ya"] * len(keys)), ""],
+             [TPS_B, "2024-02-14 06:45", *(["ya"] * (len(keys) - 1)), "tidak",
+              "penerangan belum ada"]])
 
 
 BUILDERS = {"ratings": _ratings, "personnel": _personnel, "incidents": _incidents,

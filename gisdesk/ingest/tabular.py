@@ -62,6 +62,10 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
                   "confirm_warnings": ("konfirmasi", "confirm", "confirm_warnings")},
     "readiness": {**_TARGET,
                   "client_uuid": ("client_uuid", "uuid", "id"),
+                  # when the list was ticked (an offline log): orders the TPS's state
+                  "checked_at": ("waktu_cek", "diperiksa_pada", "waktu_periksa",
+                                 "waktu_pemeriksaan", "dicek_pada", "tanggal_periksa",
+                                 "checked_at", "check_time", "checked", "waktu"),
                   "note": ("catatan", "keterangan", "note")},
 }
 # columns that are never read as a Bawaslu indicator column

@@ -28,7 +28,7 @@ from gisdesk.entry import UTC
 from gisdesk.entry.scope import row_problem
 from gisdesk.entry.incidents import check_time, read_payload
 from gisdesk.entry.placement import area_centre, place_kelurahan, place_tps
-from gisdesk.entry.readiness import derive_state, read_update
+from gisdesk.entry.readiness import derive_state, device_time, read_update
 from gisdesk.entry.taxonomy import Taxonomy, load_taxonomy
 from gisdesk.errors import InputRejected, Problem
 from gisdesk.indonesian import angka
@@ -115,6 +115,11 @@ def _when(v: dict) -> str | None:
     text_ = None if _blank(v.get("occurred_at")) else str(v["occurred_at"]).strip()
     if text_ is None and not _blank(v.get("date")):
         text_ = f"{str(v['date']).strip()} {'' if _blank(v.get('time')) else v['time']}".strip()
+    return _iso_text(text_)
+
+
+def _iso_text(text_: str | None) -> str | None:
+    """A time cell as ISO text: dd/mm/yyyy HH:MM (or with - .) turned round, else as is."""
     if text_ is None:
         return None
     m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})[ T]+(\d{1,2})[:.](\d{2})", text_)
@@ -295,12 +300,19 @@ def read_readiness(path: str | Path, tax: Taxonomy) -> TableRead:
                                         "note": None if _blank(v.get("note")) else
                                         str(v["note"]).strip(),
                                         "client_uuid": None if _blank(v.get("client_uuid"))
-                                        else str(v["client_uuid"]).strip()}))
+                                        else str(v["client_uuid"]).strip(),
+                                        "checked_at": None if _blank(v.get("checked_at"))
+                                        else _iso_text(str(v["checked_at"]).strip())}))
     return out
 
 
 def _check_readiness(conn, election, read: TableRead, tax: Taxonomy, sha: str,
-                     scope: str | None = None):
+                     scope: str | None = None, now: dt.datetime | None = None):
+    """Each row as the API checks one checklist. A row's check time (the file's column, else
+    the import time ``now``) may not lie further ahead than ``readiness_clock_skew_min``;
+    a TPS may come several times only with different check times (an offline log)."""
+    now = now or dt.datetime.now(UTC)
+    time_col = read.columns.get("checked_at", "checked_at")
     problems, plan = list(read.problems), []
     codes = sorted({r.values["tps_kode"] for r in read.rows})
     found = conn.execute(text("SELECT kode, id, kelurahan_kode FROM tps WHERE election_id = :e "
@@ -317,6 +329,11 @@ def _check_readiness(conn, election, read: TableRead, tax: Taxonomy, sha: str,
         except InputRejected as exc:
             problems += _at_row(row.row, exc)
             continue
+        late: list[Problem] = []
+        checked_at = device_time(v["checked_at"], now, tax, time_col, late)
+        if late:
+            problems += [Problem(row.row, p.field, p.reason, value=p.value) for p in late]
+            continue
         if v["tps_kode"] not in ids:
             problems.append(Problem(row.row, col, "TPS tidak ada di pemilu aktif",
                                     value=v["tps_kode"]))
@@ -326,11 +343,12 @@ def _check_readiness(conn, election, read: TableRead, tax: Taxonomy, sha: str,
         if outside:
             problems.append(outside)
             continue
-        if v["tps_kode"] in seen:
-            problems.append(Problem(row.row, col, f"TPS sama dengan baris {seen[v['tps_kode']]}",
-                                    value=v["tps_kode"]))
+        once = (v["tps_kode"], checked_at)
+        if once in seen:
+            problems.append(Problem(row.row, col, f"TPS sama dengan baris {seen[once]} "
+                                    "dengan waktu pemeriksaan yang sama", value=v["tps_kode"]))
             continue
-        seen[v["tps_kode"]] = row.row
+        seen[once] = row.row
         old = conn.execute(text("SELECT tps_id, items, note FROM tps_readiness_history "
                                 "WHERE client_uuid = :u"), {"u": client_uuid}).first()
         if old is not None and (old.tps_id, old.items, old.note) != (ids[v["tps_kode"]], items,
@@ -340,35 +358,46 @@ def _check_readiness(conn, election, read: TableRead, tax: Taxonomy, sha: str,
             continue
         if old is None:
             plan.append({"t": ids[v["tps_kode"]], "u": client_uuid, "items": items,
-                         "note": note, "state": derive_state(items, tax)})
+                         "note": note, "state": derive_state(items, tax),
+                         "checked_at": checked_at})
     return plan, problems
 
 
 def import_readiness(engine: Engine, path: str | Path, *, actor: str,
                      tax: Taxonomy | None = None, dry_run: bool = False,
-                     progress=lambda message: None, scope: str | None = None) -> ImportResult:
-    """``scope``: rows for TPS outside this kelurahan are rejected by row (scoped staff)."""
+                     progress=lambda message: None, scope: str | None = None,
+                     now: dt.datetime | None = None) -> ImportResult:
+    """``scope``: rows for TPS outside this kelurahan are rejected by row (scoped staff).
+    ``now``: the import time, the check time of rows that carry none."""
     tax = tax or load_taxonomy()
     read = read_readiness(path, tax)
     sha = audit.file_sha256(path)
+    now = now or dt.datetime.now(UTC)
     jsonb = (bindparam("items", type_=JSONB),)
 
     def write(conn, election, plan, batch):
-        for r in plan:     # the statements of entry.readiness.update, without its audit row
+        # the statements of entry.readiness (without its audit rows): every check into the
+        # history; per TPS its latest check becomes the state unless a later one is there
+        latest = {}
+        for r in sorted(plan, key=lambda r: r["checked_at"]):
             conn.execute(text("""
                 INSERT INTO tps_readiness_history (tps_id, client_uuid, state, items, note,
-                                                   recorded_by)
-                VALUES (:t, :u, :state, :items, :note, :actor)""").bindparams(*jsonb),
-                {**r, "actor": actor})
+                                                   recorded_by, checked_at)
+                VALUES (:t, :u, :state, :items, :note, :actor, :checked_at)""")
+                .bindparams(*jsonb), {**r, "actor": actor})
+            latest[r["t"]] = r
+        for r in latest.values():
             conn.execute(text("""
-                INSERT INTO tps_readiness (tps_id, state, items, note, updated_at, updated_by)
-                VALUES (:t, :state, :items, :note, now(), :actor)
+                INSERT INTO tps_readiness AS cur (tps_id, state, items, note, updated_at,
+                                                  updated_by, checked_at)
+                VALUES (:t, :state, :items, :note, now(), :actor, :checked_at)
                 ON CONFLICT (tps_id) DO UPDATE SET state = EXCLUDED.state, items = EXCLUDED.items,
                     note = EXCLUDED.note, updated_at = EXCLUDED.updated_at,
-                    updated_by = EXCLUDED.updated_by""").bindparams(*jsonb),
-                {**r, "actor": actor})
+                    updated_by = EXCLUDED.updated_by, checked_at = EXCLUDED.checked_at
+                WHERE coalesce(cur.checked_at, cur.updated_at) <= EXCLUDED.checked_at""")
+                .bindparams(*jsonb), {**r, "actor": actor})
         return {"inserted": len(plan), "unchanged": len(read.rows) - len(plan)}
 
     return run_bulk(engine, path, kind="readiness", actor=actor,
-                    check=lambda conn, e: _check_readiness(conn, e, read, tax, sha, scope),
+                    check=lambda conn, e: _check_readiness(conn, e, read, tax, sha, scope, now),
                     write=write, dry_run=dry_run, progress=progress)

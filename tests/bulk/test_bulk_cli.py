@@ -291,6 +291,98 @@ def test_bad_readiness_file_is_rejected_whole(cli, engine, demo, tmp_path):
 
 
 
+def _last_tps(engine, n: int, skip: int = 0) -> list[str]:
+    """TPS no other test of this module touches (the demo fixture names the first six)."""
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT kode FROM tps ORDER BY kode DESC LIMIT :n "
+                                      "OFFSET :s"), {"n": n, "s": skip}).scalars())
+
+
+def _readiness_rows(engine, kode, since):
+    """(state now, its check time, [(state, check time)] of the checks recorded since
+    ``since``, oldest check first) of one TPS."""
+    with engine.connect() as conn:
+        state = conn.execute(text("SELECT r.state, coalesce(r.checked_at, r.updated_at) "
+                                  "FROM tps_readiness r JOIN tps t ON t.id = r.tps_id "
+                                  "WHERE t.kode = :k"), {"k": kode}).one()
+        history = conn.execute(text("SELECT h.state, h.checked_at FROM tps_readiness_history h "
+                                    "JOIN tps t ON t.id = h.tps_id WHERE t.kode = :k "
+                                    "AND h.recorded_at >= :s ORDER BY h.checked_at"),
+                               {"k": kode, "s": since}).all()
+    return state[0], state[1], [tuple(h) for h in history]
+
+
+def test_readiness_file_check_times_order_the_state_not_the_rows(cli, engine, demo, tmp_path):
+    import datetime as dt
+    t5, t6 = _last_tps(engine, 2)
+    since = dt.datetime.now(dt.timezone.utc)
+    demo_time = max(_readiness_rows(engine, k, since)[1] for k in (t5, t6))
+    wita = dt.timezone(dt.timedelta(hours=8))
+    early = (demo_time + dt.timedelta(hours=1)).astimezone(wita).replace(second=0, microsecond=0)
+    late, latest = early + dt.timedelta(minutes=90), early + dt.timedelta(hours=2)
+    header = ";".join(("kode_tps", "waktu_cek") + ITEMS)
+    # an offline log, newest first: TPS 5 complete at `late`, not yet at `early`
+    path = write_csv(tmp_path / "log_kesiapan.csv", f"""
+{header}
+{t5};{late:%d/%m/%Y %H:%M};{';'.join(['ya'] * 12)}
+{t5};{early:%d/%m/%Y %H:%M};{';'.join(['ya'] * 4 + ['tidak'] * 8)}
+{t6};{latest.isoformat()};{';'.join(['ya'] * 12)}
+""")
+    result = cli("import", "readiness", path)
+    assert result.exit_code == 0, result.output
+    state, at, history = _readiness_rows(engine, t5, since)
+    assert (state, at) == ("siap", late)            # the later check, though it came first
+    assert history == [("belum", early), ("siap", late)]
+    # a later file with an older check of TPS 6 adds to its history, not to its state
+    older = write_csv(tmp_path / "terlambat.csv", f"""
+kode_tps,checked_at,{','.join(ITEMS)}
+{t6},{early:%Y-%m-%d %H:%M},{','.join(['0'] * 12)}
+""")
+    result = cli("import", "readiness", older)
+    assert result.exit_code == 0, result.output
+    state, at, history = _readiness_rows(engine, t6, since)
+    assert (state, at) == ("siap", latest)
+    assert history == [("belum", early), ("siap", latest)]
+
+
+def test_readiness_file_without_check_times_is_checked_at_import_time(cli, engine, demo,
+                                                                      tmp_path):
+    import datetime as dt
+    t7, = _last_tps(engine, 1, skip=2)
+    path = write_csv(tmp_path / "tanpa_waktu.csv", f"""
+kode_tps,{','.join(ITEMS)}
+{t7},{','.join(['1'] * 12)}
+""")
+    started = dt.datetime.now(dt.timezone.utc)
+    assert cli("import", "readiness", path).exit_code == 0
+    state, at, history = _readiness_rows(engine, t7, started)
+    assert state == "siap" and len(history) == 1 and history[0][1] == at
+    assert started <= at <= dt.datetime.now(dt.timezone.utc)
+
+
+def test_readiness_file_with_a_check_time_ahead_of_the_clock_is_rejected_whole(
+        cli, engine, demo, tmp_path):
+    import datetime as dt
+    t8, t9 = _last_tps(engine, 2, skip=3)
+    ahead = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=30)).isoformat()
+    path = write_csv(tmp_path / "jam_salah.csv", f"""
+kode_tps;diperiksa_pada;{';'.join(ITEMS)}
+{t8};2024-02-14T07:30;{';'.join(['ya'] * 12)}
+{t9};{ahead};{';'.join(['ya'] * 12)}
+{t8};kemarin pagi;{';'.join(['ya'] * 12)}
+{t8};2024-02-14T07:30;{';'.join(['ya'] * 12)}
+""")
+    before = snapshot(engine)
+    result = cli("import", "readiness", path)
+    assert result.exit_code == 1
+    out = result.output
+    assert "baris 2, kolom 'diperiksa_pada'" in out and "masa depan" in out
+    assert "baris 3, kolom 'diperiksa_pada'" in out and "tidak terbaca" in out
+    assert "baris 4, kolom 'kode_tps'" in out and "waktu pemeriksaan yang sama" in out
+    assert "baris 1," not in out
+    assert snapshot(engine) == before
+
+
 def test_incidents_from_a_geopackage(cli, engine, demo, tmp_path):
     import geopandas as gpd
     import shapely

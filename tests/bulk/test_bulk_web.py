@@ -97,6 +97,26 @@ def test_desk_staff_uploads_readiness_from_a_zip_but_not_ratings(as_role, engine
     assert snapshot(engine) == before
 
 
+def test_readiness_upload_with_a_check_time_ahead_of_the_clock_is_refused_by_row(
+        as_role, engine, demo):
+    import datetime as dt
+    client, _ = as_role("supervisor")
+    token = form_token(client)
+    items = ("lokasi_tenda,kotak_suara,bilik_suara,surat_suara,tinta,segel,formulir,kpps_hadir,"
+             "linmas_hadir,ptps_hadir,penerangan,posko_kesehatan")
+    ahead = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2)).isoformat()
+    body = (f"kode_tps,waktu_cek,{items}\n{demo['tps'][2]},2024-02-14 07:00,{'1,' * 11}1\n"
+            f"{demo['tps'][3]},{ahead},{'1,' * 11}1\n").encode()
+    before = snapshot(engine)
+    resp = client.post("/unggah", data={"csrf_token": token, "kind": "readiness",
+                                        "file": (io.BytesIO(body), "kesiapan.csv")},
+                       headers={"Accept": "application/json"})
+    assert resp.status_code == 422
+    problems = resp.get_json()["problems"]
+    assert [(p["row"], p["field"]) for p in problems] == [(2, "waktu_cek")]
+    assert "masa depan" in problems[0]["reason"]
+    assert snapshot(engine) == before
+
 def test_unsafe_zip_is_refused_before_extraction(as_role, engine):
     client, _ = as_role("supervisor")
     token = form_token(client)
