@@ -146,8 +146,11 @@ def _iso(value):
 _HISTORY_ORDER = "coalesce(checked_at, recorded_at) DESC, id DESC"
 
 
-# A TPS, its current state and its latest checks in one statement: one row per history
-# entry (the TPS and current columns repeated), or one row with no history.
+# A TPS, its current state and its latest checks in one statement and one row, the history
+# as arrays (one per column, newest first). Not one row per check: that repeated the TPS and
+# its current checklist on every row, so an answer cost grew with the history (up to 50
+# copies of the current items parsed from JSON for every tick).
+_AGG = "array_agg({col} ORDER BY sort_at DESC, id DESC)"
 _READ = f"""
     SELECT t.id, t.kode, t.nomor, t.kelurahan_kode, k.nama AS kelurahan_nama,
            r.state AS cur_state, r.items AS cur_items, r.note AS cur_note,
@@ -156,40 +159,48 @@ _READ = f"""
     FROM tps t JOIN kelurahan k ON k.kode = t.kelurahan_kode
     LEFT JOIN tps_readiness r ON r.tps_id = t.id
     LEFT JOIN LATERAL (
-        SELECT client_uuid, state, items, note, recorded_at, recorded_by, checked_at
-        FROM tps_readiness_history WHERE tps_id = t.id ORDER BY {_HISTORY_ORDER} LIMIT :n
+        SELECT {_AGG.format(col="client_uuid::text")} AS h_client_uuid,
+               {_AGG.format(col="state")} AS h_state, {_AGG.format(col="items")} AS h_items,
+               {_AGG.format(col="note")} AS h_note,
+               {_AGG.format(col="recorded_at")} AS h_recorded_at,
+               {_AGG.format(col="recorded_by")} AS h_recorded_by,
+               {_AGG.format(col="sort_at")} AS h_checked_at
+        FROM (SELECT *, coalesce(checked_at, recorded_at) AS sort_at
+              FROM tps_readiness_history WHERE tps_id = t.id
+              ORDER BY {_HISTORY_ORDER} LIMIT :n) latest
     ) h ON true
     WHERE t.election_id = (SELECT id FROM election WHERE active) AND t.kode = :k"""
 _READ_STMT = hot.Statement(_READ)
+_HISTORY = ("client_uuid", "state", "items", "note", "recorded_at", "recorded_by", "checked_at")
 
 
 def readiness(conn: Connection, tps_kode: str, tax: Taxonomy, history_limit: int = 50) -> dict:
     """The current checklist of a TPS and its history, latest check first."""
     if not TPS_CODE.match(tps_kode or ""):
         raise InputRejected("Kode TPS ditulis seperti 52.71.01.1004-012.", field="tps_kode")
-    rows = hot.rows(conn, _READ_STMT, {"k": tps_kode, "n": history_limit})
-    if not rows:
+    row = hot.first(conn, _READ_STMT, {"k": tps_kode, "n": history_limit})
+    if row is None:
         active_election(conn)  # no active election says so; else the TPS is not in it
         raise NotFound(f"TPS {tps_kode} tidak ada pada pemilu aktif.", field="tps_kode")
-    first = rows[0]
     current = None
-    if first["cur_state"]:
-        current = {"state": first["cur_state"], "items": first["cur_items"],
-                   "note": first["cur_note"], "updated_at": _iso(first["cur_updated_at"]),
-                   "updated_by": first["cur_updated_by"],
-                   "checked_at": _iso(first["cur_checked_at"] or first["cur_updated_at"]),
-                   "state_label": STATE_LABELS[first["cur_state"]]}
+    if row["cur_state"]:
+        current = {"state": row["cur_state"], "items": row["cur_items"],
+                   "note": row["cur_note"], "updated_at": _iso(row["cur_updated_at"]),
+                   "updated_by": row["cur_updated_by"],
+                   "checked_at": _iso(row["cur_checked_at"] or row["cur_updated_at"]),
+                   "state_label": STATE_LABELS[row["cur_state"]]}
+    columns = [row["h_" + c] or () for c in _HISTORY]
     return {
-        "tps_kode": first["kode"], "nomor": first["nomor"],
-        "kelurahan_kode": first["kelurahan_kode"], "kelurahan_nama": first["kelurahan_nama"],
+        "tps_kode": row["kode"], "nomor": row["nomor"],
+        "kelurahan_kode": row["kelurahan_kode"], "kelurahan_nama": row["kelurahan_nama"],
         "checklist": [{"key": i.key, "label": i.label, "critical": i.critical}
                       for i in tax.readiness],
         "current": current,
-        "history": [{"client_uuid": str(h["client_uuid"]) if h["client_uuid"] else None,
-                     "state": h["state"], "items": h["items"], "note": h["note"],
-                     "recorded_at": _iso(h["recorded_at"]), "recorded_by": h["recorded_by"],
-                     "checked_at": _iso(h["checked_at"] or h["recorded_at"])}
-                    for h in rows if h["state"] is not None],
+        "history": [{"client_uuid": uid, "state": state, "items": items, "note": note,
+                     "recorded_at": _iso(recorded_at), "recorded_by": recorded_by,
+                     "checked_at": _iso(checked_at)}
+                    for uid, state, items, note, recorded_at, recorded_by, checked_at
+                    in zip(*columns)],
     }
 
 
