@@ -123,10 +123,10 @@ def distance_lookup(distances) -> dict[tuple[str, str], float]:
     return out
 
 
-def _class_reason(row: Mapping, classes: Sequence[str], rules: Rules) -> str | None:
-    """'1 TPS sangat rawan, 3 rawan, 10 kurang rawan' (highest class first)."""
+def _class_reason(row: Mapping, by_rank: Sequence[str], rules: Rules) -> str | None:
+    """'1 TPS sangat rawan, 3 rawan, 10 kurang rawan' (``by_rank``: highest class first)."""
     parts = [f"{int(row.get(f'n_{k}', 0))} {rules.label(k)}"
-             for k in sorted(classes, key=rules.rank, reverse=True) if row.get(f"n_{k}", 0)]
+             for k in by_rank if row.get(f"n_{k}", 0)]
     if not parts:
         return None
     n, label = parts[0].split(" ", 1)
@@ -193,16 +193,27 @@ def suggest(gap_table: GapTable, distances, rules: Rules,
     own donors with a known distance (sorted once: nearest, then code), then those without one
     in code order (none when rules.max_distance_m is set); so it scales to national size.
     Reserves come from gap_table.reserves. ``ran_out``, when given, receives the kelurahan
-    that walked to the end of their known donors still short (a caller that gave only the
-    nearest few may widen those and ask again).
+    that walked to the end of their known donors still short while other donors still had
+    surplus (a caller that gave only the nearest few may widen those and ask again).
     """
     context = context or SuggestContext()
     near = distances if isinstance(distances, NearestDonors) else _nearest_first(distances)
-    extra = _context_reasons(context)
     rows = [{k: (int(v) if k.endswith(_NUMERIC) else v) for k, v in r.items()}
             for r in gap_table.kelurahan.to_dict("records")]
+    return suggest_rows(rows, gap_table.classes, gap_table.reserves.to_dict("records"), near,
+                        rules, context, ran_out=ran_out)
+
+
+def suggest_rows(rows: Sequence[Mapping], classes: Sequence[str], reserves: Sequence[Mapping],
+                 near: Mapping[str, list[tuple[float, str]]], rules: Rules,
+                 context: SuggestContext, *,
+                 ran_out: set[str] | None = None) -> list[Suggestion]:
+    """``suggest`` over plain rows (the kelurahan part of a GapTable as dicts with int
+    numbers, its reserves as dicts, each kelurahan's donors nearest first): what a caller
+    with many kab/kota uses without building frames."""
+    extra = _context_reasons(context)
     kec_of = {r["kelurahan_kode"]: r["kecamatan_kode"] for r in rows}
-    reserves = gap_table.reserves.to_dict("records")
+    by_rank = sorted(classes, key=rules.rank, reverse=True)   # once, not per row
     out: list[Suggestion] = []
     for agency in ("polri", "linmas"):
         pool = _Pool(rows, reserves, agency, ran_out)
@@ -214,7 +225,7 @@ def suggest(gap_table: GapTable, distances, rules: Rules,
                               rules)
             required, assigned = row[f"{agency}_required"], row[f"{agency}_assigned"]
             reasons = [f"butuh {required} {AGENCY_LABEL[agency]}, ada {assigned}"]
-            cls = _class_reason(row, gap_table.classes, rules)
+            cls = _class_reason(row, by_rank, rules)
             if cls:
                 reasons.append(cls)
             reasons += extra.get(code, [])
@@ -290,16 +301,22 @@ class _Pool:
             if need == 0:
                 return 0
         else:
-            self.ran_out.add(code)
-        if need and not limit:
-            with_distance = {donor for _, donor in near}
-            for donor in self.by_code:
-                if donor != code and donor not in with_distance:
-                    need = self._give(donor, need, (kec_of.get(donor) == kec) == same, moves,
-                                      None, same)
+            # every eligible donor of the list gave all it had: only donors outside it that
+            # still have surplus could change this walk (a longer list, or code order)
+            rest = self._left(kec, kec_of, same)
+            if rest:
+                self.ran_out.add(code)
+            if not limit:
+                for donor in rest:
+                    need = self._give(donor, need, True, moves, None, same)
                     if need == 0:
                         return 0
         return need
+
+    def _left(self, kec, kec_of, same) -> list[str]:
+        """Donors (code order) with surplus left, of the same kecamatan or of another."""
+        self.by_code = [d for d in self.by_code if self.surplus[d] > 0]   # spent stay spent
+        return [d for d in self.by_code if (kec_of.get(d) == kec) == same]
 
     def _give(self, donor, need, eligible, moves, distance, same) -> int:
         left = self.surplus.get(donor, 0)
