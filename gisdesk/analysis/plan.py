@@ -3,10 +3,12 @@
 Suggestions are planned per kab/kota (the Polresta reserve is the kab/kota's, and a donor is
 a kelurahan of the same kab/kota): a refresh re-plans every kab/kota that contains a
 kelurahan it touched and keeps the others' plans; ranks count from 1 in each kab/kota.
-The plan itself is ``suggest.suggest`` (greedy, deterministic) over the stored kelurahan_gap
-rows with a non-zero gap (the others neither need nor give), with the kelurahan-to-kelurahan
-distances it can use found in PostGIS: from each short kelurahan its donors of the same agency
-nearest first (KNN on a GiST index), widened only while the nearest ones do not suffice.
+The plan itself is ``suggest.suggest_rows`` (greedy, deterministic; the rows ``suggest``
+reads from a GapTable) over the stored kelurahan_gap rows with a non-zero gap (the others
+neither need nor give), with the kelurahan-to-kelurahan distances it can use found in PostGIS
+between the stored ``kelurahan.pt`` points: from each short kelurahan its donors of the same
+agency nearest first (KNN on a GiST index), widened only while the nearest ones do not
+suffice. Moves are written with COPY (nationally ~90k rows).
 """
 from __future__ import annotations
 
@@ -40,17 +42,20 @@ def replan(conn: Connection, rules: Rules, in_force, p: dict, clock=None) -> int
                      f"{in_kab.format('kabkota_kode')}"), q)
     classes = tuple(in_force.patterns)
     by_kab: dict[str, list[dict]] = defaultdict(list)
+    # the counts per class taken out of n_by_class by the server (no JSON decoded per row)
+    n_cols = ", ".join(f"coalesce((n_by_class ->> :c{i})::int, 0) AS n_{i}"
+                       for i in range(len(classes)))
+    read = {**q, **{f"c{i}": k for i, k in enumerate(classes)}}
     # plain dicts, the kelurahan part of a GapTable as suggest() reads it (no frames: ~500
     # kab/kota nationally, where building frames cost more than planning)
     for r in conn.execute(sql(f"""
-            SELECT {", ".join(_GAP_COLUMNS)}, n_by_class, not_ready, incidents_recent,
-                   n_escalated, n_disagree
+            SELECT {", ".join(_GAP_COLUMNS)}, not_ready, incidents_recent, n_escalated,
+                   n_disagree, {n_cols}
             FROM kelurahan_gap WHERE election_id = :e AND (polri_gap <> 0 OR linmas_gap <> 0)
                  {in_kab.format("left(kelurahan_kode, 5)")}
-            ORDER BY kelurahan_kode"""), q).mappings():
+            ORDER BY kelurahan_kode"""), read).mappings():
         row = {c: r[c] for c in _GAP_COLUMNS}
-        n_by = r["n_by_class"]
-        row.update({f"n_{k}": int(n_by.get(k, 0)) for k in classes})
+        row.update({f"n_{k}": r[f"n_{i}"] for i, k in enumerate(classes)})
         row["_facts"] = (r["not_ready"], KelurahanFacts(r["kelurahan_kode"], r["incidents_recent"],
                                                        r["n_escalated"], r["n_disagree"]))
         by_kab[r["kelurahan_kode"][:5]].append(row)
@@ -137,11 +142,10 @@ class _Donors:
         conn.execute(sql("""
             CREATE TEMP TABLE _gd_pts ON COMMIT DROP AS
             SELECT g.kelurahan_kode AS kode, left(g.kelurahan_kode, 5) AS kab, x.agency,
-                   x.gap > 0 AS short, p.pt, p.pt::geography AS g, ST_Y(p.pt) AS lat
+                   x.gap > 0 AS short, k.pt, k.pt::geography AS g, ST_Y(k.pt) AS lat
             FROM kelurahan_gap g JOIN kelurahan k ON k.kode = g.kelurahan_kode
             CROSS JOIN LATERAL (VALUES ('polri', g.polri_gap), ('linmas', g.linmas_gap))
                  AS x(agency, gap)
-            CROSS JOIN LATERAL (SELECT ST_PointOnSurface(k.geom) AS pt) p
             WHERE g.election_id = :e AND g.n_tps > 0 AND x.gap <> 0
               AND left(g.kelurahan_kode, 5) = ANY(:kabs)"""), {"e": eid, "kabs": kabs})
         # a kelurahan short of an agency no kelurahan of its kab/kota can give needs no list
@@ -209,9 +213,8 @@ class _Donors:
 
 def write_suggestions(conn: Connection, eid: int, plans) -> None:
     """Store each kab/kota's suggestions one row per move, ranked from 1 in the kab/kota,
-    with the move said in words (names looked up once)."""
-    advice = [s for _, plan in plans for s in plan]
-    codes = {s.kelurahan_kode for s in advice} | {m.kode for s in advice for m in s.moves if m.kode}
+    with the move said in words (the donors' and Polsek's names, looked up once)."""
+    codes = {m.kode for _, plan in plans for s in plan for m in s.moves if m.kode}
     names = dict(conn.execute(text("""
         SELECT kode, nama FROM kelurahan WHERE kode = ANY(:c)
         UNION ALL SELECT kode, nama FROM kecamatan WHERE kode = ANY(:c)"""),
