@@ -43,22 +43,24 @@ def replan(conn: Connection, rules: Rules, in_force, p: dict, clock=None) -> int
     classes = tuple(in_force.patterns)
     by_kab: dict[str, list[dict]] = defaultdict(list)
     # the counts per class taken out of n_by_class by the server (no JSON decoded per row)
-    n_cols = ", ".join(f"coalesce((n_by_class ->> :c{i})::int, 0) AS n_{i}"
-                       for i in range(len(classes)))
+    n_cols = "".join(f", coalesce((n_by_class ->> :c{i})::int, 0)" for i in range(len(classes)))
     read = {**q, **{f"c{i}": k for i, k in enumerate(classes)}}
+    n_keys = [f"n_{k}" for k in classes]
+    g = len(_GAP_COLUMNS)
     # plain dicts, the kelurahan part of a GapTable as suggest() reads it (no frames: ~500
     # kab/kota nationally, where building frames cost more than planning)
     for r in conn.execute(sql(f"""
             SELECT {", ".join(_GAP_COLUMNS)}, not_ready, incidents_recent, n_escalated,
-                   n_disagree, {n_cols}
+                   n_disagree {n_cols}
             FROM kelurahan_gap WHERE election_id = :e AND (polri_gap <> 0 OR linmas_gap <> 0)
                  {in_kab.format("left(kelurahan_kode, 5)")}
-            ORDER BY kelurahan_kode"""), read).mappings():
-        row = {c: r[c] for c in _GAP_COLUMNS}
-        row.update({f"n_{k}": r[f"n_{i}"] for i, k in enumerate(classes)})
-        row["_facts"] = (r["not_ready"], KelurahanFacts(r["kelurahan_kode"], r["incidents_recent"],
-                                                       r["n_escalated"], r["n_disagree"]))
-        by_kab[r["kelurahan_kode"][:5]].append(row)
+            ORDER BY kelurahan_kode"""), read):
+        row = dict(zip(_GAP_COLUMNS, r))
+        row.update(zip(n_keys, r[g + 4:]))
+        not_ready, incidents, escalated, disagree = r[g:g + 4]
+        kode = row["kelurahan_kode"]
+        row["_facts"] = (not_ready, KelurahanFacts(kode, incidents, escalated, disagree))
+        by_kab[kode[:5]].append(row)
     short = [k for k, rs in by_kab.items()
              if any(r["polri_gap"] > 0 or r["linmas_gap"] > 0 for r in rs)]
     reserves = _reserves(conn, rules, p, short)
@@ -174,8 +176,10 @@ class _Donors:
 
     def _fetch(self, codes: list[str], k: int) -> None:
         # ST_Distance is taken in code order, so both directions give the same metres; the
-        # lower bound uses 110 km per degree at the latitude 1 degree further from the equator
-        rows = self.conn.execute(sql("""
+        # lower bound uses 110 km per degree at the latitude 1 degree further from the equator.
+        # On the driver's cursor: ~200k rows nationally, SQLAlchemy rows cost more than the query
+        with self.conn.connection.driver_connection.cursor() as cur:
+            rows = cur.execute("""
             SELECT a.kode, b.kode,
                    CASE WHEN a.kode < b.kode THEN ST_Distance(a.g, b.g)
                         ELSE ST_Distance(b.g, a.g) END AS m,
@@ -183,19 +187,19 @@ class _Donors:
                      AS floor_m
             FROM (SELECT kode, min(kab) AS kab, (array_agg(pt))[1] AS pt,
                          (array_agg(g))[1] AS g, min(lat) AS lat, array_agg(agency) AS agencies
-                  FROM _gd_pts WHERE short AND kode = ANY(:kels) GROUP BY kode) a
+                  FROM _gd_pts WHERE short AND kode = ANY(%(kels)s) GROUP BY kode) a
             CROSS JOIN LATERAL (
               SELECT b.kode, b.g, b.pt FROM _gd_pts b
               -- the box (a little wider than the radius) keeps the ordered index scan near
               WHERE NOT b.short
-                AND b.pt && ST_Expand(a.pt, :r / (110000.0 * cos(radians(least(
-                                                abs(a.lat) + :r / 110000.0 + 0.01, 89.9)))),
-                                      :r / 110000.0)
+                AND b.pt && ST_Expand(a.pt, %(r)s / (110000.0 * cos(radians(least(
+                                                abs(a.lat) + %(r)s / 110000.0 + 0.01, 89.9)))),
+                                      %(r)s / 110000.0)
                 AND b.kab = a.kab AND b.kode <> a.kode
                 AND b.agency = ANY(a.agencies)
-                AND ST_DWithin(a.g, b.g, :r)
-              ORDER BY b.pt <-> a.pt LIMIT :k) b"""),
-            {"kels": codes, "k": k, "r": self.radius}).all()
+                AND ST_DWithin(a.g, b.g, %(r)s)
+              ORDER BY b.pt <-> a.pt LIMIT %(k)s) b""",
+                               {"kels": codes, "k": k, "r": self.radius}).fetchall()
         got: dict[str, list] = defaultdict(list)
         for a, b, metres, floor_m in rows:
             got[a].append((float(metres), b, floor_m))

@@ -123,10 +123,10 @@ def distance_lookup(distances) -> dict[tuple[str, str], float]:
     return out
 
 
-def _class_reason(row: Mapping, by_rank: Sequence[str], rules: Rules) -> str | None:
-    """'1 TPS sangat rawan, 3 rawan, 10 kurang rawan' (``by_rank``: highest class first)."""
-    parts = [f"{int(row.get(f'n_{k}', 0))} {rules.label(k)}"
-             for k in by_rank if row.get(f"n_{k}", 0)]
+def _class_reason(row: Mapping, by_rank: Sequence[tuple[str, str]]) -> str | None:
+    """'1 TPS sangat rawan, 3 rawan, 10 kurang rawan' (``by_rank``: (column, label) of each
+    class, highest first)."""
+    parts = [f"{int(row.get(col, 0))} {label}" for col, label in by_rank if row.get(col, 0)]
     if not parts:
         return None
     n, label = parts[0].split(" ", 1)
@@ -213,7 +213,8 @@ def suggest_rows(rows: Sequence[Mapping], classes: Sequence[str], reserves: Sequ
     with many kab/kota uses without building frames."""
     extra = _context_reasons(context)
     kec_of = {r["kelurahan_kode"]: r["kecamatan_kode"] for r in rows}
-    by_rank = sorted(classes, key=rules.rank, reverse=True)   # once, not per row
+    by_rank = [(f"n_{k}", rules.label(k))                     # once, not per row
+               for k in sorted(classes, key=rules.rank, reverse=True)]
     out: list[Suggestion] = []
     for agency in ("polri", "linmas"):
         pool = _Pool(rows, reserves, agency, ran_out)
@@ -225,7 +226,7 @@ def suggest_rows(rows: Sequence[Mapping], classes: Sequence[str], reserves: Sequ
                               rules)
             required, assigned = row[f"{agency}_required"], row[f"{agency}_assigned"]
             reasons = [f"butuh {required} {AGENCY_LABEL[agency]}, ada {assigned}"]
-            cls = _class_reason(row, by_rank, rules)
+            cls = _class_reason(row, by_rank)
             if cls:
                 reasons.append(cls)
             reasons += extra.get(code, [])
@@ -260,6 +261,7 @@ class _Pool:
         self.surplus = {r["kelurahan_kode"]: -r[f"{agency}_gap"] for r in rows
                         if r[f"{agency}_gap"] < 0}
         self.by_code = sorted(self.surplus)
+        self._left_by: dict[tuple, list[str]] = {}     # (kecamatan, same) -> donors left
         self.polsek = {r["kecamatan_kode"]: int(r[agency]) for r in reserves
                        if not pd.isna(r["kecamatan_kode"]) and r[agency] > 0}
         self.polresta = sum(int(r[agency]) for r in reserves if pd.isna(r["kecamatan_kode"]))
@@ -314,9 +316,14 @@ class _Pool:
         return need
 
     def _left(self, kec, kec_of, same) -> list[str]:
-        """Donors (code order) with surplus left, of the same kecamatan or of another."""
-        self.by_code = [d for d in self.by_code if self.surplus[d] > 0]   # spent stay spent
-        return [d for d in self.by_code if (kec_of.get(d) == kec) == same]
+        """Donors (code order) with surplus left, of the same kecamatan or of another; kept
+        until a donor is spent (_give forgets them), as many walks in a row find the same."""
+        key = (kec, same)
+        if key not in self._left_by:
+            if not self._left_by:
+                self.by_code = [d for d in self.by_code if self.surplus[d] > 0]  # spent stay spent
+            self._left_by[key] = [d for d in self.by_code if (kec_of.get(d) == kec) == same]
+        return self._left_by[key]
 
     def _give(self, donor, need, eligible, moves, distance, same) -> int:
         left = self.surplus.get(donor, 0)
@@ -324,5 +331,7 @@ class _Pool:
             return need
         take = min(need, left)
         self.surplus[donor] -= take
+        if take == left:
+            self._left_by.clear()
         moves.append(Move("kelurahan", donor, take, distance, same))
         return need - take
