@@ -157,7 +157,8 @@ class _Donors:
               SELECT 1 FROM _gd_pts d WHERE NOT d.short AND d.kab = s.kab
                                         AND d.agency = s.agency)"""))
         conn.execute(text("CREATE INDEX ON _gd_pts USING gist (pt) WHERE NOT short"))
-        conn.execute(text("ANALYZE _gd_pts"))
+        # statistics of the geometry columns cost more than the whole KNN gains from them
+        conn.execute(text("ANALYZE _gd_pts (kode, kab, agency, short)"))
         short = conn.execute(text("SELECT DISTINCT kode, kab FROM _gd_pts WHERE short "
                                   "ORDER BY kode")).all()
         for kode, kab in short:
