@@ -3,25 +3,24 @@
 Suggestions are planned per kab/kota (the Polresta reserve is the kab/kota's, and a donor is
 a kelurahan of the same kab/kota): a refresh re-plans every kab/kota that contains a
 kelurahan it touched and keeps the others' plans; ranks count from 1 in each kab/kota.
-The plan itself is ``suggest.suggest`` (greedy, deterministic) over the stored kelurahan_gap
-rows with a non-zero gap (the others neither need nor give), with the kelurahan-to-kelurahan
-distances it can use found in PostGIS: from each short kelurahan its donors of the same agency
-nearest first (KNN on a GiST index), widened only while the nearest ones do not suffice.
+The plan itself is ``suggest.suggest_rows`` (greedy, deterministic; the rows ``suggest``
+reads from a GapTable) over the stored kelurahan_gap rows with a non-zero gap (the others
+neither need nor give), with the kelurahan-to-kelurahan distances it can use found in PostGIS
+between the stored ``kelurahan.pt`` points: from each short kelurahan its donors of the same
+agency nearest first (KNN on a GiST index), widened only while the nearest ones do not
+suffice. Moves are written with COPY (nationally ~90k rows).
 """
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 
-import pandas as pd
-from sqlalchemy import Connection, bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Connection, text
 
-from gisdesk.analysis.gap import GapTable
 from gisdesk.analysis.rules import Rules
 from gisdesk.analysis.sql_risk import sql
 from gisdesk.analysis.suggest import (KelurahanFacts, NearestDonors, SuggestContext,
-                                      move_text, suggest)
+                                      move_text, suggest_rows)
 
 # kelurahan further apart than this have no distance between them: a donor beyond it is
 # still used when nearer ones do not suffice, in code order (rules.max_distance_m forbids it)
@@ -31,52 +30,59 @@ _GAP_COLUMNS = ["kecamatan_kode", "kelurahan_kode", "n_tps", "polri_required", "
                 "polri_gap", "linmas_required", "linmas_assigned", "linmas_gap", "tni_assigned"]
 
 
-def replan(conn: Connection, rules: Rules, in_force, p: dict) -> int:
+def replan(conn: Connection, rules: Rules, in_force, p: dict, clock=None) -> int:
     """Replace the suggestions of the kab/kota of the kelurahan in scope (every kab/kota for
-    a whole refresh) and the reasons on their kelurahan_gap rows; returns how many."""
+    a whole refresh) and the reasons on their kelurahan_gap rows; returns how many.
+    ``clock(stage)``, when given, is told when each step ends."""
+    clock = clock or (lambda stage: None)
     kabs = None if p["kels"] is None else sorted({k[:5] for k in p["kels"]})
     q = {"e": p["e"], "kabs": kabs}
     in_kab = "" if kabs is None else " AND {} = ANY(:kabs)"
     conn.execute(sql(f"DELETE FROM suggestion WHERE election_id = :e "
                      f"{in_kab.format('kabkota_kode')}"), q)
-    rows = conn.execute(sql(f"""
-        SELECT left(kelurahan_kode, 5) AS kab, {", ".join(_GAP_COLUMNS)}, n_by_class,
-               not_ready, incidents_recent, n_escalated, n_disagree
-        FROM kelurahan_gap WHERE election_id = :e AND (polri_gap <> 0 OR linmas_gap <> 0)
-             {in_kab.format("left(kelurahan_kode, 5)")}
-        ORDER BY kelurahan_kode"""), q).mappings().all()
-    by_kab: dict[str, list] = defaultdict(list)
-    for r in rows:
-        by_kab[r["kab"]].append(r)
+    classes = tuple(in_force.patterns)
+    by_kab: dict[str, list[dict]] = defaultdict(list)
+    # the counts per class taken out of n_by_class by the server (no JSON decoded per row)
+    n_cols = "".join(f", coalesce((n_by_class ->> :c{i})::int, 0)" for i in range(len(classes)))
+    read = {**q, **{f"c{i}": k for i, k in enumerate(classes)}}
+    n_keys = [f"n_{k}" for k in classes]
+    g = len(_GAP_COLUMNS)
+    # plain dicts, the kelurahan part of a GapTable as suggest() reads it (no frames: ~500
+    # kab/kota nationally, where building frames cost more than planning)
+    for r in conn.execute(sql(f"""
+            SELECT {", ".join(_GAP_COLUMNS)}, not_ready, incidents_recent, n_escalated,
+                   n_disagree {n_cols}
+            FROM kelurahan_gap WHERE election_id = :e AND (polri_gap <> 0 OR linmas_gap <> 0)
+                 {in_kab.format("left(kelurahan_kode, 5)")}
+            ORDER BY kelurahan_kode"""), read):
+        row = dict(zip(_GAP_COLUMNS, r))
+        row.update(zip(n_keys, r[g + 4:]))
+        not_ready, incidents, escalated, disagree = r[g:g + 4]
+        kode = row["kelurahan_kode"]
+        row["_facts"] = (not_ready, KelurahanFacts(kode, incidents, escalated, disagree))
+        by_kab[kode[:5]].append(row)
     short = [k for k, rs in by_kab.items()
              if any(r["polri_gap"] > 0 or r["linmas_gap"] > 0 for r in rs)]
     reserves = _reserves(conn, rules, p, short)
-    classes = tuple(in_force.patterns)
     tables = {}
     for kab in short:
         context = SuggestContext(
-            not_ready={r["kelurahan_kode"]: r["not_ready"] for r in by_kab[kab] if r["not_ready"]},
-            kelurahan=[KelurahanFacts(r["kelurahan_kode"], r["incidents_recent"],
-                                      r["n_escalated"], r["n_disagree"]) for r in by_kab[kab]])
-        tables[kab] = (GapTable(classes, _gap_frame(by_kab[kab], classes), pd.DataFrame(),
-                                pd.DataFrame(), reserves[kab]), context)
-    plans = _plan(tables, _Donors(conn, p["e"], short, rules), rules)
+            not_ready={r["kelurahan_kode"]: r["_facts"][0] for r in by_kab[kab]
+                       if r["_facts"][0]},
+            kelurahan=[r["_facts"][1] for r in by_kab[kab]])
+        tables[kab] = (by_kab[kab], reserves[kab], context)
+    clock("suggestions_read")
+    donors = _Donors(conn, p["e"], short, rules)
+    clock("suggestions_donors")
+    plans = _plan(tables, classes, donors, rules)
+    clock("suggestions_plan")
     write_suggestions(conn, p["e"], plans)
+    clock("suggestions_write")
     _gap_reasons(conn, q, in_kab, plans)
     return sum(len(advice) for _, advice in plans)
 
 
-def _gap_frame(rows: list, classes: tuple[str, ...]) -> pd.DataFrame:
-    """The kelurahan part of a GapTable, as gap.gaps builds it, from stored rows."""
-    n_cols = [f"n_{k}" for k in classes]
-    cols = [*_GAP_COLUMNS[:3], *n_cols, *_GAP_COLUMNS[3:]]
-    frame = pd.DataFrame([{**{c: r[c] for c in _GAP_COLUMNS},
-                           **{f"n_{k}": int(r["n_by_class"].get(k, 0)) for k in classes}}
-                          for r in rows], columns=cols)
-    return frame.astype({c: "int64" for c in cols[2:]})
-
-
-def _reserves(conn: Connection, rules: Rules, p: dict, kabs: list[str]) -> dict[str, pd.DataFrame]:
+def _reserves(conn: Connection, rules: Rules, p: dict, kabs: list[str]) -> dict[str, list[dict]]:
     """Per kab/kota: its Polsek reserves (per kecamatan) and its Polresta reserve (None)."""
     eid, polresta = p["e"], p["polresta_kab"]
     tni = rules.tni_counts_as_polri
@@ -94,11 +100,11 @@ def _reserves(conn: Connection, rules: Rules, p: dict, kabs: list[str]) -> dict[
             out[kab].append({"kecamatan_kode": r.kecamatan_kode,
                              "polri": int(r.polri) + (int(r.tni) if tni else 0),
                              "linmas": int(r.linmas), "tni": int(r.tni)})
-    cols = ["kecamatan_kode", "polri", "linmas", "tni"]
-    return {k: pd.DataFrame(v, columns=cols) for k, v in out.items()}
+    return out
 
 
-def _plan(tables: dict, donors: "_Donors", rules: Rules) -> list[tuple[str, list]]:
+def _plan(tables: dict, classes: tuple[str, ...], donors: "_Donors",
+          rules: Rules) -> list[tuple[str, list]]:
     """suggest() per kab/kota over its kelurahan's nearest donors; the kelurahan that walked
     to the end of a cut-off list get longer lists (one query for all of them) and their
     kab/kota is planned again, until none did: then every walk saw exactly what it would
@@ -108,8 +114,9 @@ def _plan(tables: dict, donors: "_Donors", rules: Rules) -> list[tuple[str, list
     while todo:
         ran_out: set[str] = set()
         for kab in todo:
-            table, context = tables[kab]
-            plans[kab] = suggest(table, donors.lists(kab), rules, context, ran_out=ran_out)
+            rows, reserves, context = tables[kab]
+            plans[kab] = suggest_rows(rows, classes, reserves, donors.lists(kab), rules, context,
+                                      ran_out=ran_out)
         todo = sorted({c[:5] for c in donors.widen(ran_out)})
     return [(kab, plans[kab]) for kab in sorted(plans)]
 
@@ -137,15 +144,21 @@ class _Donors:
         conn.execute(sql("""
             CREATE TEMP TABLE _gd_pts ON COMMIT DROP AS
             SELECT g.kelurahan_kode AS kode, left(g.kelurahan_kode, 5) AS kab, x.agency,
-                   x.gap > 0 AS short, p.pt, p.pt::geography AS g, ST_Y(p.pt) AS lat
+                   x.gap > 0 AS short, k.pt, k.pt::geography AS g, ST_Y(k.pt) AS lat
             FROM kelurahan_gap g JOIN kelurahan k ON k.kode = g.kelurahan_kode
             CROSS JOIN LATERAL (VALUES ('polri', g.polri_gap), ('linmas', g.linmas_gap))
                  AS x(agency, gap)
-            CROSS JOIN LATERAL (SELECT ST_PointOnSurface(k.geom) AS pt) p
             WHERE g.election_id = :e AND g.n_tps > 0 AND x.gap <> 0
               AND left(g.kelurahan_kode, 5) = ANY(:kabs)"""), {"e": eid, "kabs": kabs})
+        # a kelurahan short of an agency no kelurahan of its kab/kota can give needs no list
+        # (nationally: every Linmas shortage, half the lateral scans below)
+        conn.execute(text("""
+            DELETE FROM _gd_pts s WHERE short AND NOT EXISTS (
+              SELECT 1 FROM _gd_pts d WHERE NOT d.short AND d.kab = s.kab
+                                        AND d.agency = s.agency)"""))
         conn.execute(text("CREATE INDEX ON _gd_pts USING gist (pt) WHERE NOT short"))
-        conn.execute(text("ANALYZE _gd_pts"))
+        # statistics of the geometry columns cost more than the whole KNN gains from them
+        conn.execute(text("ANALYZE _gd_pts (kode, kab, agency, short)"))
         short = conn.execute(text("SELECT DISTINCT kode, kab FROM _gd_pts WHERE short "
                                   "ORDER BY kode")).all()
         for kode, kab in short:
@@ -164,8 +177,10 @@ class _Donors:
 
     def _fetch(self, codes: list[str], k: int) -> None:
         # ST_Distance is taken in code order, so both directions give the same metres; the
-        # lower bound uses 110 km per degree at the latitude 1 degree further from the equator
-        rows = self.conn.execute(sql("""
+        # lower bound uses 110 km per degree at the latitude 1 degree further from the equator.
+        # On the driver's cursor: ~200k rows nationally, SQLAlchemy rows cost more than the query
+        with self.conn.connection.driver_connection.cursor() as cur:
+            rows = cur.execute("""
             SELECT a.kode, b.kode,
                    CASE WHEN a.kode < b.kode THEN ST_Distance(a.g, b.g)
                         ELSE ST_Distance(b.g, a.g) END AS m,
@@ -173,19 +188,19 @@ class _Donors:
                      AS floor_m
             FROM (SELECT kode, min(kab) AS kab, (array_agg(pt))[1] AS pt,
                          (array_agg(g))[1] AS g, min(lat) AS lat, array_agg(agency) AS agencies
-                  FROM _gd_pts WHERE short AND kode = ANY(:kels) GROUP BY kode) a
+                  FROM _gd_pts WHERE short AND kode = ANY(%(kels)s) GROUP BY kode) a
             CROSS JOIN LATERAL (
               SELECT b.kode, b.g, b.pt FROM _gd_pts b
               -- the box (a little wider than the radius) keeps the ordered index scan near
               WHERE NOT b.short
-                AND b.pt && ST_Expand(a.pt, :r / (110000.0 * cos(radians(least(
-                                                abs(a.lat) + :r / 110000.0 + 0.01, 89.9)))),
-                                      :r / 110000.0)
+                AND b.pt && ST_Expand(a.pt, %(r)s / (110000.0 * cos(radians(least(
+                                                abs(a.lat) + %(r)s / 110000.0 + 0.01, 89.9)))),
+                                      %(r)s / 110000.0)
                 AND b.kab = a.kab AND b.kode <> a.kode
                 AND b.agency = ANY(a.agencies)
-                AND ST_DWithin(a.g, b.g, :r)
-              ORDER BY b.pt <-> a.pt LIMIT :k) b"""),
-            {"kels": codes, "k": k, "r": self.radius}).all()
+                AND ST_DWithin(a.g, b.g, %(r)s)
+              ORDER BY b.pt <-> a.pt LIMIT %(k)s) b""",
+                               {"kels": codes, "k": k, "r": self.radius}).fetchall()
         got: dict[str, list] = defaultdict(list)
         for a, b, metres, floor_m in rows:
             got[a].append((float(metres), b, floor_m))
@@ -203,9 +218,8 @@ class _Donors:
 
 def write_suggestions(conn: Connection, eid: int, plans) -> None:
     """Store each kab/kota's suggestions one row per move, ranked from 1 in the kab/kota,
-    with the move said in words (names looked up once)."""
-    advice = [s for _, plan in plans for s in plan]
-    codes = {s.kelurahan_kode for s in advice} | {m.kode for s in advice for m in s.moves if m.kode}
+    with the move said in words (the donors' and Polsek's names, looked up once)."""
+    codes = {m.kode for _, plan in plans for s in plan for m in s.moves if m.kode}
     names = dict(conn.execute(text("""
         SELECT kode, nama FROM kelurahan WHERE kode = ANY(:c)
         UNION ALL SELECT kode, nama FROM kecamatan WHERE kode = ANY(:c)"""),
@@ -214,23 +228,22 @@ def write_suggestions(conn: Connection, eid: int, plans) -> None:
     moves = []
     for kab, plan in plans:
         for rank, s in enumerate(plan, start=1):
+            reasons = json.dumps(list(s.reasons), ensure_ascii=False)
             for m in s.moves:
                 unit = (f"Polsek {kec_names.get(m.kode, m.kode)}" if m.source == "polsek_reserve"
                         else "Polresta" if m.source == "polresta_reserve" else None)
-                moves.append({
-                    "e": eid, "kab": kab, "rank": rank, "kel": s.kelurahan_kode,
-                    "agency": s.agency, "count": m.count, "kind": m.source,
-                    "from_kel": m.kode if m.source == "kelurahan" else None, "unit": unit,
-                    "d": m.distance_m, "req": s.required, "ass": s.assigned, "gap": s.gap,
-                    "text": move_text(m, s.agency, names), "reasons": list(s.reasons)})
+                moves.append((
+                    eid, kab, rank, s.kelurahan_kode, s.agency, m.count, m.source,
+                    m.kode if m.source == "kelurahan" else None, unit, m.distance_m,
+                    s.required, s.assigned, s.gap, move_text(m, s.agency, names), reasons))
     if moves:
-        conn.execute(text("""
-            INSERT INTO suggestion (election_id, kabkota_kode, rank, kelurahan_kode, agency,
-              count, from_kind, from_kelurahan_kode, from_unit, distance_m, required, assigned,
-              gap, move_text, reasons)
-            VALUES (:e, :kab, :rank, :kel, :agency, :count, :kind, :from_kel, :unit, :d, :req,
-                    :ass, :gap, :text, :reasons)""").bindparams(bindparam("reasons", type_=JSONB)),
-            moves)
+        # COPY: one stream instead of a statement per move (~90k moves nationally)
+        with conn.connection.driver_connection.cursor() as cur, cur.copy(
+                "COPY suggestion (election_id, kabkota_kode, rank, kelurahan_kode, agency, "
+                "count, from_kind, from_kelurahan_kode, from_unit, distance_m, required, "
+                "assigned, gap, move_text, reasons) FROM STDIN") as copy:
+            for move in moves:
+                copy.write_row(move)
 
 
 def _gap_reasons(conn: Connection, q: dict, in_kab: str, plans) -> None:

@@ -89,7 +89,7 @@ def _compute(conn: Connection, rules: Rules, in_force, p: dict, clock) -> tuple[
     clock("kelurahan_gap")
     sql_gap.aggregates(conn, rules, p)
     clock("aggregates")
-    n_advice = plan.replan(conn, rules, in_force, p)
+    n_advice = plan.replan(conn, rules, in_force, p, clock)
     clock("suggestions")
     return n_tps, n_advice
 

@@ -123,10 +123,10 @@ def distance_lookup(distances) -> dict[tuple[str, str], float]:
     return out
 
 
-def _class_reason(row: Mapping, classes: Sequence[str], rules: Rules) -> str | None:
-    """'1 TPS sangat rawan, 3 rawan, 10 kurang rawan' (highest class first)."""
-    parts = [f"{int(row.get(f'n_{k}', 0))} {rules.label(k)}"
-             for k in sorted(classes, key=rules.rank, reverse=True) if row.get(f"n_{k}", 0)]
+def _class_reason(row: Mapping, by_rank: Sequence[tuple[str, str]]) -> str | None:
+    """'1 TPS sangat rawan, 3 rawan, 10 kurang rawan' (``by_rank``: (column, label) of each
+    class, highest first)."""
+    parts = [f"{int(row.get(col, 0))} {label}" for col, label in by_rank if row.get(col, 0)]
     if not parts:
         return None
     n, label = parts[0].split(" ", 1)
@@ -193,16 +193,28 @@ def suggest(gap_table: GapTable, distances, rules: Rules,
     own donors with a known distance (sorted once: nearest, then code), then those without one
     in code order (none when rules.max_distance_m is set); so it scales to national size.
     Reserves come from gap_table.reserves. ``ran_out``, when given, receives the kelurahan
-    that walked to the end of their known donors still short (a caller that gave only the
-    nearest few may widen those and ask again).
+    that walked to the end of their known donors still short while other donors still had
+    surplus (a caller that gave only the nearest few may widen those and ask again).
     """
     context = context or SuggestContext()
     near = distances if isinstance(distances, NearestDonors) else _nearest_first(distances)
-    extra = _context_reasons(context)
     rows = [{k: (int(v) if k.endswith(_NUMERIC) else v) for k, v in r.items()}
             for r in gap_table.kelurahan.to_dict("records")]
+    return suggest_rows(rows, gap_table.classes, gap_table.reserves.to_dict("records"), near,
+                        rules, context, ran_out=ran_out)
+
+
+def suggest_rows(rows: Sequence[Mapping], classes: Sequence[str], reserves: Sequence[Mapping],
+                 near: Mapping[str, list[tuple[float, str]]], rules: Rules,
+                 context: SuggestContext, *,
+                 ran_out: set[str] | None = None) -> list[Suggestion]:
+    """``suggest`` over plain rows (the kelurahan part of a GapTable as dicts with int
+    numbers, its reserves as dicts, each kelurahan's donors nearest first): what a caller
+    with many kab/kota uses without building frames."""
+    extra = _context_reasons(context)
     kec_of = {r["kelurahan_kode"]: r["kecamatan_kode"] for r in rows}
-    reserves = gap_table.reserves.to_dict("records")
+    by_rank = [(f"n_{k}", rules.label(k))                     # once, not per row
+               for k in sorted(classes, key=rules.rank, reverse=True)]
     out: list[Suggestion] = []
     for agency in ("polri", "linmas"):
         pool = _Pool(rows, reserves, agency, ran_out)
@@ -214,7 +226,7 @@ def suggest(gap_table: GapTable, distances, rules: Rules,
                               rules)
             required, assigned = row[f"{agency}_required"], row[f"{agency}_assigned"]
             reasons = [f"butuh {required} {AGENCY_LABEL[agency]}, ada {assigned}"]
-            cls = _class_reason(row, gap_table.classes, rules)
+            cls = _class_reason(row, by_rank)
             if cls:
                 reasons.append(cls)
             reasons += extra.get(code, [])
@@ -249,6 +261,7 @@ class _Pool:
         self.surplus = {r["kelurahan_kode"]: -r[f"{agency}_gap"] for r in rows
                         if r[f"{agency}_gap"] < 0}
         self.by_code = sorted(self.surplus)
+        self._left_by: dict[tuple, list[str]] = {}     # (kecamatan, same) -> donors left
         self.polsek = {r["kecamatan_kode"]: int(r[agency]) for r in reserves
                        if not pd.isna(r["kecamatan_kode"]) and r[agency] > 0}
         self.polresta = sum(int(r[agency]) for r in reserves if pd.isna(r["kecamatan_kode"]))
@@ -290,16 +303,27 @@ class _Pool:
             if need == 0:
                 return 0
         else:
-            self.ran_out.add(code)
-        if need and not limit:
-            with_distance = {donor for _, donor in near}
-            for donor in self.by_code:
-                if donor != code and donor not in with_distance:
-                    need = self._give(donor, need, (kec_of.get(donor) == kec) == same, moves,
-                                      None, same)
+            # every eligible donor of the list gave all it had: only donors outside it that
+            # still have surplus could change this walk (a longer list, or code order)
+            rest = self._left(kec, kec_of, same)
+            if rest:
+                self.ran_out.add(code)
+            if not limit:
+                for donor in rest:
+                    need = self._give(donor, need, True, moves, None, same)
                     if need == 0:
                         return 0
         return need
+
+    def _left(self, kec, kec_of, same) -> list[str]:
+        """Donors (code order) with surplus left, of the same kecamatan or of another; kept
+        until a donor is spent (_give forgets them), as many walks in a row find the same."""
+        key = (kec, same)
+        if key not in self._left_by:
+            if not self._left_by:
+                self.by_code = [d for d in self.by_code if self.surplus[d] > 0]  # spent stay spent
+            self._left_by[key] = [d for d in self.by_code if (kec_of.get(d) == kec) == same]
+        return self._left_by[key]
 
     def _give(self, donor, need, eligible, moves, distance, same) -> int:
         left = self.surplus.get(donor, 0)
@@ -307,5 +331,7 @@ class _Pool:
             return need
         take = min(need, left)
         self.surplus[donor] -= take
+        if take == left:
+            self._left_by.clear()
         moves.append(Move("kelurahan", donor, take, distance, same))
         return need - take

@@ -10,9 +10,9 @@ import datetime as dt
 import uuid
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey,
-                        Index, Integer, Sequence, SmallInteger, String, Text, UniqueConstraint,
-                        func, text)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Computed, Date, DateTime, Float,
+                        ForeignKey, Index, Integer, Sequence, SmallInteger, String, Text,
+                        UniqueConstraint, func, text)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -82,6 +82,9 @@ class Kelurahan(Base):
     kode_bps: Mapped[str | None] = mapped_column(String(10))
     area_km2: Mapped[float | None] = mapped_column(Float)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+    # the point the suggestion plan measures donor distances from, kept by the server
+    pt = mapped_column(Geometry("POINT", srid=4326, spatial_index=False),
+                       Computed("ST_PointOnSurface(geom)", persisted=True))
     source: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = _now()
     __table_args__ = (

@@ -174,3 +174,21 @@ def test_nothing_short_means_no_suggestions():
     # every kelurahan exactly covered: 2 Polri and 2 Linmas for 1 kurang rawan TPS
     assigned = [polri(2, D1), Assignment("linmas", 2, "kelurahan", D1)]
     assert suggest(table(tps(D1, "kurang_rawan", 1), assigned), {}, RULES) == []
+
+
+def test_a_list_walked_to_its_end_asks_for_more_only_while_a_donor_has_surplus_left():
+    """The planner widens a kelurahan's nearest-donor list when its walk reached the end
+    still short (ran_out); that is worth it only if some donor outside the list still has
+    surplus: nationally most walks end with every donor of the kab/kota spent."""
+    from gisdesk.analysis.suggest import NearestDonors
+    only_d2 = NearestDonors({R1: [(300.0, D2)]})
+    ran_out: set[str] = set()
+    (s,) = polri_suggestions(suggest(table(), only_d2, RULES, ran_out=ran_out))
+    assert ran_out == {R1}                  # D1 and D3 still had surplus beyond the list
+    assert [(m.source, m.kode, m.count) for m in s.moves][:1] == [("kelurahan", D2, 1)]
+
+    every = NearestDonors({R1: [(100.0, D3), (300.0, D2), (900.0, D1)]})
+    ran_out = set()
+    (s,) = polri_suggestions(suggest(table(), every, RULES, ran_out=ran_out))
+    assert s.unfilled == 0 and s.moves[-1].source == "polresta_reserve"
+    assert ran_out == set()                 # every donor spent: a longer list changes nothing
