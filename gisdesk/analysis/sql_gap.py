@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from gisdesk.analysis.rules import Rules
-from gisdesk.analysis.sql_risk import scope, sql
+from gisdesk.analysis.sql_risk import PATTERNS, scope, sql
 
 # kelurahan_gap columns summed into kecamatan_gap and kabkota_gap
 _PLAIN = ("n_tps", "polri_required", "polri_assigned", "polri_gap", "linmas_required",
@@ -40,7 +40,7 @@ def kelurahan_gap(conn: Connection, rules: Rules, p: dict) -> None:
                  sum(pt.a * ((kc.n + pt.b - 1) / pt.b)) AS polri,
                  sum((pt.c * kc.n + pt.b - 1) / pt.b) AS linmas,
                  sum(kc.n_escalated) AS esc, sum(kc.n_disagree) AS dis
-          FROM _gd_kc kc JOIN _gd_pat pt ON pt.rk = kc.rk
+          FROM _gd_kc kc JOIN {PATTERNS} ON pt.rk = kc.rk
           GROUP BY kc.kelurahan_kode),
         asg AS (
           SELECT CASE a.target WHEN 'tps' THEN t.kelurahan_kode ELSE a.kelurahan_kode END AS kel,
