@@ -18,7 +18,7 @@ some kelurahan (``p["kels"]``, see ``scope``):
    class (with escalated / disagreeing counts) for the gap step.
 
 The working tables are temporary (ON COMMIT DROP): nothing a reader sees is locked. The
-small rule tables (sources, severities, patterns: a handful of rows) are not tables at all but
+small rule tables (sources, severities, patterns, classified rating values: tens of rows) are not tables at all but
 a jsonb parameter read where they are used (``SOURCES``, ``SEVERITIES``, ``PATTERNS``): a
 temporary table costs catalog writes on create and drop, ~1 ms each, at every refresh.
 """
@@ -35,7 +35,7 @@ from gisdesk.analysis.risk import Rating, map_rating, zone_label
 from gisdesk.analysis.rules import Rules
 from gisdesk.errors import InputRejected
 
-TEMP_TABLES = ("_gd_map", "_gd_kel", "_gd_near", "_gd_inc", "_gd_kc", "_gd_pts")
+TEMP_TABLES = ("_gd_kel", "_gd_near", "_gd_inc", "_gd_kc", "_gd_pts")
 # the rule rows as a FROM item (filled by rule_tables into p["src"], p["sev"], p["pat"])
 SOURCES = "jsonb_to_recordset(CAST(:src AS jsonb)) AS s(source text, ord int, label text)"
 SEVERITIES = "jsonb_to_recordset(CAST(:sev AS jsonb)) AS s(severity text, rk int, name text)"
@@ -90,13 +90,6 @@ def create_temp(conn: Connection, name: str, statement, params: dict) -> int:
     return n
 
 
-def temp_from_rows(conn: Connection, name: str, columns: str, rows: list[dict]) -> None:
-    """A temporary table from Python rows (one round trip, typed by ``columns``)."""
-    create_temp(conn, name, text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT * FROM "
-                                 f"jsonb_to_recordset(CAST(:rows AS jsonb)) AS x({columns})"),
-                {"rows": json.dumps(rows)})
-
-
 def rule_tables(conn: Connection, rules: Rules, in_force, p: dict) -> None:
     """Sources, patterns, severities and the distinct rating values, classified by the rules."""
     order = list(rules.sources)
@@ -114,8 +107,7 @@ def rule_tables(conn: Connection, rules: Rules, in_force, p: dict) -> None:
         k, desc = map_rating(Rating(source, p["cutoff"], kelas, tuple(indicators) or None), rules)
         mapped.append({"source": source, "kelas": kelas or "", "indicators": indicators,
                        "rk": rules.rank(k), "txt": desc})
-    temp_from_rows(conn, "_gd_map", "source text, kelas text, indicators jsonb, rk int, txt text",
-                   mapped)
+    p["map"] = json.dumps(mapped)
     sev = []
     for (s,) in conn.execute(text("SELECT DISTINCT severity FROM incident WHERE election_id = :e"),
                              p):
@@ -128,7 +120,8 @@ def rule_tables(conn: Connection, rules: Rules, in_force, p: dict) -> None:
 
 # A rating row joined to its classification.
 _RATED = """
-    rating r JOIN _gd_map m ON m.source = r.source AND m.kelas = coalesce(r.kelas, '')
+    rating r JOIN jsonb_to_recordset(CAST(:map AS jsonb))
+                  AS m(source text, kelas text, indicators jsonb, rk int, txt text) ON m.source = r.source AND m.kelas = coalesce(r.kelas, '')
                            AND m.indicators = r.indicators"""
 
 
