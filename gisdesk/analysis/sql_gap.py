@@ -43,13 +43,19 @@ def kelurahan_gap(conn: Connection, rules: Rules, p: dict) -> None:
           FROM _gd_kc kc JOIN {PATTERNS} ON pt.rk = kc.rk
           GROUP BY kc.kelurahan_kode),
         asg AS (
-          SELECT CASE a.target WHEN 'tps' THEN t.kelurahan_kode ELSE a.kelurahan_kode END AS kel,
+          -- TPS targets (a TPS id, checked) and kelurahan targets apart, so that a scoped
+          -- refresh reads them through the kelurahan indexes, not every assignment
+          SELECT a.kel,
                  sum(a.count) FILTER (WHERE a.agency = 'polri') AS polri,
                  sum(a.count) FILTER (WHERE a.agency = 'linmas') AS linmas,
                  sum(a.count) FILTER (WHERE a.agency = 'tni') AS tni
-          FROM personnel_assignment a LEFT JOIN tps t ON t.id = a.tps_id
-          WHERE a.election_id = :e AND a.target IN ('tps', 'kelurahan')
-                {scope(p, "CASE a.target WHEN 'tps' THEN t.kelurahan_kode ELSE a.kelurahan_kode END")}
+          FROM (SELECT t.kelurahan_kode AS kel, a.agency, a.count
+                FROM personnel_assignment a JOIN tps t ON t.id = a.tps_id
+                WHERE a.election_id = :e AND a.target = 'tps' {scope(p, "t.kelurahan_kode")}
+                UNION ALL
+                SELECT a.kelurahan_kode, a.agency, a.count FROM personnel_assignment a
+                WHERE a.election_id = :e AND a.target = 'kelurahan'
+                      {scope(p, "a.kelurahan_kode")}) a
           GROUP BY 1),
         nr AS (
           SELECT t.kelurahan_kode, count(*) AS n

@@ -99,8 +99,14 @@ def rule_tables(conn: Connection, rules: Rules, in_force, p: dict) -> None:
                            for k, pt in in_force.patterns.items() if k in rules.classes])
     # Every distinct (source, class word, indicator list) given at or before as_of, mapped
     # with the rules' own map_rating: class rank and the description used in the reasons.
-    values = conn.execute(text("""
-        SELECT DISTINCT source, kelas, indicators FROM rating
+    # (a scoped refresh needs only the values its kelurahan and their TPS were given)
+    rated = "rating" if p["kels"] is None else """(
+          SELECT r.* FROM rating r WHERE r.kelurahan_kode = ANY(:kels)
+          UNION ALL
+          SELECT r.* FROM tps t JOIN rating r ON r.tps_id = t.id
+          WHERE t.election_id = :e AND t.kelurahan_kode = ANY(:kels)) r"""
+    values = conn.execute(sql(f"""
+        SELECT DISTINCT source, kelas, indicators FROM {rated}
         WHERE election_id = :e AND rated_on <= :cutoff"""), p).all()
     mapped = []
     for source, kelas, indicators in values:
@@ -152,33 +158,39 @@ def incidents(conn: Connection, p: dict) -> None:
     """Counted incidents per TPS (_gd_near: one row per TPS and incident; _gd_inc: per TPS,
     ordered most severe, nearest, then by id, with both wordings of the reason)."""
     # metres per degree: >= 110,574 along a meridian, >= 111,319 cos(lat) along a parallel;
-    # the box is a little wider than the radius, ST_DWithin on geography decides.
+    # the box is a little wider than the radius, ST_DWithin on geography decides. The counted
+    # incidents and their boxes come first (a few hundred at most), so the TPS are probed
+    # through the GiST index once per incident (a scoped refresh once saw the planner scan
+    # every TPS of a national election, or test every pair of incident and TPS in scope).
     create_temp(conn, "_gd_near", sql(f"""
         CREATE TEMP TABLE _gd_near ON COMMIT DROP AS
-        SELECT t.id AS tps_id, t.kelurahan_kode, i.id::text AS incident_id, s.rk AS sev_rk,
+        WITH i AS MATERIALIZED (
+          SELECT i.id, i.election_id, i.category, i.occurred_at, i.geom, s.rk, s.name,
+                 ST_Expand(i.geom, b.dx, b.dy) AS box
+          FROM incident i
+          JOIN {SEVERITIES} ON s.severity = i.severity
+          CROSS JOIN LATERAL (
+            SELECT :radius / 110000.0 AS dy,
+                   :radius / (110000.0 * cos(radians(least(abs(ST_Y(i.geom)) + :radius / 110000.0
+                                                           + 0.01, 89.9)))) AS dx) b
+          WHERE :escalation AND i.election_id = :e AND i.status = ANY(:statuses)
+            AND i.occurred_at >= :since AND i.occurred_at <= :as_of AND s.rk >= :min_sev)
+        SELECT t.id AS tps_id, t.kelurahan_kode, i.id::text AS incident_id, i.rk AS sev_rk,
                d.m,
-               'kejadian ' || s.name
+               'kejadian ' || i.name
                || CASE WHEN i.category <> '' THEN ' ''' || replace(i.category, '_', ' ') || ''''
                        ELSE '' END
                || ' ' || to_char(d.m, 'FM9999999999990') || ' m, '
                || to_char(i.occurred_at AT TIME ZONE :tz, 'DD-MM-YYYY HH24:MI') || ' ' || :zone
                AS txt
-        FROM incident i
-        JOIN {SEVERITIES} ON s.severity = i.severity
-        CROSS JOIN LATERAL (
-          SELECT :radius / 110000.0 AS dy,
-                 :radius / (110000.0 * cos(radians(least(abs(ST_Y(i.geom)) + :radius / 110000.0 + 0.01,
-                                                         89.9)))) AS dx) b
-        JOIN tps t ON t.election_id = i.election_id
-              AND t.geom && ST_Expand(i.geom, b.dx, b.dy)
+        FROM i
+        JOIN tps t ON t.election_id = i.election_id AND t.geom && i.box
               -- PostGIS 3.3: ST_DWithin(geography) is false where ST_Distance is exactly the
               -- radius; the rule is inclusive, so prefilter 1 mm wider and decide on d.m
               AND ST_DWithin(i.geom::geography, t.geom::geography, :radius + 0.001)
               {scope(p, "t.kelurahan_kode")}
         CROSS JOIN LATERAL (SELECT ST_Distance(i.geom::geography, t.geom::geography) AS m) d
-        WHERE :escalation AND i.election_id = :e AND i.status = ANY(:statuses)
-          AND i.occurred_at >= :since AND i.occurred_at <= :as_of
-          AND s.rk >= :min_sev AND d.m <= :radius"""), p)
+        WHERE d.m <= :radius"""), p)
     create_temp(conn, "_gd_inc", text("""
         CREATE TEMP TABLE _gd_inc ON COMMIT DROP AS
         SELECT tps_id,
