@@ -17,8 +17,9 @@ from gisdesk.analysis.rules import Rules
 from gisdesk.analysis.sql_risk import PATTERNS, scope, sql
 
 # kelurahan_gap columns summed into kecamatan_gap and kabkota_gap
+# (incidents_recent: an incident near a border counts in each kelurahan it is near)
 _PLAIN = ("n_tps", "polri_required", "polri_assigned", "polri_gap", "linmas_required",
-          "linmas_assigned", "linmas_gap", "tni_assigned", "not_ready")
+          "linmas_assigned", "linmas_gap", "tni_assigned", "not_ready", "incidents_recent")
 SUMS = ("n_kelurahan", "kelurahan_short", *_PLAIN, "polri_short", "polri_surplus",
         "linmas_short", "linmas_surplus", "polri_reserve", "linmas_reserve", "tni_reserve")
 _FROM_KELURAHAN = {

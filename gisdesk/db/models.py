@@ -476,6 +476,7 @@ class _GapSums:
     linmas_reserve: Mapped[int] = _sum_column()
     tni_reserve: Mapped[int] = _sum_column()
     not_ready: Mapped[int] = _sum_column()
+    incidents_recent: Mapped[int] = _sum_column()     # what low-zoom map tiles show
 
 
 class KecamatanGap(_GapSums, Base):
