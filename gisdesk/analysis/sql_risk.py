@@ -18,9 +18,10 @@ some kelurahan (``p["kels"]``, see ``scope``):
    class (with escalated / disagreeing counts) for the gap step.
 
 The working tables are temporary (ON COMMIT DROP): nothing a reader sees is locked. The
-small rule tables (sources, severities, patterns, classified rating values: tens of rows) are not tables at all but
-a jsonb parameter read where they are used (``SOURCES``, ``SEVERITIES``, ``PATTERNS``): a
-temporary table costs catalog writes on create and drop, ~1 ms each, at every refresh.
+small rule tables (sources, severities, patterns, the classified rating values: tens of rows)
+are no tables at all but jsonb parameters read where they are used (``SOURCES``,
+``SEVERITIES``, ``PATTERNS``, ``_RATED``): a temporary table costs catalog writes on create
+and drop, about a millisecond each, at every refresh.
 """
 from __future__ import annotations
 
@@ -127,8 +128,9 @@ def rule_tables(conn: Connection, rules: Rules, in_force, p: dict) -> None:
 # A rating row joined to its classification.
 _RATED = """
     rating r JOIN jsonb_to_recordset(CAST(:map AS jsonb))
-                  AS m(source text, kelas text, indicators jsonb, rk int, txt text) ON m.source = r.source AND m.kelas = coalesce(r.kelas, '')
-                           AND m.indicators = r.indicators"""
+                  AS m(source text, kelas text, indicators jsonb, rk int, txt text)
+              ON m.source = r.source AND m.kelas = coalesce(r.kelas, '')
+                 AND m.indicators = r.indicators"""
 
 
 def kelurahan_ratings(conn: Connection, p: dict) -> None:
