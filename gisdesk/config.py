@@ -34,7 +34,8 @@ class Settings:
     hsts_seconds: int | None = None          # None -> one year when public_url is https, else off
     trusted_proxies: int = 0                 # reverse proxies whose X-Forwarded-* are believed
     worker_clock_seconds: float = 60.0     # the analysis worker advances as_of this often
-    worker_debounce_ms: int = 250          # and waits this long for more writes to batch
+    worker_debounce_ms: int = 250          # longest wait for a burst of writes to end, and
+    #                                        the least time between two catch-ups
     testing: bool = False
     extra: dict = field(default_factory=dict)
 

@@ -9,10 +9,10 @@ delivers the notification at commit, and drops it on rollback, like the row). Th
 |---|---|
 | readiness change | the TPS's kelurahan |
 | incident reported/verified/rejected/merged/moved/severity edited | TPS within the escalation radius of the old and the new point (the worker applies the radius of its rules), across borders |
-| rating of a TPS / of a kelurahan | its kelurahan |
-| personnel on a TPS or kelurahan | that kelurahan; a reserve: its kecamatan, or the kab/kota |
+| rating of a TPS / of a kelurahan (also from a file) | its kelurahan |
+| personnel on a TPS or kelurahan (also from a file) | that kelurahan; a reserve: its kecamatan, or the kab/kota |
 | move / applied suggestion | donor and receiver kelurahan (a reserve donor: as personnel) |
-| TPS or boundary import, pattern set change, file imports | everything (``full``) |
+| TPS or boundary import, pattern set change, readiness and incident files | everything (``full``) |
 """
 from __future__ import annotations
 

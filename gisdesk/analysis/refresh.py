@@ -54,16 +54,20 @@ def refresh(conn: Connection, election_id: int, *, as_of: dt.datetime,
     p = sql_risk.params(rules, election_id, as_of, kels)
     n_tps = n_advice = 0
     if kels != []:
+        # a scoped refresh reads a few kelurahan: parallel workers only cost their start
         old = conn.execute(text(
             "SELECT current_setting('work_mem'), current_setting('jit'), "
-            "set_config('work_mem', :w, true), set_config('jit', 'off', true)"),
-            {"w": WORK_MEM}).one()
+            "current_setting('max_parallel_workers_per_gather'), "
+            "set_config('work_mem', :w, true), set_config('jit', 'off', true), "
+            "CASE WHEN :scoped THEN set_config('max_parallel_workers_per_gather', '0', true) "
+            "END"), {"w": WORK_MEM, "scoped": kels is not None}).one()
         sql_risk.drop_temp(conn)
         with conn.begin_nested():
             n_tps, n_advice = _compute(conn, rules, in_force, p, clock)
         sql_risk.drop_temp(conn)
-        conn.execute(text("SELECT set_config('work_mem', :w, true), set_config('jit', :j, true)"),
-                     {"w": old[0], "j": old[1]})
+        conn.execute(text("SELECT set_config('work_mem', :w, true), set_config('jit', :j, true), "
+                          "set_config('max_parallel_workers_per_gather', :g, true)"),
+                     {"w": old[0], "j": old[1], "g": old[2]})
     conn.execute(text("""
         INSERT INTO analysis_run (election_id, as_of, pattern_set_id, computed_at)
         VALUES (:e, :a, :s, clock_timestamp())

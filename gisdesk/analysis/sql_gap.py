@@ -14,11 +14,12 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from gisdesk.analysis.rules import Rules
-from gisdesk.analysis.sql_risk import scope, sql
+from gisdesk.analysis.sql_risk import PATTERNS, scope, sql
 
 # kelurahan_gap columns summed into kecamatan_gap and kabkota_gap
+# (incidents_recent: an incident near a border counts in each kelurahan it is near)
 _PLAIN = ("n_tps", "polri_required", "polri_assigned", "polri_gap", "linmas_required",
-          "linmas_assigned", "linmas_gap", "tni_assigned", "not_ready")
+          "linmas_assigned", "linmas_gap", "tni_assigned", "not_ready", "incidents_recent")
 SUMS = ("n_kelurahan", "kelurahan_short", *_PLAIN, "polri_short", "polri_surplus",
         "linmas_short", "linmas_surplus", "polri_reserve", "linmas_reserve", "tni_reserve")
 _FROM_KELURAHAN = {
@@ -40,16 +41,22 @@ def kelurahan_gap(conn: Connection, rules: Rules, p: dict) -> None:
                  sum(pt.a * ((kc.n + pt.b - 1) / pt.b)) AS polri,
                  sum((pt.c * kc.n + pt.b - 1) / pt.b) AS linmas,
                  sum(kc.n_escalated) AS esc, sum(kc.n_disagree) AS dis
-          FROM _gd_kc kc JOIN _gd_pat pt ON pt.rk = kc.rk
+          FROM _gd_kc kc JOIN {PATTERNS} ON pt.rk = kc.rk
           GROUP BY kc.kelurahan_kode),
         asg AS (
-          SELECT CASE a.target WHEN 'tps' THEN t.kelurahan_kode ELSE a.kelurahan_kode END AS kel,
+          -- TPS targets (a TPS id, checked) and kelurahan targets apart, so that a scoped
+          -- refresh reads them through the kelurahan indexes, not every assignment
+          SELECT a.kel,
                  sum(a.count) FILTER (WHERE a.agency = 'polri') AS polri,
                  sum(a.count) FILTER (WHERE a.agency = 'linmas') AS linmas,
                  sum(a.count) FILTER (WHERE a.agency = 'tni') AS tni
-          FROM personnel_assignment a LEFT JOIN tps t ON t.id = a.tps_id
-          WHERE a.election_id = :e AND a.target IN ('tps', 'kelurahan')
-                {scope(p, "CASE a.target WHEN 'tps' THEN t.kelurahan_kode ELSE a.kelurahan_kode END")}
+          FROM (SELECT t.kelurahan_kode AS kel, a.agency, a.count
+                FROM personnel_assignment a JOIN tps t ON t.id = a.tps_id
+                WHERE a.election_id = :e AND a.target = 'tps' {scope(p, "t.kelurahan_kode")}
+                UNION ALL
+                SELECT a.kelurahan_kode, a.agency, a.count FROM personnel_assignment a
+                WHERE a.election_id = :e AND a.target = 'kelurahan'
+                      {scope(p, "a.kelurahan_kode")}) a
           GROUP BY 1),
         nr AS (
           SELECT t.kelurahan_kode, count(*) AS n

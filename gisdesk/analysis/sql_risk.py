@@ -17,7 +17,11 @@ some kelurahan (``p["kels"]``, see ``scope``):
 4. an upsert into tps_risk that skips unchanged rows, and ``_gd_kc``: TPS per kelurahan and
    class (with escalated / disagreeing counts) for the gap step.
 
-The working tables are temporary (ON COMMIT DROP): nothing a reader sees is locked.
+The working tables are temporary (ON COMMIT DROP): nothing a reader sees is locked. The
+small rule tables (sources, severities, patterns, the classified rating values: tens of rows)
+are no tables at all but jsonb parameters read where they are used (``SOURCES``,
+``SEVERITIES``, ``PATTERNS``, ``_RATED``): a temporary table costs catalog writes on create
+and drop, about a millisecond each, at every refresh.
 """
 from __future__ import annotations
 
@@ -32,8 +36,14 @@ from gisdesk.analysis.risk import Rating, map_rating, zone_label
 from gisdesk.analysis.rules import Rules
 from gisdesk.errors import InputRejected
 
-TEMP_TABLES = ("_gd_map", "_gd_src", "_gd_pat", "_gd_sev", "_gd_kel", "_gd_near", "_gd_inc",
-               "_gd_kc", "_gd_pts")
+TEMP_TABLES = ("_gd_kel", "_gd_near", "_gd_inc", "_gd_kc", "_gd_pts")
+# the rule rows as a FROM item (filled by rule_tables into p["src"], p["sev"], p["pat"])
+SOURCES = "jsonb_to_recordset(CAST(:src AS jsonb)) AS s(source text, ord int, label text)"
+SEVERITIES = "jsonb_to_recordset(CAST(:sev AS jsonb)) AS s(severity text, rk int, name text)"
+PATTERNS = "jsonb_to_recordset(CAST(:pat AS jsonb)) AS pt(rk int, a int, b int, c int)"
+# ANALYZE a working table only from this many rows: below it the planner's guess from the
+# table's size picks the same plans, and each ANALYZE is a round trip of ~0.3-0.5 ms
+ANALYZE_ROWS = 2000
 
 
 def params(rules: Rules, eid: int, as_of: dt.datetime, kels: list[str] | None) -> dict:
@@ -72,38 +82,39 @@ def drop_temp(conn: Connection) -> None:
     conn.execute(text(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}"))
 
 
-def temp_from_rows(conn: Connection, name: str, columns: str, rows: list[dict],
-                   analyze: bool = False) -> None:
-    """A small temporary table from Python rows (one round trip, typed by ``columns``);
-    ``analyze`` when it may grow large enough for the planner to care."""
-    conn.execute(text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS "
-                      f"SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x({columns})"),
-                 {"rows": json.dumps(rows)})
-    if analyze:
+def create_temp(conn: Connection, name: str, statement, params: dict) -> int:
+    """Run a CREATE TEMP TABLE ... AS / INSERT filling ``name``, ANALYZE it when it is large
+    enough for the planner to care (ANALYZE_ROWS); returns its row count."""
+    n = conn.execute(statement, params).rowcount
+    if n >= ANALYZE_ROWS:
         conn.execute(text(f"ANALYZE {name}"))
+    return n
 
 
 def rule_tables(conn: Connection, rules: Rules, in_force, p: dict) -> None:
     """Sources, patterns, severities and the distinct rating values, classified by the rules."""
     order = list(rules.sources)
-    temp_from_rows(conn, "_gd_src", "source text, ord int, label text",
-                   [{"source": s, "ord": i, "label": rules.sources[s].label}
-                    for i, s in enumerate(order)])
-    temp_from_rows(conn, "_gd_pat", "rk int, a int, b int, c int",
-                   [{"rk": rules.rank(k), "a": pt.polri, "b": pt.tps, "c": pt.linmas}
-                    for k, pt in in_force.patterns.items() if k in rules.classes])
+    p["src"] = json.dumps([{"source": s, "ord": i, "label": rules.sources[s].label}
+                           for i, s in enumerate(order)])
+    p["pat"] = json.dumps([{"rk": rules.rank(k), "a": pt.polri, "b": pt.tps, "c": pt.linmas}
+                           for k, pt in in_force.patterns.items() if k in rules.classes])
     # Every distinct (source, class word, indicator list) given at or before as_of, mapped
     # with the rules' own map_rating: class rank and the description used in the reasons.
-    values = conn.execute(text("""
-        SELECT DISTINCT source, kelas, indicators FROM rating
+    # (a scoped refresh needs only the values its kelurahan and their TPS were given)
+    rated = "rating" if p["kels"] is None else """(
+          SELECT r.* FROM rating r WHERE r.kelurahan_kode = ANY(:kels)
+          UNION ALL
+          SELECT r.* FROM tps t JOIN rating r ON r.tps_id = t.id
+          WHERE t.election_id = :e AND t.kelurahan_kode = ANY(:kels)) r"""
+    values = conn.execute(sql(f"""
+        SELECT DISTINCT source, kelas, indicators FROM {rated}
         WHERE election_id = :e AND rated_on <= :cutoff"""), p).all()
     mapped = []
     for source, kelas, indicators in values:
         k, desc = map_rating(Rating(source, p["cutoff"], kelas, tuple(indicators) or None), rules)
         mapped.append({"source": source, "kelas": kelas or "", "indicators": indicators,
                        "rk": rules.rank(k), "txt": desc})
-    temp_from_rows(conn, "_gd_map", "source text, kelas text, indicators jsonb, rk int, txt text",
-                   mapped, analyze=True)
+    p["map"] = json.dumps(mapped)
     sev = []
     for (s,) in conn.execute(text("SELECT DISTINCT severity FROM incident WHERE election_id = :e"),
                              p):
@@ -111,19 +122,21 @@ def rule_tables(conn: Connection, rules: Rules, in_force, p: dict) -> None:
         if rank is None and p["escalation"]:
             raise InputRejected(f"tingkat kejadian tidak dikenal: {s!r}", field="severity")
         sev.append({"severity": s, "rk": rank, "name": rules.severity_name(s)})
-    temp_from_rows(conn, "_gd_sev", "severity text, rk int, name text", sev)
+    p["sev"] = json.dumps(sev)
 
 
 # A rating row joined to its classification.
 _RATED = """
-    rating r JOIN _gd_map m ON m.source = r.source AND m.kelas = coalesce(r.kelas, '')
-                           AND m.indicators = r.indicators"""
+    rating r JOIN jsonb_to_recordset(CAST(:map AS jsonb))
+                  AS m(source text, kelas text, indicators jsonb, rk int, txt text)
+              ON m.source = r.source AND m.kelas = coalesce(r.kelas, '')
+                 AND m.indicators = r.indicators"""
 
 
 def kelurahan_ratings(conn: Connection, p: dict) -> None:
     """Per kelurahan: the highest non-special class of its sources' latest ratings (rk) and
     the reasons every TPS of the kelurahan inherits (risk._kelurahan_reasons)."""
-    conn.execute(sql(f"""
+    create_temp(conn, "_gd_kel", sql(f"""
         CREATE TEMP TABLE _gd_kel ON COMMIT DROP AS
         SELECT o.kelurahan_kode,
                max(o.rk) FILTER (WHERE o.rk < :n_order) AS rk,
@@ -139,51 +152,54 @@ def kelurahan_ratings(conn: Connection, p: dict) -> None:
               WHERE r.election_id = :e AND r.kelurahan_kode IS NOT NULL
                 AND r.rated_on <= :cutoff {scope(p, "r.kelurahan_kode")}
               ORDER BY r.kelurahan_kode, r.source, r.rated_on DESC, m.rk DESC, r.id) o
-        JOIN _gd_src s ON s.source = o.source
+        JOIN {SOURCES} ON s.source = o.source
         GROUP BY o.kelurahan_kode"""), p)
-    conn.execute(text("ANALYZE _gd_kel"))
 
 
 def incidents(conn: Connection, p: dict) -> None:
     """Counted incidents per TPS (_gd_near: one row per TPS and incident; _gd_inc: per TPS,
     ordered most severe, nearest, then by id, with both wordings of the reason)."""
     # metres per degree: >= 110,574 along a meridian, >= 111,319 cos(lat) along a parallel;
-    # the box is a little wider than the radius, ST_DWithin on geography decides.
-    conn.execute(sql(f"""
+    # the box is a little wider than the radius, ST_DWithin on geography decides. The counted
+    # incidents and their boxes come first (a few hundred at most), so the TPS are probed
+    # through the GiST index once per incident (a scoped refresh once saw the planner scan
+    # every TPS of a national election, or test every pair of incident and TPS in scope).
+    create_temp(conn, "_gd_near", sql(f"""
         CREATE TEMP TABLE _gd_near ON COMMIT DROP AS
-        SELECT t.id AS tps_id, t.kelurahan_kode, i.id::text AS incident_id, s.rk AS sev_rk,
+        WITH i AS MATERIALIZED (
+          SELECT i.id, i.election_id, i.category, i.occurred_at, i.geom, s.rk, s.name,
+                 ST_Expand(i.geom, b.dx, b.dy) AS box
+          FROM incident i
+          JOIN {SEVERITIES} ON s.severity = i.severity
+          CROSS JOIN LATERAL (
+            SELECT :radius / 110000.0 AS dy,
+                   :radius / (110000.0 * cos(radians(least(abs(ST_Y(i.geom)) + :radius / 110000.0
+                                                           + 0.01, 89.9)))) AS dx) b
+          WHERE :escalation AND i.election_id = :e AND i.status = ANY(:statuses)
+            AND i.occurred_at >= :since AND i.occurred_at <= :as_of AND s.rk >= :min_sev)
+        SELECT t.id AS tps_id, t.kelurahan_kode, i.id::text AS incident_id, i.rk AS sev_rk,
                d.m,
-               'kejadian ' || s.name
+               'kejadian ' || i.name
                || CASE WHEN i.category <> '' THEN ' ''' || replace(i.category, '_', ' ') || ''''
                        ELSE '' END
                || ' ' || to_char(d.m, 'FM9999999999990') || ' m, '
                || to_char(i.occurred_at AT TIME ZONE :tz, 'DD-MM-YYYY HH24:MI') || ' ' || :zone
                AS txt
-        FROM incident i
-        JOIN _gd_sev s ON s.severity = i.severity
-        CROSS JOIN LATERAL (
-          SELECT :radius / 110000.0 AS dy,
-                 :radius / (110000.0 * cos(radians(least(abs(ST_Y(i.geom)) + :radius / 110000.0 + 0.01,
-                                                         89.9)))) AS dx) b
-        JOIN tps t ON t.election_id = i.election_id
-              AND t.geom && ST_Expand(i.geom, b.dx, b.dy)
+        FROM i
+        JOIN tps t ON t.election_id = i.election_id AND t.geom && i.box
               -- PostGIS 3.3: ST_DWithin(geography) is false where ST_Distance is exactly the
               -- radius; the rule is inclusive, so prefilter 1 mm wider and decide on d.m
               AND ST_DWithin(i.geom::geography, t.geom::geography, :radius + 0.001)
               {scope(p, "t.kelurahan_kode")}
         CROSS JOIN LATERAL (SELECT ST_Distance(i.geom::geography, t.geom::geography) AS m) d
-        WHERE :escalation AND i.election_id = :e AND i.status = ANY(:statuses)
-          AND i.occurred_at >= :since AND i.occurred_at <= :as_of
-          AND s.rk >= :min_sev AND d.m <= :radius"""), p)
-    conn.execute(text("""
+        WHERE d.m <= :radius"""), p)
+    create_temp(conn, "_gd_inc", text("""
         CREATE TEMP TABLE _gd_inc ON COMMIT DROP AS
         SELECT tps_id,
                array_agg('Eskalasi: ' || txt ORDER BY sev_rk DESC, m, incident_id COLLATE "C") AS up,
                array_agg('Ada ' || txt || ' (kelas tidak dinaikkan)'
                          ORDER BY sev_rk DESC, m, incident_id COLLATE "C") AS same
-        FROM _gd_near GROUP BY tps_id"""))
-    conn.execute(text("ANALYZE _gd_near"))
-    conn.execute(text("ANALYZE _gd_inc"))
+        FROM _gd_near GROUP BY tps_id"""), {})
 
 
 def tps_risk(conn: Connection, p: dict) -> int:
@@ -191,7 +207,7 @@ def tps_risk(conn: Connection, p: dict) -> int:
     conn.execute(text("""
         CREATE TEMP TABLE _gd_kc (kelurahan_kode text, kecamatan_kode text, rk int, n int,
                                   n_escalated int, n_disagree int) ON COMMIT DROP"""))
-    conn.execute(sql(f"""
+    create_temp(conn, "_gd_kc", sql(f"""
         WITH own AS (
           SELECT o.tps_id, max(o.rk) AS rk, min(o.rk) <> max(o.rk) AS disagree,
                  max(o.rk) FILTER (WHERE o.source = 'polri') AS polri,
@@ -204,7 +220,7 @@ def tps_risk(conn: Connection, p: dict) -> int:
                 WHERE r.election_id = :e AND r.tps_id IS NOT NULL AND r.rated_on <= :cutoff
                       {scope(p, "rt.kelurahan_kode")}
                 ORDER BY r.tps_id, r.source, r.rated_on DESC, m.rk DESC, r.id) o
-          JOIN _gd_src s ON s.source = o.source
+          JOIN {SOURCES} ON s.source = o.source
           GROUP BY o.tps_id),
         risk AS MATERIALIZED (
           SELECT t.id AS tps_id, t.kelurahan_kode, k.kecamatan_kode, c.rk, c.rk <> b.base AS escalated,
@@ -259,7 +275,6 @@ def tps_risk(conn: Connection, p: dict) -> int:
                count(*) FILTER (WHERE escalated), count(*) FILTER (WHERE disagree)
         FROM risk GROUP BY 1, 2, 3"""), p)
     # a deleted TPS takes its tps_risk row with it (ON DELETE CASCADE): nothing to delete here
-    conn.execute(text("ANALYZE _gd_kc"))
     return int(conn.execute(text("SELECT coalesce(sum(n), 0) FROM _gd_kc")).scalar())
 
 

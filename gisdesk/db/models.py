@@ -188,6 +188,7 @@ class Rating(Base):
         CheckConstraint("kelas IS NOT NULL OR jsonb_array_length(indicators) > 0 OR score IS NOT NULL",
                         name="rating_has_value"),
         Index("rating_election_source", "election_id", "source"),
+        Index("rating_election_rated_on", "election_id", "rated_on"),    # time edges
     )
 
 
@@ -244,6 +245,8 @@ class PersonnelAssignment(Base):
         CheckConstraint("target <> 'kelurahan' OR kelurahan_kode IS NOT NULL",
                         name="personnel_kelurahan_target"),
         Index("personnel_election", "election_id"),
+        Index("personnel_reserve", "election_id", "kecamatan_kode",
+              postgresql_where=text("target = 'reserve'")),
     )
 
 
@@ -444,7 +447,8 @@ class KelurahanGap(Base):
     n_escalated: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     n_disagree: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     __table_args__ = (Index("kelurahan_gap_largest", "election_id", text("polri_gap DESC"),
-                            text("linmas_gap DESC"), "kelurahan_kode"),)
+                            text("linmas_gap DESC"), "kelurahan_kode"),
+                      Index("kelurahan_gap_kecamatan", "election_id", "kecamatan_kode"))
 
 
 def _sum_column():
@@ -475,6 +479,7 @@ class _GapSums:
     linmas_reserve: Mapped[int] = _sum_column()
     tni_reserve: Mapped[int] = _sum_column()
     not_ready: Mapped[int] = _sum_column()
+    incidents_recent: Mapped[int] = _sum_column()     # what low-zoom map tiles show
 
 
 class KecamatanGap(_GapSums, Base):

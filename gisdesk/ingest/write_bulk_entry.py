@@ -3,8 +3,8 @@
 Every row is checked exactly as if it had been sent alone through the API (``gisdesk.entry``:
 ``incidents.read_payload``/``check_time``/placement, ``readiness.read_update``/``derive_state``),
 the whole file first; then all rows go in, in one transaction, or none does. ``run_bulk`` is
-the shared frame of every bulk kind (ratings and personnel too): one import_batch row, the
-analysis marked stale, one audit entry last.
+the shared frame of every bulk kind (ratings and personnel too): one import_batch row, what the
+analysis must recompute queued (gisdesk.analysis.changes), one audit entry last.
 
 Idempotency: an incident row without an ``id`` gets a UUID derived from its content, so the
 same report imported again is recognised; a readiness row without a ``client_uuid`` gets one
@@ -63,10 +63,12 @@ def reject_if_errors(filename: str, problems: list[Problem]) -> None:
 
 
 def run_bulk(engine: Engine, path: str | Path, *, kind: str, actor: str, check, write,
-             options: dict | None = None, dry_run: bool = False,
+             options: dict | None = None, dry_run: bool = False, queues_itself: bool = False,
              progress=lambda message: None) -> ImportResult:
     """``check(conn, election) -> (plan, problems)`` reads and checks the whole file (raising
-    or returning errors writes nothing); ``write(conn, election, plan, batch_id) -> counts``."""
+    or returning errors writes nothing); ``write(conn, election, plan, batch_id) -> counts``.
+    ``queues_itself``: ``write`` queues the kelurahan it changed, as the single writes do
+    (ratings, personnel); otherwise a change queues a whole refresh."""
     path = Path(path)
     result = ImportResult(kind, path.name, audit.file_sha256(path), dry_run=dry_run)
     with import_transaction(engine, dry_run) as conn:
@@ -86,7 +88,7 @@ def run_bulk(engine: Engine, path: str | Path, *, kind: str, actor: str, check, 
              "a": actor, "o": options or {}}).scalar_one()
         progress(f"menulis {path.name} dalam satu transaksi")
         result.counts.update(write(conn, election, plan, batch))
-        if result.changed:
+        if result.changed and not queues_itself:
             from gisdesk.analysis import changes
             changes.full(conn, election["id"], f"import.{kind}")
         conn.execute(text("UPDATE import_batch SET counts = :c WHERE id = :id")

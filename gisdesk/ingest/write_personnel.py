@@ -9,6 +9,8 @@ case-insensitively) or adds it; a row without a unit updates the one assignment 
 whatever its unit, adds one when there is none, and is refused when several units share the
 key (name the unit). The count (and a note, when given) is set, never added: re-importing the
 same file changes nothing. Assignments the file does not name are kept; send 0 to empty one.
+The analysis recomputes what the changed rows touch, as after a single assignment: a TPS's
+or kelurahan's kelurahan; a reserve's kecamatan, or the kab/kota for Polresta.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
+from gisdesk.analysis import changes
 from gisdesk.errors import Problem
 from gisdesk.ingest.tabular import read_personnel, target_column
 from gisdesk.ingest.write_bulk_entry import run_bulk
@@ -95,6 +98,7 @@ def _check(conn: Connection, election: dict, read):
 
 def _write(conn: Connection, election: dict, plan, batch: int, actor: str) -> dict:
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    kelurahan, reserves = set(), set()          # what the changed rows touch
     for p in plan:
         v, old = p["v"], p["stored"]
         if old:
@@ -103,6 +107,11 @@ def _write(conn: Connection, election: dict, plan, batch: int, actor: str) -> di
             if len(old) == 1 and (first.count, first.note) == (v["count"], note):
                 counts["unchanged"] += 1
                 continue
+        if v["target"] == "reserve":
+            reserves.add(p["kec"])              # None: the Polresta reserve
+        else:
+            kelurahan.add(p["kel"])
+        if old:
             conn.execute(text("UPDATE personnel_assignment SET count = :c, note = :n "
                               "WHERE id = :id"), {"c": v["count"], "n": note, "id": first.id})
             for extra in old[1:]:     # one assignment per key: the file states its count
@@ -118,6 +127,10 @@ def _write(conn: Connection, election: dict, plan, batch: int, actor: str) -> di
              "tps": p["tps_id"], "kel": p["kel"], "kec": p["kec"], "unit": v["unit"],
              "count": v["count"], "note": v["note"], "actor": actor})
         counts["inserted"] += 1
+    changes.kelurahan(conn, election["id"], kelurahan, "import.personnel")
+    for kec in sorted(reserves, key=lambda k: k or ""):
+        changes.personnel(conn, election["id"], target="reserve", kelurahan_kode=None,
+                          kecamatan_kode=kec, tps_id=None, reason="import.personnel")
     return counts
 
 
@@ -128,4 +141,4 @@ def import_personnel(engine: Engine, path: str | Path, *, actor: str, dry_run: b
     return run_bulk(engine, path, kind="personnel", actor=actor,
                     check=lambda conn, e: _check(conn, e, read),
                     write=lambda conn, e, plan, batch: _write(conn, e, plan, batch, actor),
-                    dry_run=dry_run, progress=progress)
+                    dry_run=dry_run, queues_itself=True, progress=progress)

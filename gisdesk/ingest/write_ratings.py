@@ -8,6 +8,8 @@ Idempotency: a rating is identified by (election, source, target TPS or keluraha
 A file row for a key already stored with the same class, indicators, score and note changes
 nothing; with different values it replaces the stored rating(s) of that key; a new key is
 inserted. Ratings not named in the file are kept (a source's older dates stay as history).
+The analysis recomputes the kelurahan of the rows that changed (a TPS's, or the rated
+kelurahan with all its TPS), as after a single rating.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
-from gisdesk.analysis import Rules, load_rules
+from gisdesk.analysis import Rules, changes, load_rules
 from gisdesk.errors import Problem
 from gisdesk.ingest.tabular import read_ratings, target_column
 from gisdesk.ingest.write_bulk_entry import run_bulk
@@ -96,6 +98,9 @@ def _write(conn: Connection, election: dict, plan, batch: int) -> dict:
                                 score, rated_on, note, import_id)
             VALUES (:e, :source, :tps, :kel, :kelas, :ind, :score, :on, :note, :batch)""")
             .bindparams(bindparam("ind", type_=JSONB)), inserts)
+    changes.tps(conn, [r["tps"] for r in inserts if r["tps"] is not None], "import.ratings")
+    changes.kelurahan(conn, election["id"], [r["kel"] for r in inserts if r["kel"]],
+                      "import.ratings")
     return counts
 
 
@@ -108,4 +113,5 @@ def import_ratings(engine: Engine, path: str | Path, *, actor: str, source: str 
     read = read_ratings(path, rules, source)
     return run_bulk(engine, path, kind="ratings", actor=actor,
                     check=lambda conn, e: _check(conn, e, read, path.name), write=_write,
-                    options={"source": source}, dry_run=dry_run, progress=progress)
+                    options={"source": source}, dry_run=dry_run, queues_itself=True,
+                    progress=progress)

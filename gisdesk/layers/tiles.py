@@ -19,8 +19,9 @@ Aggregate points carry counts per class (``n_kurang_rawan`` ... ``n_belum_dinila
 personnel shortfall (``polri_short``, ``linmas_short``: sums of positive gaps per kelurahan,
 a surplus in one does not staff another) and ``level`` (``kabkota``/``kecamatan``/
 ``kelurahan``); each unit is one point (a point on its surface), so it appears once whatever
-the tile edges. Counts come from the analysis results (``kelurahan_gap``), the same numbers as
-the gap table.
+the tile edges. Counts come from the analysis results (``kelurahan_gap``, and per kecamatan
+and kab/kota the sums stored with them: ``kecamatan_gap``, ``kabkota_gap``), the same numbers
+as the gap table.
 
 No tile is larger than ``MAX_TILE_BYTES``: a tile that would be is made coarser (points
 grouped on a grid of the tile, polygons simplified more, aggregates one level up), never cut.
@@ -217,10 +218,15 @@ _GAP_COLS = """
     g.linmas_required, g.linmas_assigned, GREATEST(g.linmas_gap, 0) AS linmas_short,
     g.tni_assigned, g.not_ready, g.incidents_recent""".format(classes=", ".join(
     f"COALESCE((g.n_by_class ->> '{k}')::int, 0) AS n_{k}" for k in CLASSES))
-_SUMS = ", ".join(f"sum({c})::int AS {c}" for c in (
-    "n_tps", *(f"n_{k}" for k in CLASSES), "polri_required", "polri_assigned", "polri_short",
-    "linmas_required", "linmas_assigned", "linmas_short", "tni_assigned", "not_ready",
-    "incidents_recent"))
+# the same figures per kecamatan / kab/kota, as stored with the results (kecamatan_gap,
+# kabkota_gap: sums of their kelurahan rows, short = sum of positive gaps), so a low-zoom
+# tile reads one row per unit instead of summing every kelurahan under it
+_STORED_COLS = """
+    g.n_kelurahan, g.kelurahan_short, g.n_tps, {classes},
+    g.polri_required, g.polri_assigned, g.polri_short,
+    g.linmas_required, g.linmas_assigned, g.linmas_short,
+    g.tni_assigned, g.not_ready, g.incidents_recent""".format(classes=", ".join(
+    f"COALESCE((g.n_by_class ->> '{k}')::int, 0) AS n_{k}" for k in CLASSES))
 _FINISH = (", (n_tps - n_kurang_rawan - n_rawan - n_sangat_rawan - n_khusus) "
            "AS n_belum_dinilai")
 
@@ -236,33 +242,22 @@ def _agg_sql(level: str) -> str:
           FROM b, u JOIN kelurahan_gap g ON g.election_id = :e AND g.kelurahan_kode = u.kode
           WHERE u.pt && b.q)"""
     elif level == "kecamatan":
+        # (a kecamatan row with reserves but no kelurahan rows has nothing to draw)
         units = """
     u AS (SELECT c.kode, c.nama, ST_PointOnSurface(c.geom) AS pt
           FROM b, kecamatan c WHERE c.geom && b.q),
-    v AS (SELECT u.* FROM b, u WHERE u.pt && b.q),
-    k AS (SELECT g.kecamatan_kode AS kode, count(*)::int AS n_kelurahan,
-                 (count(*) FILTER (WHERE g.polri_gap > 0 OR g.linmas_gap > 0))::int
-                   AS kelurahan_short, """ + _SUMS + """
-          FROM (SELECT g.kecamatan_kode, g.polri_gap, g.linmas_gap, """ + _GAP_COLS + """
-                FROM kelurahan_gap g WHERE g.election_id = :e
-                  AND g.kecamatan_kode IN (SELECT kode FROM v)) g
-          GROUP BY 1),
-    a AS (SELECT v.nama, v.pt, k.* FROM v JOIN k ON k.kode = v.kode)"""
+    a AS (SELECT u.kode, u.nama, u.pt, """ + _STORED_COLS + """
+          FROM b, u JOIN kecamatan_gap g ON g.election_id = :e AND g.kecamatan_kode = u.kode
+          WHERE u.pt && b.q AND g.n_kelurahan > 0)"""
     else:  # kab/kota: no table of its own; its point is the mean of its kecamatan points
         units = """
     kk AS (SELECT DISTINCT left(c.kode, 5) AS kode FROM b, kecamatan c WHERE c.geom && b.q),
     u AS (SELECT left(c.kode, 5) AS kode,
                  ST_Centroid(ST_Collect(ST_PointOnSurface(c.geom))) AS pt
           FROM kecamatan c WHERE left(c.kode, 5) IN (SELECT kode FROM kk) GROUP BY 1),
-    v AS (SELECT u.* FROM b, u WHERE u.pt && b.q),
-    k AS (SELECT left(g.kecamatan_kode, 5) AS kode, count(*)::int AS n_kelurahan,
-                 (count(*) FILTER (WHERE g.polri_gap > 0 OR g.linmas_gap > 0))::int
-                   AS kelurahan_short, """ + _SUMS + """
-          FROM (SELECT g.kecamatan_kode, g.polri_gap, g.linmas_gap, """ + _GAP_COLS + """
-                FROM kelurahan_gap g WHERE g.election_id = :e
-                  AND left(g.kecamatan_kode, 5) IN (SELECT kode FROM v)) g
-          GROUP BY 1),
-    a AS (SELECT 'Kab/Kota ' || v.kode AS nama, v.pt, k.* FROM v JOIN k ON k.kode = v.kode)"""
+    a AS (SELECT u.kode, 'Kab/Kota ' || u.kode AS nama, u.pt, """ + _STORED_COLS + """
+          FROM b, u JOIN kabkota_gap g ON g.election_id = :e AND g.kabkota_kode = u.kode
+          WHERE u.pt && b.q AND g.n_kelurahan > 0)"""
     cols = ", ".join(["n_kelurahan", "kelurahan_short", "n_tps", *(f"n_{k}" for k in CLASSES),
                       "polri_required", "polri_assigned", "polri_short", "linmas_required",
                       "linmas_assigned", "linmas_short", "tni_assigned", "not_ready",
@@ -275,20 +270,16 @@ def _agg_sql(level: str) -> str:
 
 
 def _kecamatan_gap_sql(tol_factor: float) -> str:
-    """Kecamatan polygons with the kelurahan gaps summed (the kelurahan layer at z 7-9)."""
+    """Kecamatan polygons with their stored sums (the kelurahan layer at z 7-9); the gaps
+    shown are the shortfalls (sums of positive kelurahan gaps)."""
     return f"""{_bounds_cte()},
     v AS (SELECT c.kode, c.nama, c.geom FROM b, kecamatan c WHERE c.geom && b.q),
-    k AS (SELECT g.kecamatan_kode AS kode, count(*)::int AS n_kelurahan, sum(g.n_tps)::int AS n_tps,
-                 sum(g.polri_required)::int AS polri_required,
-                 sum(g.polri_assigned)::int AS polri_assigned,
-                 sum(GREATEST(g.polri_gap, 0))::int AS polri_gap,
-                 sum(g.linmas_required)::int AS linmas_required,
-                 sum(g.linmas_assigned)::int AS linmas_assigned,
-                 sum(GREATEST(g.linmas_gap, 0))::int AS linmas_gap,
-                 sum(g.not_ready)::int AS not_ready,
-                 sum(g.incidents_recent)::int AS incidents_recent
-          FROM kelurahan_gap g WHERE g.election_id = :e
-            AND g.kecamatan_kode IN (SELECT kode FROM v) GROUP BY 1),
+    k AS (SELECT g.kecamatan_kode AS kode, g.n_kelurahan, g.n_tps, g.polri_required,
+                 g.polri_assigned, g.polri_short AS polri_gap, g.linmas_required,
+                 g.linmas_assigned, g.linmas_short AS linmas_gap, g.not_ready,
+                 g.incidents_recent
+          FROM kecamatan_gap g WHERE g.election_id = :e AND g.n_kelurahan > 0
+            AND g.kecamatan_kode IN (SELECT kode FROM v)),
     f AS (SELECT ST_AsMVTGeom(ST_Simplify(ST_Transform(v.geom, 3857), :tol, true), b.env,
                               :extent, :buffer, true) AS geom,
                  'kecamatan'::text AS level, v.kode AS kecamatan_kode,

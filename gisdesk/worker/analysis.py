@@ -1,8 +1,11 @@
 """The analysis loops of the worker: the queue (event-driven) and the clock.
 
 ``queue_loop`` LISTENs on ``gisdesk_analysis``; a notification (sent by a write's commit,
-gisdesk.analysis.changes) names an election. It waits ``GISDESK_WORKER_DEBOUNCE_MS`` for
-more, then catches each named election up in one transaction (gisdesk.analysis.catchup).
+gisdesk.analysis.changes) names an election. It gathers the burst the notification belongs
+to (until ``QUIET_SECONDS`` pass without another, at most ``GISDESK_WORKER_DEBOUNCE_MS``),
+then catches each named election up in one transaction (gisdesk.analysis.catchup). The
+debounce is also the least time between the starts of two catch-ups: a steady stream of
+writes is still batched per debounce, while a lone write is not made to wait for it.
 It also looks at the queue table itself when it starts and every ``POLL_SECONDS``, so a
 notification lost while it was disconnected only delays a change, never drops it; when it
 starts it also recomputes elections whose results were made with another rules file.
@@ -14,6 +17,7 @@ and recomputes what crossed a time edge.
 from __future__ import annotations
 
 import logging
+import time
 
 import psycopg
 from sqlalchemy import text
@@ -25,6 +29,9 @@ from gisdesk.worker import LoopContext
 
 LOGGER = logging.getLogger(__name__)
 POLL_SECONDS = 5.0
+# a burst of writes (one request's several commits, an import's batches) is over when no
+# notification came for this long
+QUIET_SECONDS = 0.03
 
 
 def _waiting(ctx: LoopContext, *, rules_too: bool = False) -> set[int]:
@@ -50,15 +57,31 @@ def queue_loop(ctx: LoopContext) -> None:
         catch_up_all(ctx, _waiting(ctx, rules_too=True))   # what happened while it was down
         ctx.ready.set()
         due: set[int] = set()
+        started = float("-inf")             # when the last catch-up started
         while not ctx.stop.is_set():
             if not due:
                 due = _notified(listener, POLL_SECONDS, stop_after=1)
                 if not due:
                     due = _waiting(ctx)     # the slow path: nothing heard for a while
                     continue
-            due |= _notified(listener, debounce)   # let a burst of writes finish
+            due |= _burst(listener, debounce, not_before=started + debounce)
+            started = time.monotonic()
             catch_up_all(ctx, due)
             due = set()
+
+
+def _burst(listener: psycopg.Connection, debounce: float, not_before: float) -> set[int]:
+    """The rest of a burst of notifications: gathered until none came for QUIET_SECONDS, at
+    most ``debounce`` seconds, and at least until ``not_before`` (monotonic clock)."""
+    found: set[int] = set()
+    cap = time.monotonic() + debounce
+    while (now := time.monotonic()) < cap:
+        wait = max(min(QUIET_SECONDS, cap - now), not_before - now)
+        heard = _notified(listener, wait)
+        found |= heard
+        if not heard and time.monotonic() >= not_before:
+            break
+    return found
 
 
 def _notified(listener: psycopg.Connection, timeout: float,

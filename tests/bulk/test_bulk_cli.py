@@ -57,7 +57,9 @@ Kode TPS;Kode Kelurahan;No TPS;Kelas Kerawanan;Tanggal;Catatan
     assert {(r[0], r[1]) for r in rows} == {(t0, "sangat_rawan"), (t1, "rawan"),
                                             (demo["kelurahan"][3], "kurang_rawan")}
     assert all(r[3] is not None for r in rows)
-    assert queued == (None, "import.ratings")                # a full refresh is queued
+    # the kelurahan of the rows, as single ratings queue them (not a full refresh)
+    assert queued[1] == "import.ratings" and set(queued[0]) <= {
+        t0.split("-")[0], kel, demo["kelurahan"][3]}
 
     again = cli("import", "ratings", path, "--source", "polri")
     assert again.exit_code == 0, again.output

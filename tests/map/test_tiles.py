@@ -99,6 +99,28 @@ def test_kelurahan_layer_is_polygons_with_gaps_and_kecamatan_sums_at_low_zoom(en
     assert _tile(engine, layers["kelurahan"], 5, *MATARAM, e) == {}
 
 
+def test_low_zoom_tiles_read_the_stored_kecamatan_and_kabkota_sums(engine, world, layers):
+    """z 6-9 show kecamatan_gap / kabkota_gap as stored with the results (one row per
+    unit), not sums of kelurahan_gap made per tile: a stored figure is what the tile says."""
+    e = world["city"]["election_id"]
+    with engine.connect() as conn, conn.begin() as trans:
+        conn.execute(text("UPDATE kecamatan_gap SET polri_short = 901, incidents_recent = 902 "
+                          "WHERE election_id = :e AND kecamatan_kode = '52.71.01'"), {"e": e})
+        conn.execute(text("UPDATE kabkota_gap SET linmas_short = 903 "
+                          "WHERE election_id = :e AND kabkota_kode = '52.71'"), {"e": e})
+
+        def props(layer, z, key):
+            x, y = tile_of(*MATARAM, z)
+            data = decode(tiles.tile(conn, layers[layer], z, x, y, e, "admin"))
+            return {f["properties"][key]: f["properties"]
+                    for f in data[layer]["features"]}
+        kec = props("tps", 8, "kode")["52.71.01"]
+        assert (kec["polri_short"], kec["incidents_recent"]) == (901, 902)
+        assert props("kelurahan", 8, "kecamatan_kode")["52.71.01"]["polri_gap"] == 901
+        assert props("tps", 6, "kode")["52.71"]["linmas_short"] == 903
+        trans.rollback()
+
+
 def test_no_tile_over_the_cap_on_the_big_election_z6_to_z14(engine, world, layers):
     e = world["big"]["election_id"]
     w, s, east, n = world["big"]["bounds"]
