@@ -102,6 +102,8 @@ def _live_config(conn, election) -> dict:
         # "__TPS__" is replaced by the TPS code in the browser
         "readiness_url": _endpoint_url("readiness.tps_page", tps_kode="__TPS__")
         if can_report else None,
+        # where a clicked point falls (inside the election's kelurahan or not)
+        "coords_url": _endpoint_url("entry.parse_coordinates") if can_report else None,
         "live_layers": sorted(lid for lid, layer in _visible().items()
                               if layer.source in LIVE_SOURCES),
         "tps_layers": sorted(lid for lid, layer in _visible().items() if layer.source == "tps"),

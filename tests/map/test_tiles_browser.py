@@ -12,6 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from gisdesk.demo.taxonomy import DEMO_PASSWORD, USERS
+from live import open_map
 from map.big import seed_big
 from map.conftest import make_app
 from map.seed import PASSWORD, seed
@@ -69,16 +70,7 @@ def test_tiled_map_shows_aggregates_at_low_zoom_and_tps_up_close(context, big_se
     recorder = Recorder()
     context.route("**/*", recorder)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(server + "/map")
-    page.fill("input[name=username]", "viewer")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/map")
-    page.wait_for_selector("body[data-map-ready='1']", timeout=30000)
-    assert errors == []
+    open_map(page, server, "viewer", PASSWORD, ignore=())
     assert page.evaluate("!!window.gisdesk.tiled")
     assert not any(u.endswith("/map/layers/tps.geojson") for u in recorder.local)
     assert not any("/map/layers/kelurahan.geojson" in u for u in recorder.local)
