@@ -105,6 +105,29 @@ def change_password(conn: Connection, username: str, password: str, *, actor: st
     return ended
 
 
+def change_own_password(conn: Connection, user_id: int, old: str, new: str, *,
+                        keep_sid: str | None) -> int:
+    """A user changes their own password: the old one must be right and the new one strong
+    and different. Their other sessions end (this one stays); API tokens are kept, since
+    they are separate keys the user lists and revokes on the same page. Returns how many
+    sessions ended."""
+    row = conn.execute(text("SELECT username, password_hash FROM users WHERE id = :i AND active"),
+                       {"i": user_id}).first()
+    if row is None:
+        raise NotFound("Pengguna tidak ada atau nonaktif.", field="username")
+    if not check_password(row.password_hash, old or ""):
+        raise InputRejected("Kata sandi lama salah.", field="old_password")
+    if new == old:
+        raise InputRejected("Kata sandi baru sama dengan yang lama.", field="password")
+    check_strength(new, row.username)
+    conn.execute(text("UPDATE users SET password_hash = :h, password_changed_at = now() "
+                      "WHERE id = :i"), {"h": hash_password(new), "i": user_id})
+    ended = sessions.end_others(conn, user_id, keep_sid, "password")
+    audit.record(conn, row.username, "user.password", row.username,
+                 {"sessions_ended": ended, "by": "self"})
+    return ended
+
+
 def set_active(conn: Connection, username: str, active: bool, *, actor: str) -> dict:
     """Enable or disable a user; disabling ends their sessions and revokes their tokens
     (enabling again does not bring those back)."""
