@@ -17,7 +17,7 @@ from gisdesk import layers as registry
 from gisdesk.layers import sources as layer_sources
 from gisdesk.errors import NotFound
 from gisdesk.maps import briefing, data
-from gisdesk.maps.builder import map_parts
+from gisdesk.maps.builder import TILES_MIN_TPS, map_parts
 from gisdesk.maps.labels import VOCABULARIES
 from gisdesk.web.auth import requires
 from gisdesk.web.dbs import read_engine
@@ -205,7 +205,9 @@ def _briefing() -> dict:
         return briefing.context(conn, election["id"], role=current_user.role,
                                 layers=current_app.extensions["gisdesk.layers"],
                                 kecamatan_kode=request.args.get("kecamatan") or None,
-                                printed_by=current_user.username)
+                                printed_by=current_user.username,
+                                big_from=int(current_app.config.get("MAP_TILES_MIN_TPS",
+                                                                    TILES_MIN_TPS)))
 
 
 @bp.route("/map/suggestions.json")
@@ -214,7 +216,8 @@ def suggestions():
     """The stored suggestions with what a what-if needs to replay them as moves."""
     with _engine().connect() as conn:
         election = data.active_election(conn)
-        rows = data.suggestion_moves(conn, election["id"]) if election else []
+        limit = _int(request.args.get("limit"), "limit")
+        rows = data.suggestion_moves(conn, election["id"], limit=limit) if election else []
     return jsonify({"version": election and election["version"], "rows": rows})
 
 
