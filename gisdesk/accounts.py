@@ -34,14 +34,14 @@ def create_user(conn: Connection, username: str, password: str, role: str, *,
                 full_name: str | None = None, actor: str = "system") -> int:
     username = username.strip().lower()
     if role not in ROLES:
-        raise InputRejected(f"Unknown role '{role}'; choose one of {', '.join(ROLES)}",
+        raise InputRejected(f"Peran '{role}' tidak dikenal; pilih salah satu dari {', '.join(ROLES)}.",
                             field="role")
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
-        raise InputRejected("User name: letters, digits, '.', '-' or '_' (max 64)",
+        raise InputRejected("Nama pengguna: huruf, angka, '.', '-' atau '_' (maks. 64).",
                             field="username")
     check_strength(password, username)
     if role == "operator" and not agency:
-        raise InputRejected("An operator needs an agency (kpu, polri, bawaslu, pemkot)",
+        raise InputRejected("Operator perlu instansi (kpu, polri, bawaslu, pemkot).",
                             field="agency")
     if kelurahan_kode and conn.execute(text("SELECT 1 FROM kelurahan WHERE kode = :k"),
                                        {"k": kelurahan_kode}).first() is None:
@@ -50,7 +50,7 @@ def create_user(conn: Connection, username: str, password: str, role: str, *,
     exists = conn.execute(text("SELECT 1 FROM users WHERE username = :u"),
                           {"u": username}).first()
     if exists:
-        raise Conflict(f"User '{username}' already exists", field="username")
+        raise Conflict(f"Pengguna '{username}' sudah ada.", field="username")
     user_id = conn.execute(text(
         "INSERT INTO users (username, full_name, password_hash, role, agency, kelurahan_kode) "
         "VALUES (:u, :f, :h, :r, :a, :k) RETURNING id"),

@@ -70,7 +70,7 @@ def test_the_settings_are_read_from_the_environment_at_invoke_time(gisdesk, engi
 def test_suggest_without_an_active_election_says_what_to_do(gisdesk):
     result = gisdesk("suggest")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Belum ada pemilu aktif") and "gisdesk demo" in \
+    assert result.stderr.startswith("Gagal: Belum ada pemilu aktif") and "gisdesk demo" in \
         result.stderr
 
 
@@ -148,7 +148,7 @@ def test_election_add_activates_it_and_list_marks_the_active_one(gisdesk, engine
                      "Pilkada 2024 Kota Mataram", "--kind", "pilkada", "--date", "2024-11-27",
                      "--max-voters", "600")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "election pilkada-2024-mataram added and active\n"
+    assert result.stdout == "pemilu pilkada-2024-mataram ditambahkan dan aktif\n"
     result = gisdesk("election", "add", "pemilu-2029", "--name", "Pemilu 2029", "--kind",
                      "pemilu", "--date", "2029-02-14", "--no-activate")
     assert result.exit_code == 0, result.output
@@ -160,7 +160,7 @@ def test_election_add_activates_it_and_list_marks_the_active_one(gisdesk, engine
                          ).scalar() == 600
     again = gisdesk("election", "add", "pemilu-2029", "--name", "Lagi", "--kind", "pemilu",
                     "--date", "2029-02-14")
-    assert again.exit_code == 1 and "pemilu-2029 already exists" in again.stderr
+    assert again.exit_code == 1 and "Pemilu pemilu-2029 sudah ada" in again.stderr
     assert counts(engine)["election"] == 2
 
 
@@ -186,14 +186,14 @@ def test_users_add_takes_the_password_from_the_environment(gisdesk, engine):
     result = gisdesk("users", "add", "Koordinator.Polres", "--role", "viewer",
                      extra_env={"GISDESK_NEW_PASSWORD": "rahasia-panjang-123"})
     assert result.exit_code == 0, result.output
-    assert result.stdout == "user koordinator.polres added as viewer\n"
+    assert result.stdout == "pengguna koordinator.polres ditambahkan sebagai viewer\n"
     with engine.begin() as c:
         user = accounts.authenticate(c, "koordinator.polres", "rahasia-panjang-123")
         assert user is not None and user["role"] == "viewer"
         assert accounts.authenticate(c, "koordinator.polres", "salah") is None
     again = gisdesk("users", "add", "koordinator.polres", "--role", "viewer",
                     extra_env={"GISDESK_NEW_PASSWORD": "rahasia-panjang-123"})
-    assert again.exit_code == 1 and "already exists" in again.stderr
+    assert again.exit_code == 1 and "sudah ada" in again.stderr
     bad_role = gisdesk("users", "add", "x", "--role", "raja",
                        extra_env={"GISDESK_NEW_PASSWORD": "rahasia-panjang-123"})
     assert bad_role.exit_code == 2
@@ -266,7 +266,7 @@ def test_suggest_geojson_has_a_point_per_move(demo_db, tmp_path):
     out = tmp_path / "saran.geojson"
     result = demo_run(demo_db, "suggest", "--format", "geojson", "-o", out)
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{len(csv_rows)} suggestion rows written to {out}\n"
+    assert result.stdout == f"{len(csv_rows)} baris saran ditulis ke {out}\n"
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["type"] == "FeatureCollection" and len(data["features"]) == len(csv_rows)
     for feature, row in zip(data["features"], csv_rows):

@@ -10,18 +10,18 @@ from gisdesk import audit_anchor as anchors
 
 @click.group()
 def audit():
-    """Read and verify the audit log."""
+    """Membaca dan memeriksa log audit."""
 
 
 @audit.command()
 @click.option("--grace", type=float, default=audit_log.UNCHAINED_GRACE_S, show_default=True,
-              help="Seconds an entry may wait for the sequencer before it is flagged.")
+              help="Detik sebuah entri boleh menunggu pengurut sebelum ditandai.")
 @click.option("--anchor", "given", multiple=True, metavar="SEQ:HASH",
-              help="An anchor kept elsewhere (as printed by `gisdesk audit anchor`).")
+              help="Jangkar yang disimpan di tempat lain (seperti dicetak `gisdesk audit anchor`).")
 @click.pass_obj
 def verify(obj, grace, given):
-    """Check the hash chain and its anchors: any edited, deleted or inserted entry, a deleted
-    tail, or an entry left unchained longer than --grace seconds, is named (exit 1)."""
+    """Periksa rantai hash dan jangkarnya: setiap entri yang diubah, dihapus atau disisipkan,
+    ekor yang dihapus, atau entri yang belum dirantai lebih dari --grace detik disebut (exit 1)."""
     try:
         extra = [anchors.Anchor.parse(g) for g in given]
     except ValueError as exc:
@@ -43,12 +43,12 @@ def verify(obj, grace, given):
 
 
 @audit.command()
-@click.option("--once", is_flag=True, help="Chain what is waiting now, then exit.")
+@click.option("--once", is_flag=True, help="Rantai yang sedang menunggu, lalu berhenti.")
 @click.option("--interval", type=float, default=None,
-              help="Seconds between steps (default 0.2).")
+              help="Detik antarlangkah (bawaan 0,2).")
 @click.pass_obj
 def sequencer(obj, once, interval):
-    """Link committed audit entries into the hash chain (one per deployment)."""
+    """Rangkai entri audit yang sudah tersimpan ke rantai hash (satu per instalasi)."""
     import signal
     import threading
 
@@ -65,9 +65,9 @@ def sequencer(obj, once, interval):
 @audit.command()
 @click.pass_obj
 def anchor(obj):
-    """Link what waits, then take the chain head (link, hash, time) as an anchor: kept in
-    $GISDESK_HOME and printed; keep the printed line elsewhere too (`audit verify --anchor
-    SEQ:HASH`)."""
+    """Rangkai yang menunggu, lalu ambil kepala rantai (urutan, hash, waktu) sebagai jangkar:
+    disimpan di $GISDESK_HOME dan dicetak; simpan juga baris cetakan itu di tempat lain
+    (`audit verify --anchor SEQ:HASH`)."""
     taken = anchors.take(obj.engine, obj.settings.var)
     if taken is None:
         click.echo("audit log is empty: nothing to anchor")
@@ -79,7 +79,7 @@ def anchor(obj):
 @click.option("-n", "--limit", type=int, default=20, show_default=True)
 @click.pass_obj
 def list_(obj, limit):
-    """The latest entries."""
+    """Entri terbaru."""
     with obj.engine.connect() as conn:
         rows = conn.execute(text("SELECT id, at, actor, action, target FROM audit_log "
                                  "ORDER BY id DESC LIMIT :n"), {"n": limit}).all()

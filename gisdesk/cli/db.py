@@ -13,13 +13,13 @@ from gisdesk.db.migrate import current_revision, head_revision, upgrade
 
 @click.group()
 def db():
-    """Create, start, stop, migrate, back up and restore the database."""
+    """Membuat, menyalakan, menghentikan, memigrasi, mencadangkan dan memulihkan basis data."""
 
 
 @db.command()
 @click.pass_obj
 def up(obj):
-    """Create (first time) and start the embedded cluster; check a configured server."""
+    """Buat (pertama kali) dan nyalakan klaster bawaan; periksa server yang dikonfigurasi."""
     url = database_url(obj.settings)
     from sqlalchemy import text
     with obj.engine.connect() as conn:
@@ -31,7 +31,7 @@ def up(obj):
 @db.command()
 @click.pass_obj
 def down(obj):
-    """Stop the embedded cluster (a configured server is left alone)."""
+    """Hentikan klaster bawaan (server yang dikonfigurasi dibiarkan)."""
     if obj.settings.database_url:
         click.echo("GISDESK_DATABASE_URL is set: not stopping an external server.")
         return
@@ -42,7 +42,7 @@ def down(obj):
 @db.command()
 @click.pass_obj
 def status(obj):
-    """Where the database is, whether it runs, and its schema revision."""
+    """Di mana basis data, apakah berjalan, dan revisi skemanya."""
     if not obj.settings.database_url:
         cl = embedded.locate(obj.settings.home)
         click.echo(f"embedded cluster: {cl.data} ({'running' if embedded.is_running(cl) else 'stopped'})")
@@ -57,7 +57,7 @@ def status(obj):
 @db.command()
 @click.pass_obj
 def migrate(obj):
-    """Bring the schema to the latest revision (Alembic)."""
+    """Naikkan skema ke revisi terbaru (Alembic)."""
     upgrade(obj.engine)
     click.echo(f"schema at {current_revision(obj.engine)}")
 
@@ -66,7 +66,7 @@ def migrate(obj):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.pass_obj
 def backup(obj, output):
-    """Write a pg_dump (custom format) of the whole database."""
+    """Tulis pg_dump (format custom) seluruh basis data."""
     from gisdesk import audit_anchor
     # the head taken first is surely in the backup; it is kept outside the database
     taken = audit_anchor.take(obj.engine, obj.settings.var)
@@ -78,10 +78,10 @@ def backup(obj, output):
 
 @db.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.confirmation_option(prompt="Replace the database's contents with this backup?")
+@click.confirmation_option(prompt="Ganti isi basis data dengan cadangan ini?")
 @click.pass_obj
 def restore(obj, source):
-    """Replace the database's contents with a backup made by `gisdesk db backup`."""
+    """Ganti isi basis data dengan cadangan buatan `gisdesk db backup`."""
     obj.engine.dispose()
     backups.restore(database_url(obj.settings), source)
     click.echo(f"restored from {source}")

@@ -12,16 +12,17 @@ DEMO_BOUNDARIES = Path(__file__).resolve().parents[2] / "data" / "boundaries" / 
 @click.command()
 @click.option("--scale", type=click.Choice(["city", "national"]), default="city", show_default=True)
 @click.option("--seed", type=int, default=2024, show_default=True)
-@click.option("--if-empty", is_flag=True, help="Do nothing when an election already exists.")
+@click.option("--if-empty", is_flag=True, help="Tidak berbuat apa pun bila sudah ada pemilu.")
 @click.option("--activate", is_flag=True,
-              help="(national) make the national election the active one.")
+              help="(nasional) jadikan pemilu nasional yang aktif.")
 @click.pass_obj
 def demo(obj, scale, seed, if_empty, activate):
-    """Load demo data: Kota Mataram, Pemilu 2024 (DATA DEMO), 1,248 generated TPS.
+    """Muat data demo: Kota Mataram, Pemilu 2024 (DATA DEMO), 1.248 TPS buatan.
 
-    `--scale national`: synthetic boundaries and TPS for all of Indonesia (38 provinces,
-    514 kab/kota, 7,277 kecamatan, 83,731 kelurahan/desa, 820,161 TPS) as a separate election
-    `pemilu-2024-nasional`, not active unless --activate. Takes a minute or two.
+    `--scale national`: batas dan TPS sintetis untuk seluruh Indonesia (38 provinsi,
+    514 kab/kota, 7.277 kecamatan, 83.731 kelurahan/desa, 820.161 TPS) sebagai pemilu
+    tersendiri `pemilu-2024-nasional`, tidak aktif kecuali dengan --activate. Makan waktu
+    satu-dua menit.
     """
     if scale == "national":
         _national(obj, seed, if_empty, activate)
