@@ -63,7 +63,7 @@ def test_the_settings_are_read_from_the_environment_at_invoke_time(gisdesk, engi
     result = gisdesk("db", "status")
     assert result.exit_code == 0, result.output
     assert f"/{engine.url.database}" in result.output
-    assert f"schema: {head_revision()} (latest {head_revision()})" in result.output
+    assert f"skema: {head_revision()} (terbaru {head_revision()})" in result.output
     assert "migrate" not in result.output
 
 
@@ -230,7 +230,7 @@ def test_demo_loads_mataram_and_its_analysis(demo_db):
     engine, _, first = demo_db
     assert first.exit_code == 0, first.output
     assert "kelurahan: 50 baru" in first.stdout
-    assert "tps=1248" in first.stdout and "analysis: 1248 TPS" in first.stdout
+    assert "tps=1248" in first.stdout and "analisis: 1248 TPS" in first.stdout
     assert counts(engine)["tps"] == 1248
 
 
@@ -239,7 +239,7 @@ def test_demo_if_empty_does_nothing_the_second_time(demo_db):
     before = counts(engine)
     result = demo_run(demo_db, "demo", "--if-empty")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "database already has data: demo not loaded\n"
+    assert result.stdout == "basis data sudah berisi: demo tidak dimuat\n"
     assert counts(engine) == before
 
 

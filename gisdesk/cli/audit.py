@@ -33,13 +33,13 @@ def verify(obj, grace, given):
                + anchors.check(conn, kept))
     if bad:
         for b in bad:
-            click.echo(f"entry {b['id']}: {b['reason']}", err=True)
-        click.echo(f"audit log TAMPERED: {len(bad)} problem(s) in {state['entries']} entries",
+            click.echo(f"entri {b['id']}: {b['reason']}", err=True)
+        click.echo(f"log audit DIUBAH: {len(bad)} masalah dalam {state['entries']} entri",
                    err=True)
         raise SystemExit(1)
-    click.echo(f"audit log intact: {state['entries']} entries, hash chain verified "
-               f"({state['head']['seq']} linked, {state['waiting']} waiting for the sequencer), "
-               f"{len(kept)} anchor(s) found in it")
+    click.echo(f"log audit utuh: {state['entries']} entri, rantai hash terperiksa "
+               f"({state['head']['seq']} terangkai, {state['waiting']} menunggu pengurut), "
+               f"{len(kept)} jangkar ditemukan di dalamnya")
 
 
 @audit.command()
@@ -54,7 +54,7 @@ def sequencer(obj, once, interval):
 
     from gisdesk import audit_sequencer
     if once:
-        click.echo(f"chained {audit_sequencer.drain(obj.engine)} entries")
+        click.echo(f"{audit_sequencer.drain(obj.engine)} entri dirangkai")
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -70,9 +70,9 @@ def anchor(obj):
     (`audit verify --anchor SEQ:HASH`)."""
     taken = anchors.take(obj.engine, obj.settings.var)
     if taken is None:
-        click.echo("audit log is empty: nothing to anchor")
+        click.echo("log audit kosong: tidak ada yang dijangkarkan")
         return
-    click.echo(f"{taken.line()} (kept in {anchors.path_in(obj.settings.var)})")
+    click.echo(f"{taken.line()} (disimpan di {anchors.path_in(obj.settings.var)})")
 
 
 @audit.command("list")

@@ -9,6 +9,7 @@ from gisdesk.db import backup as backups
 from gisdesk.db import cluster as embedded
 from gisdesk.db.engine import database_url
 from gisdesk.db.migrate import current_revision, head_revision, upgrade
+from gisdesk.indonesian import angka
 
 
 @click.group()
@@ -24,8 +25,8 @@ def up(obj):
     from sqlalchemy import text
     with obj.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
-    where = "GISDESK_DATABASE_URL" if obj.settings.database_url else "embedded cluster"
-    click.echo(f"database up ({where}): {_safe(url)}")
+    where = "GISDESK_DATABASE_URL" if obj.settings.database_url else "klaster bawaan"
+    click.echo(f"basis data menyala ({where}): {_safe(url)}")
 
 
 @db.command()
@@ -33,10 +34,10 @@ def up(obj):
 def down(obj):
     """Hentikan klaster bawaan (server yang dikonfigurasi dibiarkan)."""
     if obj.settings.database_url:
-        click.echo("GISDESK_DATABASE_URL is set: not stopping an external server.")
+        click.echo("GISDESK_DATABASE_URL diisi: server luar tidak dihentikan.")
         return
     embedded.stop(embedded.locate(obj.settings.home))
-    click.echo("embedded cluster stopped")
+    click.echo("klaster bawaan dihentikan")
 
 
 @db.command()
@@ -45,13 +46,14 @@ def status(obj):
     """Di mana basis data, apakah berjalan, dan revisi skemanya."""
     if not obj.settings.database_url:
         cl = embedded.locate(obj.settings.home)
-        click.echo(f"embedded cluster: {cl.data} ({'running' if embedded.is_running(cl) else 'stopped'})")
+        click.echo(f"klaster bawaan: {cl.data} "
+                   f"({'berjalan' if embedded.is_running(cl) else 'berhenti'})")
         if not embedded.is_running(cl):
             return
     click.echo(f"url: {_safe(database_url(obj.settings))}")
     current, head = current_revision(obj.engine), head_revision()
-    click.echo(f"schema: {current or 'empty'} (latest {head})"
-               + ("" if current == head else "  -> run `gisdesk db migrate`"))
+    click.echo(f"skema: {current or 'kosong'} (terbaru {head})"
+               + ("" if current == head else "  -> jalankan `gisdesk db migrate`"))
 
 
 @db.command()
@@ -59,7 +61,7 @@ def status(obj):
 def migrate(obj):
     """Naikkan skema ke revisi terbaru (Alembic)."""
     upgrade(obj.engine)
-    click.echo(f"schema at {current_revision(obj.engine)}")
+    click.echo(f"skema pada {current_revision(obj.engine)}")
 
 
 @db.command()
@@ -71,7 +73,7 @@ def backup(obj, output):
     # the head taken first is surely in the backup; it is kept outside the database
     taken = audit_anchor.take(obj.engine, obj.settings.var)
     backups.backup(database_url(obj.settings), output)
-    click.echo(f"backup written: {output} ({output.stat().st_size:,} bytes)")
+    click.echo(f"cadangan ditulis: {output} ({angka(output.stat().st_size)} bita)")
     if taken:
         click.echo(taken.line())
 
@@ -84,7 +86,7 @@ def restore(obj, source):
     """Ganti isi basis data dengan cadangan buatan `gisdesk db backup`."""
     obj.engine.dispose()
     backups.restore(database_url(obj.settings), source)
-    click.echo(f"restored from {source}")
+    click.echo(f"dipulihkan dari {source}")
 
 
 def _safe(url: str) -> str:

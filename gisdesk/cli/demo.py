@@ -34,7 +34,7 @@ def demo(obj, scale, seed, if_empty, activate):
 
     with obj.engine.connect() as conn:
         if if_empty and conn.execute(text("SELECT 1 FROM election LIMIT 1")).first():
-            click.echo("database already has data: demo not loaded")
+            click.echo("basis data sudah berisi: demo tidak dimuat")
             return
     result = import_boundaries(obj.engine, DEMO_BOUNDARIES, actor=obj.actor)
     click.echo(result.summary())
@@ -46,7 +46,7 @@ def demo(obj, scale, seed, if_empty, activate):
         analysis = recompute(conn)
     shown = {k: v for k, v in counts.items() if k not in ("seconds",)}
     click.echo("demo: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
-    click.echo(f"analysis: {analysis.n_tps} TPS, {analysis.n_suggestions} suggestions "
+    click.echo(f"analisis: {analysis.n_tps} TPS, {analysis.n_suggestions} saran "
                f"({analysis.pattern_set})")
 
 
@@ -57,7 +57,7 @@ def _national(obj, seed, if_empty, activate):
 
     with obj.engine.connect() as conn:
         if if_empty and conn.execute(text("SELECT 1 FROM election LIMIT 1")).first():
-            click.echo("database already has data: demo not loaded")
+            click.echo("basis data sudah berisi: demo tidak dimuat")
             return
     started = time.perf_counter()
     with obj.engine.begin() as conn:
@@ -69,6 +69,6 @@ def _national(obj, seed, if_empty, activate):
     if timings:
         click.echo("timings: " + ", ".join(f"{k}={v}" for k, v in timings.items()))
     if not counts.get("created"):
-        click.echo("(the national election already existed: nothing generated)")
-    click.echo("active election: " + ("pemilu-2024-nasional" if activate else "unchanged "
-               "(use --activate to switch to the national election)"))
+        click.echo("(pemilu nasional sudah ada: tidak ada yang dibuat)")
+    click.echo("pemilu aktif: " + ("pemilu-2024-nasional" if activate else "tidak berubah "
+               "(pakai --activate untuk beralih ke pemilu nasional)"))
