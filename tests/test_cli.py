@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 
 import pyogrio
 import pytest
@@ -303,3 +304,20 @@ def test_suggest_at_another_time_shows_it_without_storing_it(demo_db):
     assert result.exit_code == 0, result.output
     assert "per 13-02-2024 10:00 WITA" in result.stdout.splitlines()[0]
     assert stored() == before      # the map keeps showing the pinned moment
+
+
+def test_every_help_text_is_in_bahasa_indonesia():
+    """`gisdesk ... --help` speaks Indonesian (option names stay as they are); click's own
+    "--help" line is click's."""
+    import click
+    english = re.compile(r"\b(the|and|with|from|only|when|which|is|are|of|to|or)\b")
+    found = []
+
+    def walk(cmd, path):
+        texts = [cmd.help or ""] + [p.help or "" for p in cmd.params
+                                    if isinstance(p, click.Option) and p.name != "help"]
+        found.extend(f"{path}: {t}" for t in texts if english.search(t.replace("`", " ")))
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, f"{path} {name}")
+    walk(main, "gisdesk")
+    assert found == []

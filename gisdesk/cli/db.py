@@ -80,7 +80,8 @@ def backup(obj, output):
 
 @db.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.confirmation_option(prompt="Ganti isi basis data dengan cadangan ini?")
+@click.confirmation_option(prompt="Ganti isi basis data dengan cadangan ini?",
+                          help="Setujui tanpa ditanya.")
 @click.pass_obj
 def restore(obj, source):
     """Ganti isi basis data dengan cadangan buatan `gisdesk db backup`."""

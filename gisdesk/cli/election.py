@@ -45,7 +45,7 @@ def add(obj, kode, name, kind, voting_date, campaign_start, max_voters, wilayah,
 @election.command("list")
 @click.pass_obj
 def list_(obj):
-    """List elections; * marks the active one."""
+    """Daftar pemilu; * menandai yang aktif."""
     with obj.engine.connect() as conn:
         for r in conn.execute(text("SELECT kode, nama, voting_date, active FROM election ORDER BY id")):
             click.echo(f"{'*' if r.active else ' '} {r.kode:<28} {r.voting_date}  {r.nama}")
