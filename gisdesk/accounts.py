@@ -35,14 +35,14 @@ def create_user(conn: Connection, username: str, password: str, role: str, *,
                 full_name: str | None = None, actor: str = "system") -> int:
     username = username.strip().lower()
     if role not in ROLES:
-        raise InputRejected(f"Unknown role '{role}'; choose one of {', '.join(ROLES)}",
+        raise InputRejected(f"Peran '{role}' tidak dikenal; pilih salah satu dari {', '.join(ROLES)}.",
                             field="role")
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
-        raise InputRejected("User name: letters, digits, '.', '-' or '_' (max 64)",
+        raise InputRejected("Nama pengguna: huruf, angka, '.', '-' atau '_' (maks. 64).",
                             field="username")
     check_strength(password, username)
     if role == "operator" and not agency:
-        raise InputRejected("An operator needs an agency (kpu, polri, bawaslu, pemkot)",
+        raise InputRejected("Operator perlu instansi (kpu, polri, bawaslu, pemkot).",
                             field="agency")
     if kelurahan_kode and conn.execute(text("SELECT 1 FROM kelurahan WHERE kode = :k"),
                                        {"k": kelurahan_kode}).first() is None:
@@ -51,7 +51,7 @@ def create_user(conn: Connection, username: str, password: str, role: str, *,
     exists = conn.execute(text("SELECT 1 FROM users WHERE username = :u"),
                           {"u": username}).first()
     if exists:
-        raise Conflict(f"User '{username}' already exists", field="username")
+        raise Conflict(f"Pengguna '{username}' sudah ada.", field="username")
     user_id = conn.execute(text(
         "INSERT INTO users (username, full_name, password_hash, role, agency, kelurahan_kode) "
         "VALUES (:u, :f, :h, :r, :a, :k) RETURNING id"),
@@ -103,6 +103,29 @@ def change_password(conn: Connection, username: str, password: str, *, actor: st
                       "WHERE id = :i"), {"h": hash_password(password), "i": user_id})
     ended = _revoke_everything(conn, user_id, "password")
     audit.record(conn, actor, "user.password", username.strip().lower(), ended)
+    return ended
+
+
+def change_own_password(conn: Connection, user_id: int, old: str, new: str, *,
+                        keep_sid: str | None) -> int:
+    """A user changes their own password: the old one must be right and the new one strong
+    and different. Their other sessions end (this one stays); API tokens are kept, since
+    they are separate keys the user lists and revokes on the same page. Returns how many
+    sessions ended."""
+    row = conn.execute(text("SELECT username, password_hash FROM users WHERE id = :i AND active"),
+                       {"i": user_id}).first()
+    if row is None:
+        raise NotFound("Pengguna tidak ada atau nonaktif.", field="username")
+    if not check_password(row.password_hash, old or ""):
+        raise InputRejected("Kata sandi lama salah.", field="old_password")
+    if new == old:
+        raise InputRejected("Kata sandi baru sama dengan yang lama.", field="password")
+    check_strength(new, row.username)
+    conn.execute(text("UPDATE users SET password_hash = :h, password_changed_at = now() "
+                      "WHERE id = :i"), {"h": hash_password(new), "i": user_id})
+    ended = sessions.end_others(conn, user_id, keep_sid, "password")
+    audit.record(conn, row.username, "user.password", row.username,
+                 {"sessions_ended": ended, "by": "self"})
     return ended
 
 

@@ -71,6 +71,14 @@ def end_all(conn: Connection, user_id: int, reason: str) -> int:
                         {"u": user_id, "r": reason}).rowcount
 
 
+def end_others(conn: Connection, user_id: int, keep_sid: str | None, reason: str) -> int:
+    """End every live session of a user but the one in use (the user changed their own
+    password: other devices, and whoever copied a cookie, must log in again)."""
+    return conn.execute(text("UPDATE user_session SET ended_at = now(), ended_reason = :r "
+                             "WHERE user_id = :u AND ended_at IS NULL AND sid_sha256 <> :keep"),
+                        {"u": user_id, "r": reason, "keep": _digest(keep_sid or "")}).rowcount
+
+
 def prune(conn: Connection, life: Lifetimes) -> None:
     """Forget sessions that ended or expired more than a day ago (called at login)."""
     conn.execute(text("""

@@ -1,29 +1,38 @@
-"""README screenshots from the demo: the coordinator map and the briefing print, on a desktop
-(1366x768) and a phone (390x844), in headless Chromium (Debian's, as in the tests).
+"""README screenshots from the demo, in headless Chromium (Debian's, as in the tests): the
+coordinator map and the briefing print on a desktop (1366x768) and a phone (390x844), and the
+phone report form (/lapor) with a point read from a pasted map link.
 
     .venv/bin/gisdesk demo            # once: the Mataram demo in the embedded database
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--only map]
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--only map] [--only lapor]
 
 It serves the app on 127.0.0.1 (a free port, stopped at the end) against the database the
 `gisdesk` command uses (GISDESK_DATABASE_URL or the embedded cluster) and logs in as the
-demo supervisor. Needs the test extras (playwright) and /usr/bin/chromium.
+demo supervisor (the report form as the demo desk staff; nothing is sent: the form is filled,
+not submitted). Needs the test extras (playwright) and /usr/bin/chromium.
 """
 from __future__ import annotations
 
 import argparse
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from werkzeug.serving import make_server
 
-from gisdesk.demo.taxonomy import DEMO_PASSWORD
+from gisdesk.demo.taxonomy import DEMO_DESK_STAFF, DEMO_PASSWORD
 from gisdesk.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-SIZES = {"desktop": (1366, 768), "phone": (390, 844)}
+# browser context settings per screen: the phone is a touch screen at 1 px per CSS px
+SIZES = {"desktop": {"viewport": {"width": 1366, "height": 768}},
+         "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1,
+                   "is_mobile": True, "has_touch": True}}
+# a WhatsApp location as desk staff receive it (Kantor Walikota Mataram area)
+PASTED = "https://maps.google.com/maps?q=-8.5834%2C116.1065&z=17&hl=id"
 
 
 def _map_ready(page) -> None:
@@ -35,11 +44,32 @@ def _print_ready(page) -> None:
     page.wait_for_selector(".briefing svg.briefing-map", timeout=60000)
 
 
-# name -> (path, wait, full page?)
+def _report_filled(page) -> None:
+    page.select_option("select[name=category]", "intimidasi")
+    page.select_option("select[name=severity]", "sedang")
+    page.fill("input[name=coords]", PASTED)
+    page.fill("textarea[name=description]", "Sekelompok orang menghalangi pemilih masuk ke TPS.")
+    page.wait_for_selector("#coords-preview.ok", timeout=15000)
+    page.wait_for_selector("#lapor-map path", state="attached")
+    page.wait_for_timeout(600)      # the small map settles on the point
+
+
+@dataclass(frozen=True)
+class Shot:
+    path: str
+    ready: Callable
+    full_page: bool = False
+    sizes: tuple[str, ...] = tuple(SIZES)
+    user: str | None = None         # None: the --user given (the supervisor)
+
+
+# name -> shot; each is written as <name>-<size>.png
 SHOTS = {
-    "map": ("/map", _map_ready, False),
-    "map-ampenan": ("/map?kecamatan=52.71.01&waktu=0", _map_ready, False),
-    "briefing": ("/map/cetak?kecamatan=52.71.01", _print_ready, True),
+    "map": Shot("/map", _map_ready),
+    "map-ampenan": Shot("/map?kecamatan=52.71.01&waktu=0", _map_ready),
+    "briefing": Shot("/map/cetak?kecamatan=52.71.01", _print_ready, full_page=True),
+    "lapor": Shot("/lapor", _report_filled, full_page=True, sizes=("phone",),
+                  user=DEMO_DESK_STAFF),
 }
 
 
@@ -65,29 +95,36 @@ def serving():
         thread.join(5)
 
 
+def _log_in(page, base: str, user: str) -> None:
+    page.goto(base + "/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
 def shoot(out: Path, only: set[str] | None = None, user: str = "supervisor") -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
+    chosen = {n: s for n, s in SHOTS.items() if not only or n in only}
+    # one browser context (one login) per user and screen
+    groups = sorted({(s.user or user, size) for s in chosen.values() for size in s.sizes})
     written = []
     with serving() as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        for size, (width, height) in SIZES.items():
-            context = browser.new_context(viewport={"width": width, "height": height},
-                                          locale="id-ID", timezone_id="Asia/Makassar")
+        for login_as, size in groups:
+            context = browser.new_context(locale="id-ID", timezone_id="Asia/Makassar",
+                                          **SIZES[size])
             page = context.new_page()
-            page.goto(base + "/login")
-            page.fill("input[name=username]", user)
-            page.fill("input[name=password]", DEMO_PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_load_state()
-            for name, (path, wait, full) in SHOTS.items():
-                if only and name not in only:
+            _log_in(page, base, login_as)
+            for name, shot in chosen.items():
+                if (shot.user or user) != login_as or size not in shot.sizes:
                     continue
-                page.goto(base + path)
-                wait(page)
+                page.goto(base + shot.path)
+                shot.ready(page)
                 target = out / f"{name}-{size}.png"
-                page.screenshot(path=str(target), full_page=full)
+                page.screenshot(path=str(target), full_page=shot.full_page)
                 _shrink(target)
                 written.append(target)
             context.close()

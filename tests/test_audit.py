@@ -44,12 +44,12 @@ def test_intact_log_verifies_and_edits_and_deletions_are_detected(engine):
     runner = CliRunner()
     ok = runner.invoke(main, ["audit", "verify"], env=_env(engine))
     assert ok.exit_code == 0, ok.output
-    assert "intact" in ok.output and "0 waiting" in ok.output
+    assert "utuh" in ok.output and "0 menunggu" in ok.output
 
     _tamper(engine, f"UPDATE audit_log SET detail = '{{\"i\": 99}}' WHERE id = {ids[1]}")
     edited = runner.invoke(main, ["audit", "verify"], env=_env(engine))
     assert edited.exit_code == 1
-    assert f"entry {ids[1]}: entri diubah (entry edited" in edited.output
+    assert f"entri {ids[1]}: entri diubah (entry edited" in edited.output
 
     _tamper(engine, f"DELETE FROM audit_log WHERE id = {ids[3]}")
     bad = _problems(engine)
@@ -191,7 +191,7 @@ def test_deleting_the_newest_entries_is_detected_by_an_anchor_kept_outside_the_t
     assert not {i for i in _problems(engine) if i >= ids[-2]}   # the shorter chain is valid
     cut = runner.invoke(main, ["audit", "verify"], env=env)
     assert cut.exit_code == 1
-    assert f"entry {head_seq}: anchored link {head_seq}" in cut.output
+    assert f"entri {head_seq}: anchored link {head_seq}" in cut.output
     assert "deleted" in cut.output
     # an anchor the operator kept on paper catches it too, without the file
     anchors_file.unlink()

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 
 import pyogrio
 import pytest
@@ -63,14 +64,14 @@ def test_the_settings_are_read_from_the_environment_at_invoke_time(gisdesk, engi
     result = gisdesk("db", "status")
     assert result.exit_code == 0, result.output
     assert f"/{engine.url.database}" in result.output
-    assert f"schema: {head_revision()} (latest {head_revision()})" in result.output
+    assert f"skema: {head_revision()} (terbaru {head_revision()})" in result.output
     assert "migrate" not in result.output
 
 
 def test_suggest_without_an_active_election_says_what_to_do(gisdesk):
     result = gisdesk("suggest")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Belum ada pemilu aktif") and "gisdesk demo" in \
+    assert result.stderr.startswith("Gagal: Belum ada pemilu aktif") and "gisdesk demo" in \
         result.stderr
 
 
@@ -148,7 +149,7 @@ def test_election_add_activates_it_and_list_marks_the_active_one(gisdesk, engine
                      "Pilkada 2024 Kota Mataram", "--kind", "pilkada", "--date", "2024-11-27",
                      "--max-voters", "600")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "election pilkada-2024-mataram added and active\n"
+    assert result.stdout == "pemilu pilkada-2024-mataram ditambahkan dan aktif\n"
     result = gisdesk("election", "add", "pemilu-2029", "--name", "Pemilu 2029", "--kind",
                      "pemilu", "--date", "2029-02-14", "--no-activate")
     assert result.exit_code == 0, result.output
@@ -160,7 +161,7 @@ def test_election_add_activates_it_and_list_marks_the_active_one(gisdesk, engine
                          ).scalar() == 600
     again = gisdesk("election", "add", "pemilu-2029", "--name", "Lagi", "--kind", "pemilu",
                     "--date", "2029-02-14")
-    assert again.exit_code == 1 and "pemilu-2029 already exists" in again.stderr
+    assert again.exit_code == 1 and "Pemilu pemilu-2029 sudah ada" in again.stderr
     assert counts(engine)["election"] == 2
 
 
@@ -186,14 +187,14 @@ def test_users_add_takes_the_password_from_the_environment(gisdesk, engine):
     result = gisdesk("users", "add", "Koordinator.Polres", "--role", "viewer",
                      extra_env={"GISDESK_NEW_PASSWORD": "rahasia-panjang-123"})
     assert result.exit_code == 0, result.output
-    assert result.stdout == "user koordinator.polres added as viewer\n"
+    assert result.stdout == "pengguna koordinator.polres ditambahkan sebagai viewer\n"
     with engine.begin() as c:
         user = accounts.authenticate(c, "koordinator.polres", "rahasia-panjang-123")
         assert user is not None and user["role"] == "viewer"
         assert accounts.authenticate(c, "koordinator.polres", "salah") is None
     again = gisdesk("users", "add", "koordinator.polres", "--role", "viewer",
                     extra_env={"GISDESK_NEW_PASSWORD": "rahasia-panjang-123"})
-    assert again.exit_code == 1 and "already exists" in again.stderr
+    assert again.exit_code == 1 and "sudah ada" in again.stderr
     bad_role = gisdesk("users", "add", "x", "--role", "raja",
                        extra_env={"GISDESK_NEW_PASSWORD": "rahasia-panjang-123"})
     assert bad_role.exit_code == 2
@@ -230,7 +231,7 @@ def test_demo_loads_mataram_and_its_analysis(demo_db):
     engine, _, first = demo_db
     assert first.exit_code == 0, first.output
     assert "kelurahan: 50 baru" in first.stdout
-    assert "tps=1248" in first.stdout and "analysis: 1248 TPS" in first.stdout
+    assert "tps=1248" in first.stdout and "analisis: 1248 TPS" in first.stdout
     assert counts(engine)["tps"] == 1248
 
 
@@ -239,7 +240,7 @@ def test_demo_if_empty_does_nothing_the_second_time(demo_db):
     before = counts(engine)
     result = demo_run(demo_db, "demo", "--if-empty")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "database already has data: demo not loaded\n"
+    assert result.stdout == "basis data sudah berisi: demo tidak dimuat\n"
     assert counts(engine) == before
 
 
@@ -266,7 +267,7 @@ def test_suggest_geojson_has_a_point_per_move(demo_db, tmp_path):
     out = tmp_path / "saran.geojson"
     result = demo_run(demo_db, "suggest", "--format", "geojson", "-o", out)
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{len(csv_rows)} suggestion rows written to {out}\n"
+    assert result.stdout == f"{len(csv_rows)} baris saran ditulis ke {out}\n"
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["type"] == "FeatureCollection" and len(data["features"]) == len(csv_rows)
     for feature, row in zip(data["features"], csv_rows):
@@ -303,3 +304,20 @@ def test_suggest_at_another_time_shows_it_without_storing_it(demo_db):
     assert result.exit_code == 0, result.output
     assert "per 13-02-2024 10:00 WITA" in result.stdout.splitlines()[0]
     assert stored() == before      # the map keeps showing the pinned moment
+
+
+def test_every_help_text_is_in_bahasa_indonesia():
+    """`gisdesk ... --help` speaks Indonesian (option names stay as they are); click's own
+    "--help" line is click's."""
+    import click
+    english = re.compile(r"\b(the|and|with|from|only|when|which|is|are|of|to|or)\b")
+    found = []
+
+    def walk(cmd, path):
+        texts = [cmd.help or ""] + [p.help or "" for p in cmd.params
+                                    if isinstance(p, click.Option) and p.name != "help"]
+        found.extend(f"{path}: {t}" for t in texts if english.search(t.replace("`", " ")))
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, f"{path} {name}")
+    walk(main, "gisdesk")
+    assert found == []

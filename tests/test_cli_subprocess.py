@@ -74,7 +74,7 @@ def test_demo(gisdesk, engine):
     result = gisdesk("demo")
     assert result.returncode == 0, result.stderr
     assert "kelurahan: 0 baru" in result.stdout          # boundaries already there
-    assert "analysis: 1248 TPS" in result.stdout
+    assert "analisis: 1248 TPS" in result.stdout
     assert count(engine, "SELECT count(*) FROM tps") == 1248
 
 
@@ -89,7 +89,7 @@ def test_suggest_as_csv(gisdesk, engine):
 
 def test_db_status_and_election_list(gisdesk):
     status = gisdesk("db", "status")
-    assert status.returncode == 0 and "schema: " in status.stdout
+    assert status.returncode == 0 and "skema: " in status.stdout
     listed = gisdesk("election", "list")
     assert listed.returncode == 0 and listed.stdout.startswith("* pemilu-2024-mataram")
 
@@ -98,7 +98,7 @@ def test_backup_then_restore_undoes_a_later_change(gisdesk, engine, tmp_path):
     dump = tmp_path / "gisdesk.dump"
     result = gisdesk("db", "backup", "-o", dump)
     assert result.returncode == 0, result.stderr
-    assert dump.read_bytes()[:5] == b"PGDMP" and "backup written" in result.stdout
+    assert dump.read_bytes()[:5] == b"PGDMP" and "cadangan ditulis" in result.stdout
     # password hashes and the quick count inside: readable by the owner only, whatever umask
     assert stat.S_IMODE(dump.stat().st_mode) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gisdesk.dump"]   # no partial file

@@ -24,15 +24,15 @@ class GisdeskGroup(click.Group):
             print_rejection(exc)
             ctx.exit(1)
         except GisdeskError as exc:
-            click.echo(f"Error: {exc.message}", err=True)
+            click.echo(f"Gagal: {exc.message}", err=True)
             ctx.exit(1)
 
 
 @click.group(cls=GisdeskGroup)
-@click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
+@click.option("-v", "--verbose", is_flag=True, help="Tampilkan rincian kemajuan.")
 @click.pass_context
 def main(ctx, verbose):
-    """gisdesk: election-security map desk (Desk Pemilu)."""
+    """gisdesk: peta pengamanan TPS untuk Desk Pemilu."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     ctx.obj = CliContext()

@@ -10,18 +10,18 @@ from gisdesk import audit_anchor as anchors
 
 @click.group()
 def audit():
-    """Read and verify the audit log."""
+    """Membaca dan memeriksa log audit."""
 
 
 @audit.command()
 @click.option("--grace", type=float, default=audit_log.UNCHAINED_GRACE_S, show_default=True,
-              help="Seconds an entry may wait for the sequencer before it is flagged.")
+              help="Detik sebuah entri boleh menunggu pengurut sebelum ditandai.")
 @click.option("--anchor", "given", multiple=True, metavar="SEQ:HASH",
-              help="An anchor kept elsewhere (as printed by `gisdesk audit anchor`).")
+              help="Jangkar yang disimpan di tempat lain (seperti dicetak `gisdesk audit anchor`).")
 @click.pass_obj
 def verify(obj, grace, given):
-    """Check the hash chain and its anchors: any edited, deleted or inserted entry, a deleted
-    tail, or an entry left unchained longer than --grace seconds, is named (exit 1)."""
+    """Periksa rantai hash dan jangkarnya: setiap entri yang diubah, dihapus atau disisipkan,
+    ekor yang dihapus, atau entri yang belum dirantai lebih dari --grace detik disebut (exit 1)."""
     try:
         extra = [anchors.Anchor.parse(g) for g in given]
     except ValueError as exc:
@@ -33,28 +33,28 @@ def verify(obj, grace, given):
                + anchors.check(conn, kept))
     if bad:
         for b in bad:
-            click.echo(f"entry {b['id']}: {b['reason']}", err=True)
-        click.echo(f"audit log TAMPERED: {len(bad)} problem(s) in {state['entries']} entries",
+            click.echo(f"entri {b['id']}: {b['reason']}", err=True)
+        click.echo(f"log audit DIUBAH: {len(bad)} masalah dalam {state['entries']} entri",
                    err=True)
         raise SystemExit(1)
-    click.echo(f"audit log intact: {state['entries']} entries, hash chain verified "
-               f"({state['head']['seq']} linked, {state['waiting']} waiting for the sequencer), "
-               f"{len(kept)} anchor(s) found in it")
+    click.echo(f"log audit utuh: {state['entries']} entri, rantai hash terperiksa "
+               f"({state['head']['seq']} terangkai, {state['waiting']} menunggu pengurut), "
+               f"{len(kept)} jangkar ditemukan di dalamnya")
 
 
 @audit.command()
-@click.option("--once", is_flag=True, help="Chain what is waiting now, then exit.")
+@click.option("--once", is_flag=True, help="Rantai yang sedang menunggu, lalu berhenti.")
 @click.option("--interval", type=float, default=None,
-              help="Seconds between steps (default 0.2).")
+              help="Detik antarlangkah (bawaan 0,2).")
 @click.pass_obj
 def sequencer(obj, once, interval):
-    """Link committed audit entries into the hash chain (one per deployment)."""
+    """Rangkai entri audit yang sudah tersimpan ke rantai hash (satu per instalasi)."""
     import signal
     import threading
 
     from gisdesk import audit_sequencer
     if once:
-        click.echo(f"chained {audit_sequencer.drain(obj.engine)} entries")
+        click.echo(f"{audit_sequencer.drain(obj.engine)} entri dirangkai")
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -65,21 +65,21 @@ def sequencer(obj, once, interval):
 @audit.command()
 @click.pass_obj
 def anchor(obj):
-    """Link what waits, then take the chain head (link, hash, time) as an anchor: kept in
-    $GISDESK_HOME and printed; keep the printed line elsewhere too (`audit verify --anchor
-    SEQ:HASH`)."""
+    """Rangkai yang menunggu, lalu ambil kepala rantai (urutan, hash, waktu) sebagai jangkar:
+    disimpan di $GISDESK_HOME dan dicetak; simpan juga baris cetakan itu di tempat lain
+    (`audit verify --anchor SEQ:HASH`)."""
     taken = anchors.take(obj.engine, obj.settings.var)
     if taken is None:
-        click.echo("audit log is empty: nothing to anchor")
+        click.echo("log audit kosong: tidak ada yang dijangkarkan")
         return
-    click.echo(f"{taken.line()} (kept in {anchors.path_in(obj.settings.var)})")
+    click.echo(f"{taken.line()} (disimpan di {anchors.path_in(obj.settings.var)})")
 
 
 @audit.command("list")
 @click.option("-n", "--limit", type=int, default=20, show_default=True)
 @click.pass_obj
 def list_(obj, limit):
-    """The latest entries."""
+    """Entri terbaru."""
     with obj.engine.connect() as conn:
         rows = conn.execute(text("SELECT id, at, actor, action, target FROM audit_log "
                                  "ORDER BY id DESC LIMIT :n"), {"n": limit}).all()

@@ -12,16 +12,17 @@ DEMO_BOUNDARIES = Path(__file__).resolve().parents[2] / "data" / "boundaries" / 
 @click.command()
 @click.option("--scale", type=click.Choice(["city", "national"]), default="city", show_default=True)
 @click.option("--seed", type=int, default=2024, show_default=True)
-@click.option("--if-empty", is_flag=True, help="Do nothing when an election already exists.")
+@click.option("--if-empty", is_flag=True, help="Tidak berbuat apa pun bila sudah ada pemilu.")
 @click.option("--activate", is_flag=True,
-              help="(national) make the national election the active one.")
+              help="(nasional) jadikan pemilu nasional yang aktif.")
 @click.pass_obj
 def demo(obj, scale, seed, if_empty, activate):
-    """Load demo data: Kota Mataram, Pemilu 2024 (DATA DEMO), 1,248 generated TPS.
+    """Muat data demo: Kota Mataram, Pemilu 2024 (DATA DEMO), 1.248 TPS buatan.
 
-    `--scale national`: synthetic boundaries and TPS for all of Indonesia (38 provinces,
-    514 kab/kota, 7,277 kecamatan, 83,731 kelurahan/desa, 820,161 TPS) as a separate election
-    `pemilu-2024-nasional`, not active unless --activate. Takes a minute or two.
+    `--scale national`: batas dan TPS sintetis untuk seluruh Indonesia (38 provinsi,
+    514 kab/kota, 7.277 kecamatan, 83.731 kelurahan/desa, 820.161 TPS) sebagai pemilu
+    tersendiri `pemilu-2024-nasional`, tidak aktif kecuali dengan --activate. Makan waktu
+    satu-dua menit.
     """
     if scale == "national":
         _national(obj, seed, if_empty, activate)
@@ -33,7 +34,7 @@ def demo(obj, scale, seed, if_empty, activate):
 
     with obj.engine.connect() as conn:
         if if_empty and conn.execute(text("SELECT 1 FROM election LIMIT 1")).first():
-            click.echo("database already has data: demo not loaded")
+            click.echo("basis data sudah berisi: demo tidak dimuat")
             return
     result = import_boundaries(obj.engine, DEMO_BOUNDARIES, actor=obj.actor)
     click.echo(result.summary())
@@ -45,7 +46,7 @@ def demo(obj, scale, seed, if_empty, activate):
         analysis = recompute(conn)
     shown = {k: v for k, v in counts.items() if k not in ("seconds",)}
     click.echo("demo: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
-    click.echo(f"analysis: {analysis.n_tps} TPS, {analysis.n_suggestions} suggestions "
+    click.echo(f"analisis: {analysis.n_tps} TPS, {analysis.n_suggestions} saran "
                f"({analysis.pattern_set})")
 
 
@@ -56,7 +57,7 @@ def _national(obj, seed, if_empty, activate):
 
     with obj.engine.connect() as conn:
         if if_empty and conn.execute(text("SELECT 1 FROM election LIMIT 1")).first():
-            click.echo("database already has data: demo not loaded")
+            click.echo("basis data sudah berisi: demo tidak dimuat")
             return
     started = time.perf_counter()
     with obj.engine.begin() as conn:
@@ -68,6 +69,6 @@ def _national(obj, seed, if_empty, activate):
     if timings:
         click.echo("timings: " + ", ".join(f"{k}={v}" for k, v in timings.items()))
     if not counts.get("created"):
-        click.echo("(the national election already existed: nothing generated)")
-    click.echo("active election: " + ("pemilu-2024-nasional" if activate else "unchanged "
-               "(use --activate to switch to the national election)"))
+        click.echo("(pemilu nasional sudah ada: tidak ada yang dibuat)")
+    click.echo("pemilu aktif: " + ("pemilu-2024-nasional" if activate else "tidak berubah "
+               "(pakai --activate untuk beralih ke pemilu nasional)"))

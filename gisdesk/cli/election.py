@@ -10,24 +10,24 @@ from gisdesk.errors import Conflict
 
 @click.group()
 def election():
-    """Create and activate elections."""
+    """Membuat dan mengaktifkan pemilu."""
 
 
 @election.command("add")
 @click.argument("kode")
-@click.option("--name", required=True, help="e.g. 'Pilkada 2024 Kota Mataram'")
+@click.option("--name", required=True, help="mis. 'Pilkada 2024 Kota Mataram'")
 @click.option("--kind", type=click.Choice(["pemilu", "pilkada"]), required=True)
 @click.option("--date", "voting_date", type=click.DateTime(formats=["%Y-%m-%d"]), required=True)
 @click.option("--campaign-start", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--max-voters", type=click.IntRange(1, 5000), default=300, show_default=True)
-@click.option("--wilayah", help="Kab/kota code, e.g. 52.71")
+@click.option("--wilayah", help="Kode kab/kota, mis. 52.71")
 @click.option("--activate/--no-activate", default=True, show_default=True)
 @click.pass_obj
 def add(obj, kode, name, kind, voting_date, campaign_start, max_voters, wilayah, activate):
-    """Add election KODE (and make it the active one)."""
+    """Tambah pemilu KODE (dan jadikan yang aktif)."""
     with obj.engine.begin() as conn:
         if conn.execute(text("SELECT 1 FROM election WHERE kode = :k"), {"k": kode}).first():
-            raise Conflict(f"Election {kode} already exists (see `gisdesk election list`).",
+            raise Conflict(f"Pemilu {kode} sudah ada (lihat `gisdesk election list`).",
                            field="kode")
         if activate:
             conn.execute(text("UPDATE election SET active = false WHERE active"))
@@ -39,13 +39,13 @@ def add(obj, kode, name, kind, voting_date, campaign_start, max_voters, wilayah,
              "c": campaign_start.date() if campaign_start else None, "m": max_voters,
              "w": wilayah, "a": activate})
         audit.record(conn, obj.actor, "election.add", kode, {"kind": kind, "active": activate})
-    click.echo(f"election {kode} added" + (" and active" if activate else ""))
+    click.echo(f"pemilu {kode} ditambahkan" + (" dan aktif" if activate else ""))
 
 
 @election.command("list")
 @click.pass_obj
 def list_(obj):
-    """List elections; * marks the active one."""
+    """Daftar pemilu; * menandai yang aktif."""
     with obj.engine.connect() as conn:
         for r in conn.execute(text("SELECT kode, nama, voting_date, active FROM election ORDER BY id")):
             click.echo(f"{'*' if r.active else ' '} {r.kode:<28} {r.voting_date}  {r.nama}")

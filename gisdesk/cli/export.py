@@ -23,26 +23,26 @@ from gisdesk.layers.writers import RENDERERS
 @click.argument("layer_ids", metavar="LAYER...", nargs=-1)
 @click.option("-o", "--output", required=True,
               type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="File to write (the format follows its extension unless --format).")
+              help="Berkas yang ditulis (format mengikuti ekstensinya, kecuali ada --format).")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)),
-              help="geojson, csv (+ .csvt and .prj sidecars), zip (CSV+CSVT+PRJ) or gpkg "
-                   "(default: from the file extension).")
-@click.option("--bbox", metavar="W,S,E,N", help="Only features within this box (lon/lat, "
-                                                "or in --bbox-crs).")
-@click.option("--bbox-crs", metavar="CRS", help="CRS of --bbox, e.g. EPSG:32750.")
+              help="geojson, csv (+ berkas pendamping .csvt dan .prj), zip (CSV+CSVT+PRJ) atau "
+                   "gpkg (bawaan: dari ekstensi berkas).")
+@click.option("--bbox", metavar="W,S,E,N", help="Hanya fitur di dalam kotak ini (bujur/"
+                                                "lintang, atau dalam --bbox-crs).")
+@click.option("--bbox-crs", metavar="CRS", help="CRS untuk --bbox, mis. EPSG:32750.")
 @click.option("--kecamatan-kode", "--kecamatan", "kecamatan", metavar="KODE",
-              help="Only one kecamatan, e.g. 52.71.01 (the web's kecamatan_kode; "
-                   "--kecamatan is the old name).")
+              help="Hanya satu kecamatan, mis. 52.71.01 (kecamatan_kode di web; "
+                   "--kecamatan nama lamanya).")
 @click.option("--filter", "cql", metavar="CQL2",
-              help="A CQL2-text filter, as the API's filter=, e.g. \"kelas = 'rawan'\".")
-@click.option("--crs", metavar="CRS", help="Output CRS, e.g. EPSG:32750 (UTM 50S), EPSG:4755 "
-                                           "(DGN95), EPSG:23840 (TM-3); default CRS84.")
+              help="Saringan CQL2-text, seperti filter= di API, mis. \"kelas = 'rawan'\".")
+@click.option("--crs", metavar="CRS", help="CRS keluaran, mis. EPSG:32750 (UTM 50S), "
+                                           "EPSG:4755 (DGN95), EPSG:23840 (TM-3); bawaan CRS84.")
 @click.option("--all", "all_layers", is_flag=True,
-              help="Every layer a planner may export (GeoPackage only); a restricted layer "
-                   "such as the quick count only when also named.")
+              help="Setiap lapisan yang boleh diekspor perencana (hanya GeoPackage); lapisan "
+                   "terbatas seperti hitung cepat hanya bila disebut juga.")
 @click.pass_obj
 def export(obj, layer_ids, output, fmt, bbox, bbox_crs, kecamatan, cql, crs, all_layers):
-    """Export LAYER(s) of the active election, e.g. `gisdesk export tps -o tps.csv`."""
+    """Ekspor LAYER pemilu aktif (contoh: `gisdesk export tps -o tps.csv`)."""
     known = registry.load(obj.settings.layers_dir)
     if all_layers:
         # a layer behind a stronger right than planner's (the internal quick count) goes into
@@ -54,17 +54,17 @@ def export(obj, layer_ids, output, fmt, bbox, bbox_crs, kecamatan, cql, crs, all
                 click.echo(f"{layer_id}: dilewati (hak '{known[layer_id].permission}'); "
                            "sebut namanya untuk mengekspornya", err=True)
     if not layer_ids:
-        raise click.UsageError(f"Name a layer (or --all). Layers: {', '.join(known)}")
+        raise click.UsageError(f"Sebutkan lapisan (atau --all). Lapisan: {', '.join(known)}")
     unknown = [i for i in layer_ids if i not in known]
     if unknown:
-        raise click.BadParameter(f"unknown layer(s) {', '.join(unknown)}; known: "
+        raise click.BadParameter(f"lapisan tidak dikenal: {', '.join(unknown)}; yang ada: "
                                  f"{', '.join(known)}", param_hint="LAYER")
     try:
         fmt = exports.format_for(output, fmt)
     except Exception as exc:
         raise click.BadParameter(str(getattr(exc, "message", exc)), param_hint="--format")
     if len(layer_ids) > 1 and RENDERERS[fmt].write is None:
-        raise click.UsageError(f"{fmt} holds one layer per file; use a .gpkg for several")
+        raise click.UsageError(f"{fmt} memuat satu lapisan per berkas; pakai .gpkg untuk beberapa")
     chosen = [known[i] for i in dict.fromkeys(layer_ids)]
     # the same parameters, names and checks as the web export and the API
     args = {k: [v] for k, v in (("bbox", bbox), ("bbox-crs", bbox_crs), ("crs", crs))

@@ -13,10 +13,10 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 def _common(f):
     f = click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Also write every problem found as CSV (row, field, severity, reason).")(f)
-    f = click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")(f)
-    f = click.option("--src-crs", help="CRS of a file without one, e.g. EPSG:32750.")(f)
-    f = click.option("--layer", help="Layer to read (GeoPackage or zip with several).")(f)
+                     help="Tulis juga setiap masalah yang ditemukan sebagai CSV (baris, kolom, tingkat, alasan).")(f)
+    f = click.option("--dry-run", is_flag=True, help="Periksa dan hitung, tanpa menulis apa pun.")(f)
+    f = click.option("--src-crs", help="CRS untuk berkas yang tidak menyebutnya, mis. EPSG:32750.")(f)
+    f = click.option("--layer", help="Lapisan yang dibaca (GeoPackage atau zip yang berisi beberapa).")(f)
     return f
 
 
@@ -48,21 +48,21 @@ def _guarded(run, report_file):
 
 @click.group("import")
 def import_():
-    """Import a file (GeoJSON, GeoPackage, Shapefile/zip, CSV). Exit 1: rejected, nothing written."""
+    """Impor berkas (GeoJSON, GeoPackage, Shapefile/zip, CSV). Exit 1: ditolak, tidak ada yang ditulis."""
 
 
 @import_.command("boundaries")
 @click.argument("file", type=FILE)
 @click.option("--level", type=click.Choice(["kecamatan", "kelurahan"]),
-              help="What the file holds (detected from its fields when not given).")
-@click.option("--code-field", help="Field with the Kemendagri code.")
-@click.option("--name-field", help="Field with the name.")
-@click.option("--parent-field", help="Field with the kecamatan code (or name) of a kelurahan.")
+              help="Isi berkas (dikenali dari kolomnya bila tidak disebut).")
+@click.option("--code-field", help="Kolom berisi kode Kemendagri.")
+@click.option("--name-field", help="Kolom berisi nama.")
+@click.option("--parent-field", help="Kolom berisi kode (atau nama) kecamatan sebuah kelurahan.")
 @_common
 @click.pass_obj
 def boundaries(obj, file, level, code_field, name_field, parent_field, layer, src_crs, dry_run,
                report_file):
-    """Kelurahan/desa or kecamatan boundaries (BIG RBI, GADM, HDX, geoBoundaries, plain)."""
+    """Batas kelurahan/desa atau kecamatan (BIG RBI, GADM, HDX, geoBoundaries, biasa)."""
     from gisdesk.ingest.write_boundaries import import_boundaries
     _guarded(lambda: import_boundaries(
         obj.engine, file, actor=obj.actor, level=level, layer=layer, code_field=code_field,
@@ -75,7 +75,7 @@ def boundaries(obj, file, level, code_field, name_field, parent_field, layer, sr
 @_common
 @click.pass_obj
 def tps(obj, file, layer, src_crs, dry_run, report_file):
-    """TPS points of the active election (kelurahan code or name, TPS number, DPT)."""
+    """Titik TPS pemilu aktif (kode atau nama kelurahan, nomor TPS, DPT)."""
     from gisdesk.ingest.write_points import import_tps
     _guarded(lambda: import_tps(obj.engine, file, actor=obj.actor, layer=layer,
                                 src_crs=src_crs, dry_run=dry_run, progress=_progress), report_file)
@@ -86,7 +86,7 @@ def tps(obj, file, layer, src_crs, dry_run, report_file):
 @_common
 @click.pass_obj
 def facilities(obj, file, layer, src_crs, dry_run, report_file):
-    """Facilities: PPS/PPK secretariats, puskesmas, Polsek, posts..."""
+    """Fasilitas: sekretariat PPS/PPK, puskesmas, Polsek, pos..."""
     from gisdesk.ingest.write_points import import_facilities
     _guarded(lambda: import_facilities(obj.engine, file, actor=obj.actor, layer=layer,
                                        src_crs=src_crs, dry_run=dry_run, progress=_progress), report_file)

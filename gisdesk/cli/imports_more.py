@@ -14,8 +14,8 @@ from gisdesk.cli.imports import FILE, _guarded, _progress, import_
 
 def _options(f):
     f = click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Also write every problem found as CSV (row, field, severity, reason).")(f)
-    f = click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")(f)
+                     help="Tulis juga setiap masalah yang ditemukan sebagai CSV (baris, kolom, tingkat, alasan).")(f)
+    f = click.option("--dry-run", is_flag=True, help="Periksa dan hitung, tanpa menulis apa pun.")(f)
     return f
 
 
@@ -27,11 +27,11 @@ def _taxonomy(obj):
 @import_.command("ratings")
 @click.argument("file", type=FILE)
 @click.option("--source", type=click.Choice(["polri", "kpu", "bawaslu"]),
-              help="Who rated (else a 'sumber' column on every row).")
+              help="Siapa yang menilai (bila tidak, kolom 'sumber' di setiap baris).")
 @_options
 @click.pass_obj
 def ratings(obj, file, source, dry_run, report_file):
-    """Vulnerability ratings per TPS or kelurahan (class words or Bawaslu indicators, date)."""
+    """Penilaian kerawanan per TPS atau kelurahan (kata kelas atau indikator Bawaslu, tanggal)."""
     from gisdesk.analysis import load_rules
     from gisdesk.ingest.write_ratings import import_ratings
     _guarded(lambda: import_ratings(obj.engine, file, actor=obj.actor, source=source,
@@ -44,7 +44,7 @@ def ratings(obj, file, source, dry_run, report_file):
 @_options
 @click.pass_obj
 def personnel(obj, file, dry_run, report_file):
-    """Personnel assignments: instansi, sasaran (TPS, kelurahan or cadangan), jumlah, satuan."""
+    """Penugasan personel: instansi, sasaran (TPS, kelurahan atau cadangan), jumlah, satuan."""
     from gisdesk.ingest.write_personnel import import_personnel
     _guarded(lambda: import_personnel(obj.engine, file, actor=obj.actor, dry_run=dry_run,
                                       progress=_progress), report_file)
@@ -52,14 +52,14 @@ def personnel(obj, file, dry_run, report_file):
 
 @import_.command("incidents")
 @click.argument("file", type=FILE)
-@click.option("--layer", help="Layer to read (GeoPackage with several).")
-@click.option("--src-crs", help="CRS of a file without one, e.g. EPSG:32750.")
+@click.option("--layer", help="Lapisan yang dibaca (GeoPackage yang berisi beberapa).")
+@click.option("--src-crs", help="CRS untuk berkas yang tidak menyebutnya, mis. EPSG:32750.")
 @click.option("--confirm-warnings", is_flag=True,
-              help="Accept rows far from any TPS or just outside the area (as confirmed).")
+              help="Terima baris yang jauh dari TPS atau tepat di luar wilayah (dianggap dikonfirmasi).")
 @_options
 @click.pass_obj
 def incidents(obj, file, layer, src_crs, confirm_warnings, dry_run, report_file):
-    """Incident reports (CSV with lon/lat or koordinat, GeoJSON, GeoPackage)."""
+    """Laporan kejadian (CSV dengan lon/lat atau koordinat, GeoJSON, GeoPackage)."""
     from gisdesk.ingest.write_bulk_entry import import_incidents
     _guarded(lambda: import_incidents(obj.engine, file, actor=obj.actor, tax=_taxonomy(obj),
                                       confirm_warnings=confirm_warnings, layer=layer,
@@ -72,7 +72,7 @@ def incidents(obj, file, layer, src_crs, confirm_warnings, dry_run, report_file)
 @_options
 @click.pass_obj
 def readiness(obj, file, dry_run, report_file):
-    """TPS readiness checklists: a TPS code and one 1/0 (ya/tidak) column per item."""
+    """Daftar periksa kesiapan TPS: kode TPS dan satu kolom 1/0 (ya/tidak) per butir."""
     from gisdesk.ingest.write_bulk_entry import import_readiness
     _guarded(lambda: import_readiness(obj.engine, file, actor=obj.actor, tax=_taxonomy(obj),
                                       dry_run=dry_run, progress=_progress), report_file)

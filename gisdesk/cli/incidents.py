@@ -29,16 +29,16 @@ def _line(item: dict) -> str:
 
 @click.group()
 def incidents():
-    """List, verify, reject and merge incident reports (supervisor's review)."""
+    """Daftar, verifikasi, tolak dan gabungkan laporan kejadian (tinjauan kepala desk)."""
 
 
 @incidents.command("list")
-@click.option("--status", type=click.Choice(STATUSES), help="Only reports with this status.")
-@click.option("--kelurahan", metavar="KODE", help="Only reports in this kelurahan.")
+@click.option("--status", type=click.Choice(STATUSES), help="Hanya laporan dengan status ini.")
+@click.option("--kelurahan", metavar="KODE", help="Hanya laporan di kelurahan ini.")
 @click.option("-n", "--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @click.pass_obj
 def list_(obj, status, kelurahan, limit):
-    """Reports of the active election, newest first (id shown as its first 8 characters)."""
+    """Laporan pemilu aktif, terbaru dulu (id ditampilkan 8 karakter pertamanya)."""
     tax = _tax(obj)
     with obj.engine.connect() as conn:
         election = active_election(conn)
@@ -62,29 +62,29 @@ def _act(obj, ident: str, action: str, **kwargs) -> dict:
 
 @incidents.command()
 @click.argument("ident", metavar="ID")
-@click.option("--note", help="A note kept with the decision.")
+@click.option("--note", help="Catatan yang disimpan bersama keputusan.")
 @click.pass_obj
 def verify(obj, ident, note):
-    """Mark a report verified (it then raises nearby TPS classes)."""
+    """Tandai laporan terverifikasi (lalu menaikkan kelas TPS di sekitarnya)."""
     click.echo("Terverifikasi: " + _line(_act(obj, ident, "verify", note=note)))
 
 
 @incidents.command()
 @click.argument("ident", metavar="ID")
-@click.option("--reason", required=True, help="Why the report is rejected (required).")
+@click.option("--reason", required=True, help="Alasan laporan ditolak (wajib).")
 @click.pass_obj
 def reject(obj, ident, reason):
-    """Reject a report, with the reason."""
+    """Tolak laporan, dengan alasannya."""
     click.echo("Ditolak: " + _line(_act(obj, ident, "reject", note=reason)))
 
 
 @incidents.command()
 @click.argument("ident", metavar="ID")
-@click.option("--into", "into", metavar="ID", help="The report it duplicates. Without it, "
-              "the candidates (near in place and time) are listed.")
+@click.option("--into", "into", metavar="ID", help="Laporan yang diduplikasinya. Tanpa opsi "
+              "ini, calon (dekat tempat dan waktunya) didaftar.")
 @click.pass_obj
 def merge(obj, ident, into):
-    """Merge a duplicate report into the one it repeats."""
+    """Gabungkan laporan duplikat ke laporan yang diulanginya."""
     if not into:
         with obj.engine.connect() as conn:
             found = merge_candidates(conn, resolve_id(conn, ident), _tax(obj))

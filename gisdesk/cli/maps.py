@@ -5,21 +5,22 @@ from pathlib import Path
 
 import click
 
+from gisdesk.indonesian import angka
 from gisdesk.roles import ROLES
 
 
 @click.command("map")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the standalone HTML map (data and scripts inside the file).")
+              help="Tulis peta HTML mandiri (data dan skrip di dalam berkas).")
 @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the briefing print (A4 landscape PDF: map, legend, totals, gaps, "
-                   "suggestions).")
-@click.option("--kecamatan", metavar="KODE", help="Briefing for one kecamatan (e.g. 52.71.01).")
+              help="Tulis cetakan briefing (PDF A4 mendatar: peta, legenda, jumlah, "
+                   "kekurangan, saran).")
+@click.option("--kecamatan", metavar="KODE", help="Briefing untuk satu kecamatan (mis. 52.71.01).")
 @click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True,
-              help="Show only the layers this role may see.")
+              help="Tampilkan hanya lapisan yang boleh dilihat peran ini.")
 @click.pass_obj
 def map_(obj, output, pdf_path, kecamatan, role):
-    """Write a standalone HTML map and/or a PDF briefing (works offline, no CDN)."""
+    """Tulis peta HTML mandiri dan/atau briefing PDF (jalan tanpa internet, tanpa CDN)."""
     from gisdesk import audit
     from gisdesk.analysis.catchup import for_command
     if not output and not pdf_path:
@@ -33,7 +34,8 @@ def map_(obj, output, pdf_path, kecamatan, role):
             html = build_standalone_map(conn, election_id, role=role)
         output.write_text(html, encoding="utf-8")
         _record(obj, audit, "export.map", output, {"role": role})
-        click.echo(f"map written: {output} ({len(html.encode()):,} bytes, layers for role {role})")
+        click.echo(f"peta ditulis: {output} ({angka(len(html.encode()))} bita, lapisan untuk peran "
+                   f"{role})")
     if pdf_path:
         from gisdesk import layers as registry
         from gisdesk.maps import briefing
@@ -44,7 +46,7 @@ def map_(obj, output, pdf_path, kecamatan, role):
         body = briefing.pdf(ctx)
         pdf_path.write_bytes(body)
         _record(obj, audit, "export.briefing", pdf_path, {"role": role, "kecamatan": kecamatan})
-        click.echo(f"briefing written: {pdf_path} ({len(body):,} bytes, {ctx['scope_name']}, "
+        click.echo(f"briefing ditulis: {pdf_path} ({angka(len(body))} bita, {ctx['scope_name']}, "
                    f"keadaan per {ctx['as_of']})")
 
 
@@ -56,12 +58,12 @@ def _record(obj, audit, action: str, path: Path, detail: dict) -> None:
 def _layers_group():
     @click.group("layers")
     def layers():
-        """Map/export layer declarations (layers/*.toml)."""
+        """Deklarasi lapisan peta/ekspor (layers/*.toml)."""
 
     @layers.command("check")
     @click.pass_obj
     def check(obj):
-        """Validate every layer file; errors name the file and field (exit 1)."""
+        """Periksa setiap berkas lapisan; galat menyebut berkas dan kolomnya (exit 1)."""
         from gisdesk.layers import check as check_dir
         errors = check_dir(obj.settings.layers_dir)
         for e in errors:
@@ -69,7 +71,7 @@ def _layers_group():
         if errors:
             raise SystemExit(1)
         n = len(list(Path(obj.settings.layers_dir).glob("*.toml")))
-        click.echo(f"{n} layer files OK in {obj.settings.layers_dir}")
+        click.echo(f"{n} berkas lapisan baik di {obj.settings.layers_dir}")
 
     return layers
 

@@ -11,13 +11,13 @@ from gisdesk import audit
 
 @click.group()
 def patterns():
-    """Security pattern sets (pola pengamanan) per election."""
+    """Set pola pengamanan per pemilu."""
 
 
 @patterns.command("list")
 @click.pass_obj
 def list_(obj):
-    """List the stored pattern sets (global ones first, newest first per election)."""
+    """Daftar set pola yang tersimpan (yang umum dulu, terbaru dulu per pemilu)."""
     from gisdesk.analysis.patterns import stored_sets
     from gisdesk.analysis.risk import clock_time
     from gisdesk.analysis.rules import load_rules
@@ -33,10 +33,10 @@ def list_(obj):
 
 @patterns.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--election", "election_kode", required=True, help="Election code (KODE).")
+@click.option("--election", "election_kode", required=True, help="Kode pemilu (KODE).")
 @click.pass_obj
 def add(obj, file, election_kode):
-    """Add the [[patterns]] sets of FILE.toml to election KODE and refresh its analysis."""
+    """Tambahkan set [[patterns]] dari FILE.toml ke pemilu KODE dan segarkan analisisnya."""
     from gisdesk.analysis import changes
     from gisdesk.analysis.catchup import drain
     from gisdesk.analysis.patterns import add_sets, read_file

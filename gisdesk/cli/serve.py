@@ -18,34 +18,34 @@ import click
 
 
 @click.command()
-@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default GISDESK_PORT or 5000).")
+@click.option("--host", default=None, help="Alamat yang didengarkan (bawaan 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (bawaan GISDESK_PORT atau 5000).")
 @click.option("--workers", type=int, default=2, show_default=True,
-              help="Gunicorn web worker processes (production: about 2 x CPU cores + 1).")
+              help="Proses pekerja web gunicorn (produksi: sekitar 2 x inti CPU + 1).")
 @click.option("--dev", is_flag=True,
-              help="Werkzeug's development server (one process) instead of gunicorn.")
+              help="Server pengembangan Werkzeug (satu proses) sebagai ganti gunicorn.")
 @click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
-              help="Start the background worker (analysis) beside the web workers; "
-                   "--no-worker when `gisdesk worker` runs elsewhere.")
+              help="Jalankan pekerja latar (analisis) di samping pekerja web; "
+                   "--no-worker bila `gisdesk worker` berjalan di tempat lain.")
 @click.option("--threads", type=int, default=4, show_default=True,
-              help="Threads per gunicorn worker (map pages poll; exports stream).")
+              help="Utas per pekerja gunicorn (halaman peta memantau; ekspor mengalir).")
 @click.option("--timeout", type=int, default=300, show_default=True,
-              help="Seconds a gunicorn worker may spend on one request before it is "
-                   "restarted (long exports of a national layer).")
+              help="Detik yang boleh dipakai pekerja gunicorn untuk satu permintaan sebelum "
+                   "dimulai ulang (ekspor panjang lapisan nasional).")
 @click.option("--access-log", default="-", show_default=True,
-              help="Gunicorn access log file ('-' = stdout, '' = none).")
+              help="Berkas log akses gunicorn ('-' = stdout, '' = tidak ada).")
 @click.option("--proxies", type=int, default=None,
-              help="Number of trusted reverse proxies in front (nginx/Caddy): client "
-                   "address and scheme come from their X-Forwarded-* headers "
-                   "(default GISDESK_TRUSTED_PROXIES or 0).")
+              help="Jumlah reverse proxy tepercaya di depan (nginx/Caddy): alamat klien "
+                   "dan skema diambil dari header X-Forwarded-* mereka "
+                   "(bawaan GISDESK_TRUSTED_PROXIES atau 0).")
 @click.option("--max-requests", type=int, default=0, show_default=True,
-              help="Restart a gunicorn worker after this many requests (0 = never).")
+              help="Mulai ulang pekerja gunicorn setelah sekian permintaan (0 = tidak pernah).")
 @click.option("--demo-banner", is_flag=True, hidden=True,
-              help="Print the demo logins (used by `make run`).")
+              help="Cetak akun demo (dipakai `make run`).")
 @click.pass_obj
 def serve(obj, host, port, workers, dev, with_worker, threads, timeout, access_log, proxies,
           max_requests, demo_banner):
-    """Serve the web app."""
+    """Jalankan aplikasi web."""
     host = host or obj.settings.host
     port = port or obj.settings.port
     from gisdesk.config import secret_key

@@ -17,11 +17,11 @@ from gisdesk.analysis.store import recompute
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "geojson"]), default="table")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z"]),
-              help="Evaluate at this time (ISO 8601 with offset); default: now, or the "
-                   "election's pinned time (the demo).")
+              help="Hitung pada waktu ini (ISO 8601 dengan zona); bawaan: sekarang, atau "
+                   "waktu yang dipatok pemilu (demo).")
 @click.pass_obj
 def suggest(obj, fmt, output, as_of):
-    """Suggestions for the active election (the same numbers as the map)."""
+    """Saran untuk pemilu aktif (angka yang sama dengan peta)."""
     if as_of is None:   # what the map shows, brought up to date (no worker may run)
         election_id = for_command(obj.engine, obj.settings.rules_file)
         with obj.engine.connect() as conn:
@@ -48,7 +48,7 @@ def suggest(obj, fmt, output, as_of):
         text = _table(rows, as_of, pattern_set)
     if output:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"{len(rows)} suggestion rows written to {output}")
+        click.echo(f"{len(rows)} baris saran ditulis ke {output}")
     else:
         click.echo(text, nl=False)
 

@@ -8,11 +8,11 @@ import click
 
 @click.command()
 @click.option("--exit-with-parent", is_flag=True, hidden=True,
-              help="Stop when the process that started it is gone (used by `gisdesk serve`).")
+              help="Berhenti bila proses yang memulainya sudah tidak ada (dipakai `gisdesk serve`).")
 @click.pass_obj
 def worker(obj, exit_with_parent):
-    """Run the background worker: keeps the analysis results up to date after every write
-    and as time passes. One per deployment; connect it to the primary directly."""
+    """Jalankan pekerja latar: menjaga hasil analisis tetap baru setelah setiap penulisan
+    dan seiring waktu. Satu per instalasi; sambungkan langsung ke basis data utama."""
     from gisdesk.worker import run
     logging.getLogger("gisdesk").setLevel(logging.INFO)
     click.echo("gisdesk worker: analysis queue + clock (Ctrl-C to stop)", err=True)

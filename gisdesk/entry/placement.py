@@ -116,12 +116,12 @@ def place_kelurahan(conn: Connection, lon: float, lat: float, *, wilayah: str | 
         return place
     if _inside(conn, lat, lon, wilayah, tolerance):
         _reject("Titik berada di luar wilayah, tetapi masuk wilayah bila lintang dan bujur "
-                "ditukar. Apakah lintang/bujur tertukar? (did you swap lat/lon?)",
+                "ditukar. Apakah lintang dan bujur tertukar?",
                 field_name, value)
     if _inside(conn, lon, -lat, wilayah, tolerance):
         _reject("Titik berada di luar wilayah, tetapi masuk wilayah bila tanda lintang "
-                "dibalik. Lintang selatan ditulis negatif (mis. -8.58) atau dengan S/LS. "
-                "(sign-flipped latitude?)", field_name, value)
+                "dibalik (tanda lintang terbalik?). Lintang selatan ditulis negatif (mis. "
+                "-8.58) atau dengan S/LS.", field_name, value)
     where = f" ({angka(row.distance_m / 1000, 1)} km dari batas terdekat)" if row else ""
     _reject(f"Titik berada di luar wilayah kerja{where}.", field_name, value)
     raise AssertionError("unreachable")

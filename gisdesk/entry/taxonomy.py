@@ -63,36 +63,41 @@ class Taxonomy:
         return tuple(item.key for item in self.readiness)
 
 
+# the value types a taxonomy file holds, as the error says them
+_KIND = {str: "teks", float: "angka", int: "bilangan bulat", bool: "true/false", list: "daftar",
+         dict: "tabel"}
+
+
 def _need(table: dict, key: str, kind, where: str):
     if key not in table:
-        raise ConfigError(f"{where}: '{key}' is missing", field=key)
+        raise ConfigError(f"{where}: '{key}' tidak ada", field=key)
     value = table[key]
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise ConfigError(f"{where}: '{key}' must be {kind.__name__}", field=key)
+        raise ConfigError(f"{where}: '{key}' harus {_KIND.get(kind, kind.__name__)}", field=key)
     return value
 
 
 def _only(table: dict, keys: set[str], where: str) -> None:
     unknown = sorted(set(table) - keys)
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}", field=unknown[0])
+        raise ConfigError(f"{where}: kunci tidak dikenal: {', '.join(unknown)}", field=unknown[0])
 
 
 def _categories(data: dict, src: str, jenis: dict) -> dict[str, Category]:
     table = _need(data, "categories", dict, src)
     if not table:
-        raise ConfigError(f"{src}: [categories] is empty", field="categories")
+        raise ConfigError(f"{src}: [categories] kosong", field="categories")
     out = {}
     for key, cat in table.items():
         where = f"{src} [categories.{key}]"
         if len(key) > 40 or not key.replace("_", "").isalnum():
-            raise ConfigError(f"{where}: key must be letters/digits/_ (max 40)", field=key)
+            raise ConfigError(f"{where}: kunci hanya huruf, angka atau _ (maks. 40)", field=key)
         _only(cat, {"label", "jenis"}, where)
         kind = _need(cat, "jenis", str, where)
         if kind not in jenis:
-            raise ConfigError(f"{where}: jenis '{kind}' is not one of {', '.join(jenis)}",
+            raise ConfigError(f"{where}: jenis '{kind}' bukan salah satu dari {', '.join(jenis)}",
                               field="jenis")
         out[key] = Category(key, _need(cat, "label", str, where), kind)
     return out
@@ -104,16 +109,16 @@ def _readiness(data: dict, src: str) -> tuple[ReadinessItem, ...]:
     for i, item in enumerate(items, 1):
         where = f"{src} [[readiness]] #{i}"
         if not isinstance(item, dict):
-            raise ConfigError(f"{where}: must be a table", field="readiness")
+            raise ConfigError(f"{where}: harus berupa tabel", field="readiness")
         _only(item, {"key", "label", "critical"}, where)
         key = _need(item, "key", str, where)
         if key in seen:
-            raise ConfigError(f"{where}: duplicate key '{key}'", field="key")
+            raise ConfigError(f"{where}: kunci '{key}' ganda", field="key")
         seen.add(key)
         out.append(ReadinessItem(key, _need(item, "label", str, where),
                                  _need(item, "critical", bool, where)))
     if not out:
-        raise ConfigError(f"{src}: the readiness checklist is empty", field="readiness")
+        raise ConfigError(f"{src}: daftar periksa kesiapan kosong", field="readiness")
     return tuple(out)
 
 
@@ -122,23 +127,23 @@ def parse_taxonomy(data: dict, src: str = "<incident types>") -> Taxonomy:
     jenis = _need(data, "jenis", dict, src)
     bad = sorted(set(jenis) - set(JENIS))
     if bad:
-        raise ConfigError(f"{src} [jenis]: unknown type(s) {', '.join(bad)}", field=bad[0])
+        raise ConfigError(f"{src} [jenis]: jenis tidak dikenal: {', '.join(bad)}", field=bad[0])
     sev = _need(data, "severity", dict, src)
     _only(sev, {"order", "labels", "aliases"}, f"{src} [severity]")
     order = tuple(_need(sev, "order", list, f"{src} [severity]"))
     if set(order) - set(SEVERITIES) or not order:
-        raise ConfigError(f"{src} [severity]: order must use {', '.join(SEVERITIES)}",
+        raise ConfigError(f"{src} [severity]: order hanya boleh memakai {', '.join(SEVERITIES)}",
                           field="order")
     aliases = {k.lower(): v for k, v in sev.get("aliases", {}).items()}
     if set(aliases.values()) - set(order):
-        raise ConfigError(f"{src} [severity.aliases]: values must be in order", field="aliases")
+        raise ConfigError(f"{src} [severity.aliases]: nilainya harus ada di order", field="aliases")
     checks = _need(data, "checks", dict, src)
     cw = f"{src} [checks]"
     _only(checks, {"boundary_tolerance_m", "far_from_tps_m", "future_tolerance_min",
                    "description_max", "confirm", "readiness_clock_skew_min"}, cw)
     confirm = _need(checks, "confirm", list, cw)
     if set(confirm) - set(WARNING_CODES):
-        raise ConfigError(f"{cw}: confirm may list {', '.join(WARNING_CODES)}", field="confirm")
+        raise ConfigError(f"{cw}: confirm hanya boleh berisi {', '.join(WARNING_CODES)}", field="confirm")
     dup = _need(data, "duplicates", dict, src)
     dw = f"{src} [duplicates]"
     _only(dup, {"radius_m", "window_hours", "same_category"}, dw)
@@ -164,9 +169,9 @@ def _load(path: str) -> Taxonomy:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+        raise ConfigError(f"{path}: tidak dapat dibaca ({exc.strerror})") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        raise ConfigError(f"{path}: bukan TOML yang sah ({exc})") from exc
     return parse_taxonomy(data, path)
 
 

@@ -73,7 +73,7 @@ def canonical_columns(columns: Iterable[object], *,
         elif hits:
             found[canonical] = hits[0]
     if problems:
-        raise InputRejected("The file's columns are ambiguous or missing.", problems)
+        raise InputRejected("Kolom berkas tidak ada atau bermakna ganda.", problems)
     return found
 
 

@@ -152,7 +152,7 @@ def _parse_codes(frame: pd.DataFrame, column: str, parse, problems: list[Problem
         try:
             parsed = parse(value)
         except CodeError as exc:
-            problems.append(Problem(pos + 1, column, f"{what} code: {exc}", value=str(value)))
+            problems.append(Problem(pos + 1, column, f"kode {what}: {exc}", value=str(value)))
             parsed = (None, None)
         kode.append(parsed[0])
         bps.append(parsed[1])
@@ -169,22 +169,23 @@ def normalise_attributes(frame: pd.DataFrame, *, level: str | None = None,
     are not codes become row problems naming the source field.
     """
     if level not in (None, KELURAHAN, KECAMATAN):
-        raise InputRejected(f"level must be kelurahan or kecamatan, not {level!r}",
-                            [Problem(None, "level", "unknown level", value=str(level))])
+        raise InputRejected(f"Tingkat harus kelurahan atau kecamatan, bukan {level!r}.",
+                            [Problem(None, "level", "tingkat tidak dikenal", value=str(level))])
     columns = [c for c in frame.columns if c != "geometry"]
     overrides = {"code": code_field, "name": name_field, "parent": parent_field}
     missing = [f"--{k}-field {v}" for k, v in overrides.items()
                if v is not None and find_column(columns, v) is None]
     if missing:
-        message = (f"The file has no field {', '.join(missing)}; its fields: "
+        message = (f"Berkas tidak punya kolom {', '.join(missing)}; kolom yang ada: "
                    f"{', '.join(map(str, columns))}.")
         raise InputRejected(message, [Problem(None, v, message) for v in overrides.values()
                                       if v is not None and find_column(columns, v) is None])
     scheme = detect_scheme(columns)
     if scheme is None and code_field is None and name_field is None:
-        message = (f"The boundary file's fields ({', '.join(map(str, columns))}) match no "
-                   "known layout (BIG RBI, HDX/OCHA, GADM, geoBoundaries, plain kode/nama). "
-                   "Map them with --code-field, --name-field and --parent-field.")
+        message = (f"Kolom berkas batas ({', '.join(map(str, columns))}) tidak cocok dengan "
+                   "format yang dikenal (BIG RBI, HDX/OCHA, GADM, geoBoundaries, kode/nama "
+                   "biasa). Petakan kolomnya dengan --code-field, --name-field dan "
+                   "--parent-field.")
         raise InputRejected(message, [Problem(None, None, message)])
 
     code_override = find_column(columns, code_field) if code_field else None

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     path = ship(args.source, args.target)
-    print(f"wrote {path}")
+    print(f"ditulis: {path}")
     return 0
 
 

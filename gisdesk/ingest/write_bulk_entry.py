@@ -285,7 +285,7 @@ def read_readiness(path: str | Path, tax: Taxonomy) -> TableRead:
         try:
             kind, tps = resolve_target(v)
             if kind != "tps":
-                raise CellError("a TPS is needed (52.71.01.1004-012, or kode + tps)")
+                raise CellError("perlu TPS (mis. 52.71.01.1004-012, atau kolom kode + tps)")
         except CellError as exc:
             problems.append(Problem(i + 1, target_col, str(exc),
                                     value=None if _blank(fr.get(target_col)) else

@@ -189,8 +189,8 @@ def _locate(conn: Connection, filename: str) -> None:
         problems = [Problem(row, "geometry", f"TPS {kode} terletak {angka(metres)} m di luar "
                             f"kelurahan yang dimuat (lebih dari {angka(NEAR_AREA_M)} m)", value=kode)
                     for row, kode, metres in far]
-        raise InputRejected(f"The TPS file {filename} was rejected and nothing was loaded: "
-                            f"{len(problems)} TPS outside the area.", problems)
+        raise InputRejected(f"Berkas TPS {filename} ditolak dan tidak ada yang dimuat: "
+                            f"{angka(len(problems))} TPS di luar wilayah.", problems)
 
 
 def import_facilities(engine: Engine, path: str | Path, *, actor: str, layer: str | None = None,

@@ -70,6 +70,11 @@ class Layer:
                 "popup": self.popup, "properties": [p.__dict__ for p in self.properties]}
 
 
+# value types of a layer file, as its errors say them
+_KIND = {str: "teks", int: "bilangan bulat", float: "angka", bool: "true/false", list: "daftar",
+         dict: "tabel"}
+
+
 class _Check:
     """Collects problems in one file, each naming FILE and FIELD."""
 
@@ -78,14 +83,15 @@ class _Check:
         self.problems: list[str] = []
 
     def bad(self, fld: str, reason: str) -> None:
-        self.problems.append(f"{self.path.name}: field '{fld}': {reason}")
+        self.problems.append(f"{self.path.name}: kolom '{fld}': {reason}")
 
     def need(self, data: dict, key: str, kind: type, prefix: str = "") -> Any:
         value = data.get(key)
         if value is None:
-            self.bad(prefix + key, "is required")
+            self.bad(prefix + key, "wajib diisi")
         elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.bad(prefix + key, f"must be a {kind.__name__}, not {type(value).__name__}")
+            self.bad(prefix + key, f"harus {_KIND.get(kind, kind.__name__)}, bukan "
+                                   f"{_KIND.get(type(value), type(value).__name__)}")
             return None
         return value
 
@@ -98,35 +104,35 @@ def _parse(path: Path) -> tuple[Layer | None, list[str]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        return None, [f"{path.name}: not valid TOML: {exc}"]
+        return None, [f"{path.name}: bukan TOML yang sah: {exc}"]
     for key in sorted(set(data) - TOP_KEYS):
-        chk.bad(key, "unknown field (typo?)")
+        chk.bad(key, "kolom tidak dikenal (salah ketik?)")
     layer_id = chk.need(data, "id", str)
     if layer_id and not NAME_RE.match(layer_id):
-        chk.bad("id", "use lower-case letters, digits and '_' (it is part of URLs)")
+        chk.bad("id", "pakai huruf kecil, angka dan '_' (id menjadi bagian URL)")
     if layer_id and path.stem != layer_id:
-        chk.bad("id", f"must match the file name ('{path.stem}')")
+        chk.bad("id", f"harus sama dengan nama berkas ('{path.stem}')")
     title = chk.need(data, "title", str)
     geometry = chk.need(data, "geometry", str)
     if geometry and geometry not in GEOMETRIES:
-        chk.bad("geometry", f"must be one of {', '.join(GEOMETRIES)}")
+        chk.bad("geometry", f"harus salah satu dari {', '.join(GEOMETRIES)}")
     source = chk.need(data, "source", str)
     if source and source not in SOURCES:
-        chk.bad("source", f"unknown source '{source}'; known: {', '.join(sorted(SOURCES))}")
+        chk.bad("source", f"sumber '{source}' tidak dikenal; yang ada: {', '.join(sorted(SOURCES))}")
     for key in ("permission", "export_permission"):
         perm = chk.opt(data, key, str, None)
         if perm and perm not in KNOWN_PERMISSIONS:
-            chk.bad(key, f"unknown permission '{perm}'; known: "
+            chk.bad(key, f"hak '{perm}' tidak dikenal; yang ada: "
                          f"{', '.join(sorted(KNOWN_PERMISSIONS))}")
     props = _properties(chk, data.get("properties"), SOURCES.get(source or ""))
     names = {p.name: p for p in props}
     time_field = chk.opt(data, "time_field", str, None)
     if time_field and names.get(time_field, Property("", "", "")).type != "datetime":
-        chk.bad("time_field", f"'{time_field}' must be a declared datetime property")
+        chk.bad("time_field", f"'{time_field}' harus properti datetime yang dideklarasikan")
     where = chk.opt(data, "where", dict, {}) or {}
     for key in where:
         if key not in names:
-            chk.bad(f"where.{key}", "not a declared property")
+            chk.bad(f"where.{key}", "bukan properti yang dideklarasikan")
     style = chk.need(data, "style", dict) or {}
     _style(chk, style, names)
     popup = chk.opt(data, "popup", dict, {}) or {}
@@ -148,27 +154,28 @@ def _parse(path: Path) -> tuple[Layer | None, list[str]]:
 
 def _properties(chk: _Check, raw: Any, source) -> list[Property]:
     if not isinstance(raw, list) or not raw:
-        chk.bad("properties", "needs at least one [[properties]] entry (the first is the key)")
+        chk.bad("properties", "perlu paling sedikit satu [[properties]] (yang pertama "
+                              "adalah kunci)")
         return []
     out: list[Property] = []
     for i, item in enumerate(raw):
         prefix = f"properties[{i}]."
         if not isinstance(item, dict):
-            chk.bad(f"properties[{i}]", "must be a table")
+            chk.bad(f"properties[{i}]", "harus berupa tabel")
             continue
         name = chk.need(item, "name", str, prefix)
         kind = chk.need(item, "type", str, prefix)
         title = chk.need(item, "title", str, prefix)
         vocab = chk.opt(item, "vocabulary", str, None, prefix)
         if kind and kind not in TYPES:
-            chk.bad(prefix + "type", f"must be one of {', '.join(TYPES)}")
+            chk.bad(prefix + "type", f"harus salah satu dari {', '.join(TYPES)}")
         if vocab and vocab not in VOCABULARIES:
-            chk.bad(prefix + "vocabulary", f"unknown; known: {', '.join(VOCABULARIES)}")
+            chk.bad(prefix + "vocabulary", f"tidak dikenal; yang ada: {', '.join(VOCABULARIES)}")
         if name and source is not None and name not in source.columns:
-            chk.bad(prefix + "name", f"source '{source.name}' has no column '{name}'; it has "
+            chk.bad(prefix + "name", f"sumber '{source.name}' tidak punya kolom '{name}'; yang ada: "
                                      f"{', '.join(source.columns)}")
         if name and any(p.name == name for p in out):
-            chk.bad(prefix + "name", f"'{name}' declared twice")
+            chk.bad(prefix + "name", f"'{name}' dideklarasikan dua kali")
         if name and kind and title:
             out.append(Property(name, kind, title, vocab))
     return out
@@ -177,47 +184,47 @@ def _properties(chk: _Check, raw: Any, source) -> list[Property]:
 def _style(chk: _Check, style: dict, names: dict) -> None:
     kind = style.get("kind")
     if kind not in STYLE_KINDS:
-        chk.bad("style.kind", f"must be one of {', '.join(STYLE_KINDS)}")
+        chk.bad("style.kind", f"harus salah satu dari {', '.join(STYLE_KINDS)}")
         return
     if kind in ("category", "graduated") and style.get("field") not in names:
-        chk.bad("style.field", "must name a declared property")
+        chk.bad("style.field", "harus menyebut properti yang dideklarasikan")
     colours = style.get("colors")
     if kind == "category":
         if not isinstance(colours, dict) or not colours:
-            chk.bad("style.colors", "a table of value = \"#rrggbb\" is required")
+            chk.bad("style.colors", "perlu tabel nilai = \"#rrggbb\"")
             colours = {}
         bad = [k for k, v in colours.items() if not COLOUR_RE.match(str(v))]
     elif kind == "graduated":
         breaks = style.get("breaks")
         if not isinstance(breaks, list) or not breaks \
                 or any(not isinstance(b, (int, float)) for b in breaks) or breaks != sorted(breaks):
-            chk.bad("style.breaks", "a rising list of numbers is required")
+            chk.bad("style.breaks", "perlu daftar angka yang naik")
             breaks = []
         if not isinstance(colours, list) or len(colours) != len(breaks) + 1:
-            chk.bad("style.colors", "needs one colour more than style.breaks")
+            chk.bad("style.colors", "perlu satu warna lebih banyak dari style.breaks")
             colours = []
         labels = style.get("labels")
         if labels is not None and (not isinstance(labels, list) or len(labels) != len(breaks) + 1):
-            chk.bad("style.labels", "needs one label per colour")
+            chk.bad("style.labels", "perlu satu label per warna")
         bad = [v for v in colours if not COLOUR_RE.match(str(v))]
     else:
         bad = [v for k, v in style.items() if k.endswith("color") and not COLOUR_RE.match(str(v))]
     if bad:
-        chk.bad("style.colors", f"colours must be '#rrggbb': {bad}")
+        chk.bad("style.colors", f"warna harus '#rrggbb': {bad}")
     if kind == "heat" and style.get("weight_field") not in (None, *names):
-        chk.bad("style.weight_field", "must name a declared property")
+        chk.bad("style.weight_field", "harus menyebut properti yang dideklarasikan")
 
 
 def _popup(chk: _Check, popup: dict, names: dict) -> None:
     if popup.get("title_field") not in (None, *names):
-        chk.bad("popup.title_field", "must name a declared property")
+        chk.bad("popup.title_field", "harus menyebut properti yang dideklarasikan")
     fields = popup.get("fields", [])
     if not isinstance(fields, list):
-        chk.bad("popup.fields", "must be a list of property names")
+        chk.bad("popup.fields", "harus daftar nama properti")
         return
     for i, name in enumerate(fields):
         if name not in names:
-            chk.bad(f"popup.fields[{i}]", f"'{name}' is not a declared property")
+            chk.bad(f"popup.fields[{i}]", f"'{name}' bukan properti yang dideklarasikan")
 
 
 def check(directory: Path | str) -> list[str]:
@@ -235,7 +242,7 @@ def load(directory: Path | str) -> dict[str, Layer]:
     """All layers of ``directory`` keyed by id, in drawing order; ConfigError on any problem."""
     problems = check(directory)
     if problems:
-        raise ConfigError("Layer files are invalid:\n  " + "\n  ".join(problems))
+        raise ConfigError("Berkas lapisan tidak sah:\n  " + "\n  ".join(problems))
     layers = [_parse(p)[0] for p in sorted(Path(directory).glob("*.toml"))]
     return {layer.id: layer for layer in sorted(layers, key=lambda l: (l.order, l.id))}
 

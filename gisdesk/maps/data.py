@@ -144,14 +144,17 @@ def gap_rows(conn: Connection, election_id: int, *, kecamatan_kode: str | None =
     return [dict(r) for r in conn.execute(text(sql), params).mappings()]
 
 
-def suggestion_moves(conn: Connection, election_id: int) -> list[dict]:
-    """Stored suggestions that name a source, as the fields of a move (gisdesk.moves)."""
+def suggestion_moves(conn: Connection, election_id: int, *, limit: int | None = None) -> list[dict]:
+    """Stored suggestions that name a source, as the fields of a move (gisdesk.moves); the
+    first ``limit`` by rank (a big election has thousands)."""
     rows = conn.execute(text(
         "SELECT s.id, s.rank, s.agency, s.count, s.kelurahan_kode, k.nama AS kelurahan_nama, "
-        "       s.from_kind, s.from_kelurahan_kode, s.move_text "
+        "       s.from_kind, s.from_kelurahan_kode, f.nama AS from_kelurahan_nama, s.move_text "
         "FROM suggestion s JOIN kelurahan k ON k.kode = s.kelurahan_kode "
+        "LEFT JOIN kelurahan f ON f.kode = s.from_kelurahan_kode "
         "WHERE s.election_id = :e AND s.from_kind IN ('kelurahan', 'polsek_reserve', "
-        "'polresta_reserve') ORDER BY s.rank, s.id"), {"e": election_id}).mappings()
+        "'polresta_reserve') ORDER BY s.rank, s.id LIMIT :n"),
+        {"e": election_id, "n": limit}).mappings()
     out = []
     for r in rows:
         reserve = {"polsek_reserve": r["kelurahan_kode"][:8],   # the receiver's Polsek

@@ -17,7 +17,7 @@ from gisdesk import layers as registry
 from gisdesk.layers import sources as layer_sources
 from gisdesk.errors import NotFound
 from gisdesk.maps import briefing, data
-from gisdesk.maps.builder import map_parts
+from gisdesk.maps.builder import TILES_MIN_TPS, map_parts
 from gisdesk.maps.labels import VOCABULARIES
 from gisdesk.web.auth import requires
 from gisdesk.web.dbs import read_engine
@@ -102,6 +102,8 @@ def _live_config(conn, election) -> dict:
         # "__TPS__" is replaced by the TPS code in the browser
         "readiness_url": _endpoint_url("readiness.tps_page", tps_kode="__TPS__")
         if can_report else None,
+        # where a clicked point falls (inside the election's kelurahan or not)
+        "coords_url": _endpoint_url("entry.parse_coordinates") if can_report else None,
         "live_layers": sorted(lid for lid, layer in _visible().items()
                               if layer.source in LIVE_SOURCES),
         "tps_layers": sorted(lid for lid, layer in _visible().items() if layer.source == "tps"),
@@ -203,7 +205,9 @@ def _briefing() -> dict:
         return briefing.context(conn, election["id"], role=current_user.role,
                                 layers=current_app.extensions["gisdesk.layers"],
                                 kecamatan_kode=request.args.get("kecamatan") or None,
-                                printed_by=current_user.username)
+                                printed_by=current_user.username,
+                                big_from=int(current_app.config.get("MAP_TILES_MIN_TPS",
+                                                                    TILES_MIN_TPS)))
 
 
 @bp.route("/map/suggestions.json")
@@ -212,7 +216,8 @@ def suggestions():
     """The stored suggestions with what a what-if needs to replay them as moves."""
     with _engine().connect() as conn:
         election = data.active_election(conn)
-        rows = data.suggestion_moves(conn, election["id"]) if election else []
+        limit = _int(request.args.get("limit"), "limit")
+        rows = data.suggestion_moves(conn, election["id"], limit=limit) if election else []
     return jsonify({"version": election and election["version"], "rows": rows})
 
 

@@ -241,7 +241,7 @@ intimidasi,sedang,2024-02-14T09:05,{lat},{lon}
     assert "baris 1, kolom \'kategori'" in out
     assert "baris 2, kolom \'tingkat'" in out
     assert "baris 3, kolom \'waktu'" in out
-    assert "baris 4, kolom \'lat'" in out and "swap" in out
+    assert "baris 4, kolom \'lat'" in out and "tertukar" in out
     assert "baris 5" not in out
     assert snapshot(engine) == before
 

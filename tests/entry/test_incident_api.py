@@ -119,8 +119,8 @@ def test_missing_and_bad_fields_are_named(as_role, engine):
 
 @pytest.mark.parametrize("point, field, words", [
     (S.OUTSIDE, "lat", "luar wilayah"),
-    ((S.IN_A[1], S.IN_A[0]), "lat", "did you swap lat/lon"),          # lon=-8.57, lat=116.07
-    ((S.IN_A[0], -S.IN_A[1]), "lat", "sign-flipped"),
+    ((S.IN_A[1], S.IN_A[0]), "lat", "lintang dan bujur tertukar"),          # lon=-8.57, lat=116.07
+    ((S.IN_A[0], -S.IN_A[1]), "lat", "tanda lintang terbalik"),
     ((S.IN_A[0], -S.IN_A[1]), "lat", "negatif"),
 ])
 def test_points_outside_the_area_are_refused_with_a_hint(as_role, engine, point, field, words):
@@ -138,7 +138,7 @@ def test_swapped_geojson_coordinates_are_refused(as_role):
                "properties": {"category": "banjir", "severity": "ringan", "occurred_at": WHEN}}
     resp = as_role("desk_staff").post("/api/incidents", feature)
     assert resp.status_code == 422 and resp.get_json()["field"] == "geometry"
-    assert "swap" in resp.get_json()["error"]
+    assert "tertukar" in resp.get_json()["error"]
 
 
 def test_far_from_any_tps_needs_confirmation(as_role, engine):

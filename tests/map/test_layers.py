@@ -56,7 +56,7 @@ def test_layers_come_in_drawing_order():
 def test_a_bad_field_is_named_with_its_file(tmp_path, extra, field):
     write(tmp_path, "uji", extra)
     problems = layers.check(tmp_path)
-    assert any(p.startswith("uji.toml: field '" + field + "'") for p in problems), problems
+    assert any(p.startswith("uji.toml: kolom '" + field + "'") for p in problems), problems
 
 
 def test_unknown_source_and_column_are_named(tmp_path):
@@ -65,24 +65,24 @@ def test_unknown_source_and_column_are_named(tmp_path):
     write(tmp_path, "dua", body=MINIMAL.format(id="dua", extra="").replace(
         'name = "tps_kode"', 'name = "password_hash"'))
     problems = layers.check(tmp_path)
-    assert any(p.startswith("uji.toml: field 'source'") for p in problems)
-    assert any(p.startswith("dua.toml: field 'properties[0].name'") for p in problems)
+    assert any(p.startswith("uji.toml: kolom 'source'") for p in problems)
+    assert any(p.startswith("dua.toml: kolom 'properties[0].name'") for p in problems)
 
 
 def test_id_must_match_file_name_and_toml_must_parse(tmp_path):
     write(tmp_path, "satu", body=MINIMAL.format(id="lain", extra=""))
     (tmp_path / "rusak.toml").write_text("id = ")
     problems = layers.check(tmp_path)
-    assert any(p.startswith("satu.toml: field 'id'") for p in problems)
-    assert any(p.startswith("rusak.toml: not valid TOML") for p in problems)
+    assert any(p.startswith("satu.toml: kolom 'id'") for p in problems)
+    assert any(p.startswith("rusak.toml: bukan TOML yang sah") for p in problems)
 
 
 def test_load_raises_config_error_listing_every_problem(tmp_path):
     write(tmp_path, "uji", 'permission = "root"\ndefault_visible = "ya"')
     with pytest.raises(ConfigError) as caught:
         layers.load(tmp_path)
-    assert "uji.toml: field 'permission'" in caught.value.message
-    assert "uji.toml: field 'default_visible'" in caught.value.message
+    assert "uji.toml: kolom 'permission'" in caught.value.message
+    assert "uji.toml: kolom 'default_visible'" in caught.value.message
 
 
 def test_graduated_style_needs_one_colour_more_than_breaks(tmp_path):

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from live import serving
+from live import open_map, serving
 from map.conftest import make_app
 from map.seed import KELURAHAN, PASSWORD, kelas_of, seed
 
@@ -76,28 +76,11 @@ def open_context(browser, width=1366, height=800):
     return context, recorder
 
 
-def login_and_open_map(page, server, role="viewer"):
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(server + "/map")
-    assert "/login" in page.url  # anonymous: sent to the login form first
-    page.fill("input[name=username]", role)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/map")
-    try:
-        page.wait_for_selector("body[data-map-ready='1']", timeout=30000)
-    except Exception:
-        raise AssertionError(f"map not ready; browser errors: {errors}") from None
-    assert errors == []
-
-
 @pytest.fixture(scope="module")
 def viewer_page(browser, server):
     context, recorder = open_context(browser)
     page = context.new_page()
-    login_and_open_map(page, server)
+    open_map(page, server, "viewer", PASSWORD, ignore=())
     yield page, recorder
     context.close()
 
@@ -222,7 +205,7 @@ def test_viewer_cannot_fetch_a_layer_its_role_may_not_see(viewer_page):
 def test_supervisor_sees_the_added_layer(browser, server):
     context, recorder = open_context(browser)
     page = context.new_page()
-    login_and_open_map(page, server, role="supervisor")
+    open_map(page, server, "supervisor", PASSWORD, ignore=())
     assert "Uji lapisan rahasia" in page.locator(".leaflet-control-layers").inner_html()
     assert recorder.foreign == []
     context.close()
@@ -246,7 +229,7 @@ def test_screenshots_and_load_measure(browser, server, width, height):
     sizes: dict[str, int] = {}
     page.on("requestfinished", lambda req: sizes.__setitem__(urlsplit(req.url).path, (
         req.sizes()["responseBodySize"] + req.sizes()["responseHeadersSize"])))
-    login_and_open_map(page, server)
+    open_map(page, server, "viewer", PASSWORD, ignore=())
     page.wait_for_timeout(500)
     timing = page.evaluate("""() => { const n = performance.getEntriesByType('navigation')[0];
         return {load_ms: Math.round(n.loadEventEnd - n.startTime),

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from live import serving
+from live import open_map, serving
 from map.conftest import make_app
 from map.seed import PASSWORD, kelas_of, seed
-from map.test_map_browser import login_and_open_map, open_context
+from map.test_map_browser import open_context
 
 N_TPS = 300
 
@@ -32,7 +32,7 @@ def server(engine, tmp_path_factory):
 def page(browser, server):
     context, recorder = open_context(browser)
     page = context.new_page()
-    login_and_open_map(page, server)
+    open_map(page, server, "viewer", PASSWORD, ignore=())
     yield page
     assert recorder.foreign == []
     context.close()
@@ -165,11 +165,7 @@ def test_layer_control_and_legend_fold_and_are_remembered_per_user(page, server)
     assert page.locator(".gd-legend details").get_attribute("open") is None
     # another user on the same browser keeps their own choice (the defaults here)
     page.click("text=Keluar")
-    page.goto(server + "/login?next=/map")
-    page.fill("input[name=username]", "supervisor")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-map-ready='1']", timeout=30000)
+    open_map(page, server, "supervisor", PASSWORD)
     assert not page.locator(".leaflet-control-layers-list").is_visible()
     assert page.locator(".gd-legend details").get_attribute("open") is not None
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+import live
 from live import serving
 from map.conftest import make_app
 from map.seed import PASSWORD, seed
@@ -29,15 +30,7 @@ def open_map(browser, server, role):
     context = browser.new_context(viewport={"width": 1366, "height": 800}, locale="id-ID",
                                   accept_downloads=True)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(server + "/map")
-    page.fill("input[name=username]", role)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/map")
-    page.wait_for_selector("body[data-map-ready='1']", timeout=30000)
-    assert errors == []
+    live.open_map(page, server, role, PASSWORD)
     return context, page
 
 

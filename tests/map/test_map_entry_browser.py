@@ -19,6 +19,7 @@ from gisdesk import accounts
 from gisdesk.analysis import changes
 from gisdesk.analysis.catchup import drain
 from gisdesk.demo.taxonomy import DEMO_PASSWORD
+import live
 from live import serving
 from map.conftest import demo_app
 
@@ -62,25 +63,17 @@ def until(check, timeout=15.0, interval=0.2, what="condition"):
         time.sleep(interval)
 
 
+IGNORED = ("favicon", "404")  # the readiness pages probe TPS that may not exist
+
+
 def login(page, server, username, target):
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text)
-            if msg.type == "error" and "favicon" not in msg.text and "404" not in msg.text
-            else None)
-    page.goto(server + "/login?next=" + target)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**" + target)
+    errors = live.watch_errors(page, ignore=IGNORED)
+    live.log_in(page, server, username, DEMO_PASSWORD, target)
     return errors
 
 
 def open_map(page, server, username):
-    errors = login(page, server, username, "/map")
-    page.wait_for_selector("body[data-map-ready='1']", timeout=30000)
-    assert errors == [], errors
-    return errors
+    return live.open_map(page, server, username, DEMO_PASSWORD, ignore=IGNORED)
 
 
 # A TPS whose neighbourhood at zoom 17 is free of other points: the map is centred on it and
@@ -157,6 +150,23 @@ def test_desk_staff_reports_from_a_map_click(context, server, demo_engine):
                 "ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
                 "::geography, 1)"), {"lon": spot["lon"], "lat": spot["lat"]}).scalar_one()
     assert until(stored, what="the incident row") == 1
+
+
+def test_map_click_outside_the_city_says_so_and_offers_no_report(context, server):
+    page = context.new_page()
+    open_map(page, server, CITY_DESK)
+    page.wait_for_timeout(1000)  # let the first fit to the city finish
+    for _ in range(4):  # zoom out as a user does, until the city is a small patch in the middle
+        page.click(".leaflet-control-zoom-out")
+        page.wait_for_timeout(400)
+    box = page.locator(".leaflet-container").first.bounding_box()
+    page.mouse.click(box["x"] + 60, box["y"] + box["height"] / 2)  # west of Mataram: the sea
+    popup = page.locator(".leaflet-popup", has_text="Di luar wilayah kerja")
+    popup.wait_for(timeout=10000)
+    said = popup.inner_text()
+    assert "km dari batas terdekat" in said and "Laporan hanya dapat dibuat di dalam wilayah" in said
+    assert page.locator(".leaflet-popup a[data-act=report-here]").count() == 0
+    assert "Buka formulir laporan" not in said
 
 
 def test_tps_popup_links_for_reporters_only(browser, server):

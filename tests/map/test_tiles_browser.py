@@ -9,9 +9,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from gisdesk.demo.taxonomy import DEMO_PASSWORD, USERS
+from gisdesk.indonesian import angka
+from live import open_map
 from map.big import seed_big
 from map.conftest import make_app
 from map.seed import PASSWORD, seed
@@ -69,16 +72,7 @@ def test_tiled_map_shows_aggregates_at_low_zoom_and_tps_up_close(context, big_se
     recorder = Recorder()
     context.route("**/*", recorder)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(server + "/map")
-    page.fill("input[name=username]", "viewer")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/map")
-    page.wait_for_selector("body[data-map-ready='1']", timeout=30000)
-    assert errors == []
+    errors = open_map(page, server, "viewer", PASSWORD, ignore=())
     assert page.evaluate("!!window.gisdesk.tiled")
     assert not any(u.endswith("/map/layers/tps.geojson") for u in recorder.local)
     assert not any("/map/layers/kelurahan.geojson" in u for u in recorder.local)
@@ -178,3 +172,53 @@ def test_first_view_cost_is_reported(browser, big_server, city_server):
     (SHOTS / "map_first_view.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     assert tiled["bytes"] > 0 and city["bytes"] > 0
+
+
+def _polri_kurang(page, kode: str) -> int:
+    """The Polri 'Kurang' cell of a kelurahan in the gap table (Indonesian digits)."""
+    return int(page.locator(f"#gap-rows tr.main[data-kode='{kode}'] td").nth(3)
+               .inner_text().replace(".", ""))
+
+
+def test_what_if_and_the_briefing_print_work_in_tiled_mode(context, big_server, engine):
+    server, big = big_server
+    with engine.begin() as conn:   # one kelurahan with 20 Polri to spare: a donor
+        donor = conn.execute(text(
+            "UPDATE kelurahan_gap SET polri_assigned = polri_required + 20, polri_gap = -20 "
+            "WHERE election_id = :e AND kelurahan_kode = (SELECT min(kelurahan_kode) FROM "
+            "kelurahan_gap WHERE election_id = :e) RETURNING kelurahan_kode"),
+            {"e": big["election_id"]}).scalar_one()
+    page = context.new_page()
+    errors = open_map(page, server, "supervisor", PASSWORD, ignore=("favicon", "409"))
+    assert page.evaluate("!!window.gisdesk.tiled")
+    page.locator("#whatif").wait_for(timeout=10000)
+    page.locator(f"#gap-rows tr.main").first.wait_for(timeout=10000)
+
+    page.select_option("#wi-agency", "polri")
+    page.select_option("#wi-from", donor)
+    to = page.locator("#wi-to option").first.get_attribute("value")
+    before = _polri_kurang(page, to)
+    page.fill("#wi-count", "5")
+    page.click("#whatif-form button[type=submit]")
+    assert page.locator("#wi-moves li").count() == 1
+    assert _polri_kurang(page, to) == before - 5            # the table shows the what-if
+    assert "Simulasi" in page.locator(f"#gap-rows tr.why[data-kode='{to}']").inner_text()
+    assert " → " in page.locator("#wi-effect").inner_text()
+
+    with engine.begin() as conn:   # the results move on before the plan is applied
+        conn.execute(text("UPDATE analysis_run SET version = nextval('analysis_version_seq') "
+                          "WHERE election_id = :e"), {"e": big["election_id"]})
+    page.click("text=Terapkan rencana")
+    message = page.locator("#wi-message.bad")
+    message.wait_for(timeout=10000)
+    assert "Hasil analisis sudah berubah" in message.inner_text()
+    assert errors == []   # (the print page below has no icon link: Chromium asks for /favicon.ico)
+
+    # the briefing print of a big election: from the stored aggregates, no TPS one by one
+    page.click("#print-link")
+    page.wait_for_url("**/map/cetak")
+    assert page.locator("svg.briefing-map .layer-tps").count() == 0
+    assert page.locator("svg.briefing-map .layer-kelurahan path").count() >= 48  # + the city's
+    assert f"{angka(big['n_tps'])} TPS tidak digambar" in page.inner_text("#tps-not-drawn")
+    assert "40 yang terbesar" in page.inner_text("#gaps-largest")
+    assert page.locator(".tables table.list").first.locator("tr").count() == 41  # head + 40

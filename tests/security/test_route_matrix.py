@@ -30,6 +30,7 @@ ROUTES: dict[str, tuple[str, ...] | str] = {
     "account.account_page": ("view", "result_entry"),
     "account.create_token": ("view", "result_entry"),
     "account.revoke_token": ("view", "result_entry"),
+    "account.change_password": ("view", "result_entry"),
     "downloads.download": ("export",),
     "entry.create_incident": ("report",), "entry.list_incidents": ("view",),
     "entry.get_incident": ("view",), "entry.review_incident": ("review",),

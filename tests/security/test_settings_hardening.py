@@ -63,7 +63,7 @@ def test_users_passwd_checks_strength_and_ends_sessions(gisdesk, engine):
         uid = conn.execute(text("SELECT id FROM users WHERE username = 'ubah'")).scalar_one()
         accounts.create_token(conn, uid, "uji", "test")
     done = gisdesk("users", "passwd", "ubah", password="lontong-sayur-pagi-9")
-    assert done.exit_code == 0 and "1 token(s) revoked" in done.output
+    assert done.exit_code == 0 and "1 token dicabut" in done.output
     with engine.connect() as conn:
         assert accounts.authenticate(conn, "ubah", "lontong-sayur-pagi-9") is not None
         assert conn.execute(text("SELECT bool_and(revoked) FROM api_token WHERE user_id = :u"),
@@ -73,10 +73,10 @@ def test_users_passwd_checks_strength_and_ends_sessions(gisdesk, engine):
 def test_users_disable_and_enable_from_the_command_line(gisdesk, engine):
     assert gisdesk("users", "add", "cuti", "--role", "viewer", password=DEMO_PASSWORD
                    ).exit_code == 0
-    assert "disabled" in gisdesk("users", "disable", "cuti", password="").output
+    assert "dinonaktifkan" in gisdesk("users", "disable", "cuti", password="").output
     with engine.connect() as conn:
         assert accounts.authenticate(conn, "cuti", DEMO_PASSWORD) is None
-    assert "enabled" in gisdesk("users", "enable", "cuti", password="").output
+    assert "diaktifkan" in gisdesk("users", "enable", "cuti", password="").output
     with engine.connect() as conn:
         assert accounts.authenticate(conn, "cuti", DEMO_PASSWORD) is not None
     unknown = gisdesk("users", "disable", "tidak-ada", password="")

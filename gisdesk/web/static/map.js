@@ -184,11 +184,32 @@
     return c && Date.now() - c.at < 1000 ? c.latlng : null;
   }
   var reportPopup = L.popup({maxWidth: 280, className: "gd-report-popup"});
+  // The background may lie outside the city (sea, neighbouring kabupaten, a filtered-away
+  // kelurahan): the server says where the point falls, and outside no report is offered,
+  // since the server would refuse it. Offline the form is offered (it queues and checks).
+  function outsideHtml(d) {
+    var km = d.distance_m ? (d.distance_m / 1000).toLocaleString("id-ID", {maximumFractionDigits: 1}) : null;
+    return '<div class="gd-popup gd-outside"><h3>Di luar wilayah kerja</h3><p>Titik ini di luar wilayah pemilu' +
+      (km ? " (" + km + " km dari batas terdekat" + (d.kelurahan_nama ? ", Kelurahan " +
+      esc(d.kelurahan_nama) : "") + ")" : "") + '. Laporan hanya dapat dibuat di dalam wilayah.</p></div>';
+  }
+  function reportHere(latlng) {
+    return '<div class="gd-popup"><h3>Laporkan kejadian di sini</h3>' + reportBlock(latlng) + "</div>";
+  }
   if (canReport) {
     map.on("click", function (e) {
       if (e.originalEvent && e.originalEvent.gdFeature) return;
-      reportPopup.setLatLng(e.latlng).setContent('<div class="gd-popup"><h3>Laporkan kejadian di sini</h3>' +
-        reportBlock(e.latlng) + "</div>").openOn(map);
+      var latlng = e.latlng;
+      reportPopup.setLatLng(latlng).setContent('<div class="gd-popup"><p class="muted">Memeriksa titik…</p></div>').openOn(map);
+      if (!cfg.coords_url) { reportPopup.setContent(reportHere(latlng)); return; }
+      fetch(cfg.coords_url + "?q=" + encodeURIComponent(latlng.lat.toFixed(6) + ", " + latlng.lng.toFixed(6)),
+            {credentials: "same-origin", headers: {Accept: "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .catch(function () { return null; })
+        .then(function (d) {
+          if (!reportPopup.isOpen() || !reportPopup.getLatLng().equals(latlng)) return;  // clicked elsewhere since
+          reportPopup.setContent(d && d.inside === false ? outsideHtml(d) : reportHere(latlng));
+        });
     });
   }
 

@@ -2,16 +2,20 @@
  * suggestions) and see the gaps change on the map and in the table before anything is
  * stored: computed here, in the browser, from the results the page shows. "Terapkan" sends
  * the moves with the results version they were based on; the server answers 409 when the
- * results have moved on since, and nothing is changed. Runs after map.js. */
+ * results have moved on since, and nothing is changed. Runs after map.js.
+ * In tiled mode (a big election) the rows are those the gap table loaded (the largest gaps,
+ * per kecamatan when one is picked): moves between them are simulated the same way; a stored
+ * suggestion whose donor is not among them is taken as planned (the server checks it). */
 (function () {
   "use strict";
   var gd = window.gisdesk, cfg = gd && gd.config, box = document.getElementById("whatif");
-  if (!gd || !cfg || !box || !cfg.plan_url || cfg.tiled || !cfg.election) return;
+  if (!gd || !cfg || !box || !cfg.plan_url || !cfg.election) return;
   box.hidden = false;
   var AGENCY = {polri: "Polri", linmas: "Linmas"};
   // the results version the plan is worked out on: the one shown when its first move was added
   // (the map may reload newer results meanwhile; the server then answers 409)
   var moves = [], suggestions = [], basedOn = null;
+  var known = {};   // names of kelurahan met in suggestions but not among the loaded rows
   var el = function (id) { return document.getElementById(id); };
   var esc = gd.esc, num = function (v) { return gd.fmtNum.format(v); };
   function shownVersion() { return gd.results && gd.results.version != null ? gd.results.version : cfg.election.version; }
@@ -22,7 +26,7 @@
     return out;
   }
   function label(m) {
-    var n = names(), from = m.from_kelurahan_kode ? "Kel. " + n[m.from_kelurahan_kode] :
+    var n = Object.assign({}, known, names()), from = m.from_kelurahan_kode ? "Kel. " + n[m.from_kelurahan_kode] :
       (m.from_reserve === "polresta" ? "cadangan Polresta" : "cadangan Polsek");
     return m.count + " " + AGENCY[m.agency] + " dari " + from + " ke " + n[m.to_kelurahan_kode];
   }
@@ -76,7 +80,7 @@
   function add(move) {
     if (move.from_kelurahan_kode) {   // no more than the donor has spare, after earlier moves
       var donor = simulate().filter(function (g) { return g.kelurahan_kode === move.from_kelurahan_kode; })[0];
-      var spare = donor ? -donor[move.agency + "_gap"] : 0;
+      var spare = donor ? -donor[move.agency + "_gap"] : move.count;   // not loaded: trust the plan
       if (move.count > spare) { say("Kel. " + names()[move.from_kelurahan_kode] + " hanya berlebih " + num(Math.max(spare, 0)) + " " + AGENCY[move.agency] + ".", true); return; }
     }
     if (basedOn === null) basedOn = shownVersion();
@@ -102,6 +106,8 @@
   el("wi-suggestions").addEventListener("click", function (e) {
     var b = e.target.closest("button[data-i]"), s = b && suggestions[Number(b.getAttribute("data-i"))];
     if (!s || !AGENCY[s.agency]) return;
+    known[s.kelurahan_kode] = s.kelurahan_nama;
+    if (s.from_kelurahan_kode) known[s.from_kelurahan_kode] = s.from_kelurahan_nama;
     add({agency: s.agency, count: s.count, from_kelurahan_kode: s.from_kelurahan_kode || null,
          from_reserve: s.from_reserve || null, to_kelurahan_kode: s.kelurahan_kode, reason: s.move_text});
   });
@@ -129,7 +135,8 @@
   gd.ready.then(function () {
     show();
     if (!cfg.suggestions_url) return;
-    fetch(cfg.suggestions_url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+    // a big election has thousands of suggestions: the first ones by rank are enough here
+    fetch(cfg.suggestions_url + (cfg.tiled ? "?limit=" + (cfg.tiled.gaps_limit || 300) : ""), {credentials: "same-origin", headers: {Accept: "application/json"}})
       .then(function (r) { return r.ok ? r.json() : {rows: []}; })
       .then(function (j) {
         suggestions = j.rows.filter(function (s) { return AGENCY[s.agency]; });
