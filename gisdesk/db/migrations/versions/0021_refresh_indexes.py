@@ -2,7 +2,7 @@
 kab/kota stored with the results
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-03
 
 A catch-up of a few kelurahan read whole tables of a national election: the kecamatan sums
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
