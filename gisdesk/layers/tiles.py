@@ -211,22 +211,22 @@ def _grid_sql(layer: Layer, cell: int) -> tuple[str, dict]:
     return sql, params
 
 
+# TPS per class, out of a results row's n_by_class (kelurahan, kecamatan or kab/kota)
+_CLASS_COLS = ", ".join(f"COALESCE((g.n_by_class ->> '{k}')::int, 0) AS n_{k}" for k in CLASSES)
 # per-kelurahan figures from the analysis results (the same numbers as the gap table)
-_GAP_COLS = """
-    g.n_tps, {classes},
+_GAP_COLS = f"""
+    g.n_tps, {_CLASS_COLS},
     g.polri_required, g.polri_assigned, GREATEST(g.polri_gap, 0) AS polri_short,
     g.linmas_required, g.linmas_assigned, GREATEST(g.linmas_gap, 0) AS linmas_short,
-    g.tni_assigned, g.not_ready, g.incidents_recent""".format(classes=", ".join(
-    f"COALESCE((g.n_by_class ->> '{k}')::int, 0) AS n_{k}" for k in CLASSES))
+    g.tni_assigned, g.not_ready, g.incidents_recent"""
 # the same figures per kecamatan / kab/kota, as stored with the results (kecamatan_gap,
 # kabkota_gap: sums of their kelurahan rows, short = sum of positive gaps), so a low-zoom
 # tile reads one row per unit instead of summing every kelurahan under it
-_STORED_COLS = """
-    g.n_kelurahan, g.kelurahan_short, g.n_tps, {classes},
+_STORED_COLS = f"""
+    g.n_kelurahan, g.kelurahan_short, g.n_tps, {_CLASS_COLS},
     g.polri_required, g.polri_assigned, g.polri_short,
     g.linmas_required, g.linmas_assigned, g.linmas_short,
-    g.tni_assigned, g.not_ready, g.incidents_recent""".format(classes=", ".join(
-    f"COALESCE((g.n_by_class ->> '{k}')::int, 0) AS n_{k}" for k in CLASSES))
+    g.tni_assigned, g.not_ready, g.incidents_recent"""
 _FINISH = (", (n_tps - n_kurang_rawan - n_rawan - n_sangat_rawan - n_khusus) "
            "AS n_belum_dinilai")
 

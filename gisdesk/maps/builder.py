@@ -114,6 +114,14 @@ TILED_SOURCES = frozenset({"tps", "kelurahan_gap", "kecamatan", "quickcount_kelu
 TILES_MIN_TPS = 20000
 
 
+def tiles_threshold() -> int:
+    """Above this many TPS an election is drawn from tiles and printed from aggregates
+    (``MAP_TILES_MIN_TPS`` in the app's config)."""
+    from flask import current_app
+
+    return int(current_app.config.get("MAP_TILES_MIN_TPS", TILES_MIN_TPS))
+
+
 def tiles_config(conn: Connection, election: dict | None, layers: dict[str, Layer]) -> dict | None:
     """What the page needs to use vector tiles, or None for GeoJSON + clusters (city size,
     the standalone map, no tile route, or leaflet.vectorgrid not installed)."""
@@ -123,7 +131,7 @@ def tiles_config(conn: Connection, election: dict | None, layers: dict[str, Laye
         return None
     if not vendor.LIBS["leaflet.vectorgrid"].available():
         return None
-    threshold = int(current_app.config.get("MAP_TILES_MIN_TPS", TILES_MIN_TPS))
+    threshold = tiles_threshold()
     n = conn.execute(text(
         "SELECT count(*) FROM (SELECT 1 FROM tps WHERE election_id = :e LIMIT :n) s"),
         {"e": election["id"], "n": threshold + 1}).scalar_one()

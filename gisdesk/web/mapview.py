@@ -17,7 +17,7 @@ from gisdesk import layers as registry
 from gisdesk.layers import sources as layer_sources
 from gisdesk.errors import NotFound
 from gisdesk.maps import briefing, data
-from gisdesk.maps.builder import TILES_MIN_TPS, map_parts
+from gisdesk.maps.builder import map_parts, tiles_threshold
 from gisdesk.maps.labels import VOCABULARIES
 from gisdesk.web.auth import requires
 from gisdesk.web.dbs import read_engine
@@ -206,8 +206,7 @@ def _briefing() -> dict:
                                 layers=current_app.extensions["gisdesk.layers"],
                                 kecamatan_kode=request.args.get("kecamatan") or None,
                                 printed_by=current_user.username,
-                                big_from=int(current_app.config.get("MAP_TILES_MIN_TPS",
-                                                                    TILES_MIN_TPS)))
+                                big_from=tiles_threshold())
 
 
 @bp.route("/map/suggestions.json")
